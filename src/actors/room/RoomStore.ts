@@ -1,0 +1,84 @@
+import { initialTransition, transition } from 'xstate';
+import { Errors, createError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { Channels, Keys } from '../../state/keys.js';
+import type { Store } from '../../state/Store.js';
+import { roomCodec } from './codec.js';
+import { roomMachine, roomRejection, type RoomContext, type RoomEvent } from './machine.js';
+
+/** Published on the room's channel after each accepted event. */
+export type RoomBusMessage = {
+  from: string;
+  seq: number;
+  event: RoomEvent;
+  /** Peers this event removed (leave, replica gone). */
+  removed: string[];
+};
+
+export type ApplyResult = { context: RoomContext; closed: boolean; removed: string[] };
+
+const MAX_ATTEMPTS = 50;
+
+/**
+ * Hosts the distributed room actor: reads the newest snapshot, runs the pure
+ * machine, writes with compare-and-set (retrying on a concurrent write), then
+ * publishes the event for every replica.
+ */
+export class RoomStore {
+  readonly #store: Store;
+  readonly #replicaId: string;
+  readonly #maxPeers: number;
+  readonly #log: Logger;
+
+  constructor(options: { store: Store; replicaId: string; maxPeers: number; log: Logger }) {
+    this.#store = options.store;
+    this.#replicaId = options.replicaId;
+    this.#maxPeers = options.maxPeers;
+    this.#log = options.log.child({ module: 'room-store' });
+  }
+
+  async get(roomId: string): Promise<RoomContext | null> {
+    const rec = await this.#store.get(Keys.room(roomId));
+    return rec ? roomCodec.decode(rec.doc).context : null;
+  }
+
+  async list(): Promise<string[]> {
+    return this.#store.setMembers(Keys.roomIndex());
+  }
+
+  /** Applies one event; throws a coded error when the room refuses it. */
+  async apply(roomId: string, event: RoomEvent, now = Date.now()): Promise<ApplyResult> {
+    const key = Keys.room(roomId);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const rec = await this.#store.get(key);
+      if (!rec && event.type !== 'peer.join') throw createError(Errors.ROOM_NOT_FOUND, roomId);
+      const current = rec
+        ? roomMachine.resolveState(roomCodec.decode(rec.doc))
+        : initialTransition(roomMachine, { roomId, maxPeers: this.#maxPeers, now })[0];
+      const rejection = roomRejection(current.context, event);
+      if (rejection === 'ROOM_FULL') throw createError(Errors.ROOM_FULL, `limit ${current.context.maxPeers}`);
+      if (rejection === 'UNKNOWN_PEER') throw createError(Errors.NOT_JOINED, `peer not in room ${roomId}`);
+      if (rejection === 'UNKNOWN_PRODUCER') throw createError(Errors.PRODUCER_NOT_FOUND);
+      const [next] = transition(roomMachine, current, event);
+      const closed = next.status === 'done';
+      const doc = closed ? null : roomCodec.encode({ value: String(next.value), context: next.context });
+      const seq = await this.#store.compareAndSet(key, rec?.seq ?? 0, doc);
+      if (seq === null) continue; // somebody else wrote first: read again
+      const removed = Object.keys(current.context.peers).filter((id) => !(id in next.context.peers));
+      await this.#afterWrite(roomId, rec === null, closed);
+      const message: RoomBusMessage = { from: this.#replicaId, seq, event, removed };
+      await this.#store.publish(Channels.room(roomId), JSON.stringify(message));
+      return { context: next.context, closed, removed };
+    }
+    throw createError(Errors.INTERNAL, `room ${roomId}: too much write contention`);
+  }
+
+  async #afterWrite(roomId: string, created: boolean, closed: boolean): Promise<void> {
+    if (created) await this.#store.setAdd(Keys.roomIndex(), roomId);
+    if (!closed) return;
+    await this.#store.setRemove(Keys.roomIndex(), roomId);
+    // A join on another replica may have re-created the room in between.
+    if (await this.#store.get(Keys.room(roomId))) await this.#store.setAdd(Keys.roomIndex(), roomId);
+    else this.#log.info({ roomId }, 'room closed');
+  }
+}

@@ -1,0 +1,175 @@
+import { assign, setup } from 'xstate';
+import type { MediaKind, PeerRole } from '../../protocol/messages.js';
+
+/**
+ * The room actor: who is in a room, on which replica, producing what.
+ * Pure (no I/O). It is a distributed actor: any replica applies an event to the
+ * newest snapshot with a compare-and-set in Redis (RoomStore), so membership is
+ * the same for every replica and writes are strictly ordered.
+ */
+export const ROOM_MACHINE_VERSION = 1;
+
+export type RoomProducer = {
+  producerId: string;
+  kind: MediaKind;
+  source: string;
+  paused: boolean;
+  replicaId: string;
+};
+
+export type RoomPeer = {
+  peerId: string;
+  displayName: string;
+  role: PeerRole;
+  replicaId: string;
+  spokenLanguage: string;
+  listeningLanguage: string;
+  joinedAt: number;
+  producers: Record<string, RoomProducer>;
+};
+
+export type RoomContext = {
+  roomId: string;
+  maxPeers: number;
+  createdAt: number;
+  peers: Record<string, RoomPeer>;
+};
+
+export type RoomInput = { roomId: string; maxPeers: number; now: number };
+
+export type RoomEvent =
+  | { type: 'peer.join'; peer: Omit<RoomPeer, 'producers'> }
+  | { type: 'peer.update'; peerId: string; spokenLanguage?: string; listeningLanguage?: string }
+  | { type: 'peer.leave'; peerId: string }
+  | { type: 'peer.mediaLost'; peerId: string }
+  | { type: 'producer.add'; peerId: string; producer: RoomProducer }
+  | { type: 'producer.close'; peerId: string; producerId: string }
+  | { type: 'producer.pause'; peerId: string; producerId: string; paused: boolean }
+  | { type: 'replica.gone'; replicaId: string };
+
+/** Why the room refuses an event, or null when it accepts it. Guards and error replies share this. */
+export function roomRejection(ctx: RoomContext, event: RoomEvent): 'ROOM_FULL' | 'UNKNOWN_PEER' | 'UNKNOWN_PRODUCER' | null {
+  switch (event.type) {
+    case 'peer.join': {
+      const rejoin = event.peer.peerId in ctx.peers;
+      return !rejoin && Object.keys(ctx.peers).length >= ctx.maxPeers ? 'ROOM_FULL' : null;
+    }
+    case 'peer.update':
+    case 'peer.leave':
+    case 'peer.mediaLost':
+    case 'producer.add':
+      return event.peerId in ctx.peers ? null : 'UNKNOWN_PEER';
+    case 'producer.close':
+    case 'producer.pause':
+      if (!(event.peerId in ctx.peers)) return 'UNKNOWN_PEER';
+      return event.producerId in ctx.peers[event.peerId]!.producers ? null : 'UNKNOWN_PRODUCER';
+    case 'replica.gone':
+      return null;
+  }
+}
+
+function withPeer(ctx: RoomContext, peerId: string, change: (p: RoomPeer) => RoomPeer): Record<string, RoomPeer> {
+  return { ...ctx.peers, [peerId]: change(ctx.peers[peerId]!) };
+}
+
+function without<T>(record: Record<string, T>, key: string): Record<string, T> {
+  const { [key]: _gone, ...rest } = record;
+  return rest;
+}
+
+function peersLeftAfter(ctx: RoomContext, event: RoomEvent): number {
+  if (event.type === 'peer.leave') return Object.keys(ctx.peers).filter((id) => id !== event.peerId).length;
+  if (event.type === 'replica.gone') return Object.values(ctx.peers).filter((p) => p.replicaId !== event.replicaId).length;
+  return Object.keys(ctx.peers).length;
+}
+
+export const roomMachine = setup({
+  types: {
+    context: {} as RoomContext,
+    events: {} as RoomEvent,
+    input: {} as RoomInput,
+  },
+  guards: {
+    accepted: ({ context, event }) => roomRejection(context, event) === null,
+    emptiesRoom: ({ context, event }) => roomRejection(context, event) === null && peersLeftAfter(context, event) === 0,
+  },
+  actions: {
+    addPeer: assign({
+      peers: ({ context, event }) => {
+        if (event.type !== 'peer.join') return context.peers;
+        // A rejoin (reconnect, maybe through another replica) starts with no media: the old one is gone.
+        return { ...context.peers, [event.peer.peerId]: { ...event.peer, producers: {} } };
+      },
+    }),
+    updatePeer: assign({
+      peers: ({ context, event }) => {
+        if (event.type !== 'peer.update') return context.peers;
+        return withPeer(context, event.peerId, (p) => ({
+          ...p,
+          spokenLanguage: event.spokenLanguage ?? p.spokenLanguage,
+          listeningLanguage: event.listeningLanguage ?? p.listeningLanguage,
+        }));
+      },
+    }),
+    removePeer: assign({
+      peers: ({ context, event }) => (event.type === 'peer.leave' ? without(context.peers, event.peerId) : context.peers),
+    }),
+    clearProducers: assign({
+      peers: ({ context, event }) =>
+        event.type === 'peer.mediaLost' ? withPeer(context, event.peerId, (p) => ({ ...p, producers: {} })) : context.peers,
+    }),
+    addProducer: assign({
+      peers: ({ context, event }) => {
+        if (event.type !== 'producer.add') return context.peers;
+        return withPeer(context, event.peerId, (p) => ({ ...p, producers: { ...p.producers, [event.producer.producerId]: event.producer } }));
+      },
+    }),
+    removeProducer: assign({
+      peers: ({ context, event }) => {
+        if (event.type !== 'producer.close') return context.peers;
+        return withPeer(context, event.peerId, (p) => ({ ...p, producers: without(p.producers, event.producerId) }));
+      },
+    }),
+    setProducerPaused: assign({
+      peers: ({ context, event }) => {
+        if (event.type !== 'producer.pause') return context.peers;
+        return withPeer(context, event.peerId, (p) => ({
+          ...p,
+          producers: { ...p.producers, [event.producerId]: { ...p.producers[event.producerId]!, paused: event.paused } },
+        }));
+      },
+    }),
+    removeReplicaPeers: assign({
+      peers: ({ context, event }) => {
+        if (event.type !== 'replica.gone') return context.peers;
+        return Object.fromEntries(Object.entries(context.peers).filter(([, p]) => p.replicaId !== event.replicaId));
+      },
+    }),
+  },
+}).createMachine({
+  id: 'room',
+  context: ({ input }) => ({ roomId: input.roomId, maxPeers: input.maxPeers, createdAt: input.now, peers: {} }),
+  initial: 'open',
+  states: {
+    open: {
+      on: {
+        'peer.join': { guard: 'accepted', actions: 'addPeer' },
+        'peer.update': { guard: 'accepted', actions: 'updatePeer' },
+        'peer.leave': [
+          { guard: 'emptiesRoom', target: 'closed', actions: 'removePeer' },
+          { guard: 'accepted', actions: 'removePeer' },
+        ],
+        'peer.mediaLost': { guard: 'accepted', actions: 'clearProducers' },
+        'producer.add': { guard: 'accepted', actions: 'addProducer' },
+        'producer.close': { guard: 'accepted', actions: 'removeProducer' },
+        'producer.pause': { guard: 'accepted', actions: 'setProducerPaused' },
+        'replica.gone': [
+          { guard: 'emptiesRoom', target: 'closed', actions: 'removeReplicaPeers' },
+          { actions: 'removeReplicaPeers' },
+        ],
+      },
+    },
+    /** Last peer gone: the host deletes the room's keys. */
+    closed: { type: 'final' },
+  },
+});

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export const ENV_PREFIX = 'PARLEY_';
+
+export type LoadConfigOptions = {
+  /** YAML file to read; falls back to env PARLEY_CONFIG. */
+  file?: string;
+  /** Environment to read overrides from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Overrides applied last (CLI flags). */
+  overrides?: Record<string, unknown>;
+};
+
+/** `media.rtcBasePort` -> `PARLEY_MEDIA_RTC_BASE_PORT`. */
+export function envNameFor(path: string[]): string {
+  return ENV_PREFIX + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+/** Reads every config key from the environment, typed after its default value. */
+function fromEnv(defaults: Record<string, unknown>, env: NodeJS.ProcessEnv, path: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(defaults)) {
+    const keyPath = [...path, key];
+    if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
+      const nested = fromEnv(def as Record<string, unknown>, env, keyPath);
+      if (Object.keys(nested).length > 0) out[key] = nested;
+      continue;
+    }
+    const raw = env[envNameFor(keyPath)];
+    if (raw === undefined) continue;
+    out[key] = coerce(raw, def, envNameFor(keyPath));
+  }
+  return out;
+}
+
+function coerce(raw: string, def: unknown, name: string): unknown {
+  if (typeof def === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || Number.isNaN(n)) throw new TypeError(`${name} must be a number, got "${raw}"`);
+    return n;
+  }
+  if (typeof def === 'boolean') {
+    if (!['true', 'false', '1', '0'].includes(raw)) throw new TypeError(`${name} must be true or false, got "${raw}"`);
+    return raw === 'true' || raw === '1';
+  }
+  if (Array.isArray(def)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+/** Defaults -> file -> environment -> overrides; throws a readable error on unknown keys or bad values. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const defaults = configSchema.parse({}) as unknown as Record<string, unknown>;
+  const file = options.file ?? env[`${ENV_PREFIX}CONFIG`];
+  let layered: Record<string, unknown> = {};
+  if (file) {
+    const parsed: unknown = parseYaml(readFileSync(file, 'utf8')) ?? {};
+    if (!isPlainObject(parsed)) throw new TypeError(`config file ${file} must hold a mapping`);
+    layered = parsed;
+  }
+  layered = merge(layered, fromEnv(defaults, env));
+  layered = merge(layered, options.overrides ?? {});
+  const result = configSchema.safeParse(layered);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new TypeError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return finish(result.data);
+}
+
+/** Fills values derived from others. */
+function finish(config: Config): Config {
+  if (config.mode === 'production' && config.auth.secret.length < 32) {
+    throw new TypeError('invalid configuration:\n  auth.secret: production mode needs a secret of at least 32 characters');
+  }
+  return config;
+}
+
+/** The replica id used when none is configured: stable across restarts on one host and port. */
+export function defaultReplicaId(port: number): string {
+  return `${hostname()}-${port}`;
+}
+
+export { configSchema, type Config };
+export type ConfigInput = z.input<typeof configSchema>;

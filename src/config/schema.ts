@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/**
+ * The one typed configuration. Precedence: these defaults, then a YAML file
+ * (`--config` or PARLEY_CONFIG), then environment variables derived from the key
+ * path (`media.rtcBasePort` -> PARLEY_MEDIA_RTC_BASE_PORT). Unknown keys are
+ * rejected at boot. parley.sample.yaml documents every key.
+ */
+const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
+
+export const configSchema = strict({
+  /** 'dev' enables the token endpoint and a generated secret; 'production' requires auth.secret. */
+  mode: z.enum(['dev', 'production']).default('dev'),
+  replica: strict({
+    /** Stable id of this gateway replica; empty = "<hostname>-<http.port>". */
+    id: z.string().default(''),
+    /** URL browsers use to reach this replica's signaling; empty = derived from http host/port. */
+    publicUrl: z.string().default(''),
+  }).prefault({}),
+  http: strict({
+    host: z.string().default('0.0.0.0'),
+    /** 0 picks a free port (the chosen one is logged and printed). */
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Largest signaling message accepted, in bytes. */
+    maxMessageBytes: z.number().int().min(1024).max(1048576).default(65536),
+    /** Sustained messages per second per connection, and the burst above it. */
+    rateLimitPerSecond: z.number().positive().default(50),
+    rateLimitBurst: z.number().int().positive().default(100),
+    /** Browser origins allowed to open the WebSocket; empty = any. */
+    allowedOrigins: z.array(z.string()).default([]),
+  }).prefault({}),
+  redis: strict({
+    /** redis:// URL; empty = start an embedded redis-server child process. */
+    url: z.string().default(''),
+    /** Port for the embedded redis-server; 0 = a free one. */
+    embeddedPort: z.number().int().min(0).max(65535).default(0),
+  }).prefault({}),
+  auth: strict({
+    /** HMAC secret for join tokens (HS256). Required in production mode. */
+    secret: z.string().default(''),
+    issuer: z.string().default('parley'),
+    /** Lifetime of tokens minted by the dev token endpoint. */
+    devTokenTtlSeconds: z.number().int().positive().default(3600),
+  }).prefault({}),
+  media: strict({
+    /** Number of mediasoup workers; 0 = one per CPU core. */
+    workers: z.number().int().min(0).max(64).default(0),
+    /** Worker i's WebRtcServer listens on UDP and TCP port rtcBasePort + i. */
+    rtcBasePort: z.number().int().min(1024).max(65000).default(40000),
+    /** Address the WebRtcServers bind to. */
+    listenIp: z.string().default('127.0.0.1'),
+    /** Address announced in ICE candidates; empty = listenIp. */
+    announcedIp: z.string().default(''),
+    /** mediasoup worker log level (routed through pino). */
+    workerLogLevel: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
+    /** Delay before a dead mediasoup worker is recreated, doubled per consecutive death (ms). */
+    workerRestartDelayMs: z.number().int().min(0).default(500),
+    /** Per-peer limits. */
+    maxTransportsPerPeer: z.number().int().positive().default(4),
+    maxProducersPerPeer: z.number().int().positive().default(4),
+  }).prefault({}),
+  rooms: strict({
+    maxPeers: z.number().int().positive().default(16),
+    /** How long a peer whose socket dropped stays in the room waiting to reconnect (ms). */
+    reconnectGraceMs: z.number().int().min(0).default(15000),
+  }).prefault({}),
+  log: strict({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Pretty, human-readable logs instead of JSON lines. */
+    pretty: z.boolean().default(false),
+  }).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,141 @@
+/**
+ * The signaling protocol spoken over the gateway's WebSocket (`/ws`).
+ * Shared by the server (src/edge) and the web client (src/web); documented in docs/protocol.md.
+ * Pure types and constants only: no runtime imports, so the browser bundle stays small.
+ */
+
+/** Roles a join token may carry. */
+export type PeerRole = 'speaker' | 'listener' | 'admin';
+
+/** Client -> server. `id` is chosen by the client and echoed in the response. */
+export type RequestMessage<M extends MethodName = MethodName> = {
+  type: 'request';
+  id: number;
+  method: M;
+  data: MethodMap[M]['request'];
+};
+
+/** Server -> client, exactly one per request. */
+export type ResponseMessage =
+  | { type: 'response'; id: number; ok: true; data: unknown }
+  | { type: 'response'; id: number | null; ok: false; error: ErrorBody };
+
+/** Server -> client, unsolicited. */
+export type NotificationMessage<N extends NotificationName = NotificationName> = {
+  type: 'notification';
+  method: N;
+  data: NotificationMap[N];
+};
+
+/** A coded error, as listed in docs/errors.md. */
+export type ErrorBody = { code: string; message: string; data?: Record<string, unknown> };
+
+export type MediaKind = 'audio' | 'video';
+
+/** What every other participant sees of a peer. */
+export type PeerInfo = {
+  peerId: string;
+  displayName: string;
+  role: PeerRole;
+  spokenLanguage: string;
+  listeningLanguage: string;
+  producers: ProducerInfo[];
+};
+
+export type ProducerInfo = {
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  paused: boolean;
+  /** 'mic', 'cam', or 'translation:<lang>' for the AI pipeline's tracks. */
+  source: string;
+};
+
+/** ICE/DTLS parameters for mediasoup-client's `device.createSendTransport` / `createRecvTransport`. */
+export type TransportOptions = {
+  id: string;
+  iceParameters: unknown;
+  iceCandidates: unknown[];
+  dtlsParameters: unknown;
+  sctpParameters?: unknown;
+};
+
+export type MethodMap = {
+  /** First call on a socket. The token names room, identity, display name, role and expiry. */
+  join: {
+    request: { token: string; roomId: string; spokenLanguage?: string; listeningLanguage?: string };
+    response: {
+      peerId: string;
+      roomId: string;
+      replicaId: string;
+      /** True when this identity was already in the room (a reconnect): its old media is gone. */
+      resumed: boolean;
+      routerRtpCapabilities: unknown;
+      peers: PeerInfo[];
+    };
+  };
+  createTransport: {
+    request: { direction: 'send' | 'recv' };
+    response: TransportOptions;
+  };
+  connectTransport: {
+    request: { transportId: string; dtlsParameters: unknown };
+    response: Record<string, never>;
+  };
+  produce: {
+    request: { transportId: string; kind: MediaKind; rtpParameters: unknown; source?: string };
+    response: { producerId: string };
+  };
+  closeProducer: { request: { producerId: string }; response: Record<string, never> };
+  pauseProducer: { request: { producerId: string }; response: Record<string, never> };
+  resumeProducer: { request: { producerId: string }; response: Record<string, never> };
+  /** Consumers start paused; call resumeConsumer once the client-side consumer exists. */
+  consume: {
+    request: { transportId: string; producerId: string; rtpCapabilities: unknown };
+    response: { consumerId: string; producerId: string; peerId: string; kind: MediaKind; rtpParameters: unknown };
+  };
+  resumeConsumer: { request: { consumerId: string }; response: Record<string, never> };
+  pauseConsumer: { request: { consumerId: string }; response: Record<string, never> };
+  /** Change spoken/listening language during the call. */
+  updatePeer: {
+    request: { spokenLanguage?: string; listeningLanguage?: string };
+    response: Record<string, never>;
+  };
+  leave: { request: Record<string, never>; response: Record<string, never> };
+};
+
+export type MethodName = keyof MethodMap;
+
+export type NotificationMap = {
+  peerJoined: { peer: PeerInfo };
+  peerUpdated: { peer: PeerInfo };
+  peerLeft: { peerId: string };
+  newProducer: ProducerInfo;
+  producerClosed: { producerId: string; peerId: string };
+  producerPaused: { producerId: string; peerId: string };
+  producerResumed: { producerId: string; peerId: string };
+  consumerClosed: { consumerId: string; producerId: string };
+  /** The server closes this socket next; `code` says why (e.g. ERR_SESSION_REPLACED). */
+  disconnecting: { code: string; message: string; reconnect: boolean; url?: string };
+};
+
+export type NotificationName = keyof NotificationMap;
+
+export const METHOD_NAMES: readonly MethodName[] = [
+  'join', 'createTransport', 'connectTransport', 'produce', 'closeProducer', 'pauseProducer',
+  'resumeProducer', 'consume', 'resumeConsumer', 'pauseConsumer', 'updatePeer', 'leave',
+];
+
+/** WebSocket close codes the server uses (4000-4999 are application codes). */
+export const CLOSE_CODES = {
+  normal: 1000,
+  tooLarge: 1009,
+  /** Another socket joined with the same identity. */
+  replaced: 4001,
+  /** The peer was removed (left, kicked, grace expired). */
+  removed: 4002,
+  /** The replica is draining or shutting down; reconnect (possibly elsewhere). */
+  goingAway: 4003,
+  /** Too many protocol errors or a flood; the client should back off. */
+  policy: 4008,
+} as const;

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freeTcpPort } from '../util/ports.js';
+
+export type EmbeddedRedisOptions = {
+  /** 0 = a free port. */
+  port?: number;
+  /** Directory for the append-only file; omitted = no persistence. */
+  dataDir?: string;
+  /** redis-server binary (default: from PATH). */
+  binary?: string;
+};
+
+/** A `redis-server` child process on loopback, used when no redis.url is configured and by tests. */
+export class EmbeddedRedis {
+  readonly port: number;
+  readonly url: string;
+  readonly #child: ChildProcess;
+  #exited: Promise<void>;
+
+  private constructor(port: number, child: ChildProcess) {
+    this.port = port;
+    this.url = `redis://127.0.0.1:${port}`;
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  static async start(options: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
+    const port = options.port || (await freeTcpPort());
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
+    if (options.dataDir) {
+      mkdirSync(options.dataDir, { recursive: true });
+      args.push('--appendonly', 'yes', '--dir', options.dataDir);
+    } else {
+      args.push('--appendonly', 'no');
+    }
+    const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const spawnError = new Promise<never>((_, reject) =>
+      child.once('error', (err) =>
+        reject(new Error(`could not start redis-server (${err.message}); install it with "apt-get install redis-server" or run ./parley setup`)),
+      ),
+    );
+    const redis = new EmbeddedRedis(port, child);
+    await Promise.race([redis.#waitReady(() => stderr), spawnError]);
+    return redis;
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  async #waitReady(stderr: () => string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (this.#child.exitCode !== null) throw new Error(`redis-server exited: ${stderr()}`);
+      if (await this.#ping()) return;
+      await sleep(50);
+    }
+    throw new Error('redis-server did not answer PING within 10 s');
+  }
+
+  #ping(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const sock = createConnection({ port: this.port, host: '127.0.0.1' });
+      sock.once('error', () => resolve(false));
+      sock.once('connect', () => sock.write('PING\r\n'));
+      sock.once('data', (d) => {
+        sock.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+    });
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after 3 s). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 3000);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  /** Simulates a crash (tests of Redis restarts). */
+  async kill(): Promise<void> {
+    this.#child.kill('SIGKILL');
+    await this.#exited;
+  }
+}

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { BusHandler, SnapshotRecord, Store } from './Store.js';
+
+type ScriptDef = { name: string; file: string; numberOfKeys: number };
+
+/** Lua scripts live beside this file as `<name>-<numKeys>.lua`. */
+const SCRIPTS: ScriptDef[] = ['put-if-newer-1', 'compare-and-set-1', 'delete-if-not-newer-1'].map((base) => ({
+  name: base.replace(/-\d+$/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+  file: new URL(`./lua/${base}.lua`, import.meta.url).pathname,
+  numberOfKeys: Number(base.split('-').pop()),
+}));
+
+type ScriptedRedis = Redis & {
+  putIfNewer(key: string, seq: number, doc: string, ttl: number): Promise<number>;
+  compareAndSet(key: string, expected: number, doc: string): Promise<number>;
+  deleteIfNotNewer(key: string, seq: number): Promise<number>;
+};
+
+export type RedisStoreOptions = {
+  url: string;
+  /** Called when the command connection goes up/down (for /ready and metrics). */
+  onStatus?: (status: 'ready' | 'down') => void;
+};
+
+export class RedisStore implements Store {
+  readonly #cmd: ScriptedRedis;
+  readonly #sub: Redis;
+  readonly #handlers = new Map<string, Set<BusHandler>>();
+
+  private constructor(cmd: ScriptedRedis, sub: Redis) {
+    this.#cmd = cmd;
+    this.#sub = sub;
+    this.#sub.on('message', (channel: string, message: string) => {
+      for (const h of this.#handlers.get(channel) ?? []) h(message);
+    });
+  }
+
+  static async create(options: RedisStoreOptions): Promise<RedisStore> {
+    const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true, retryStrategy: (n: number) => Math.min(n * 100, 1000) };
+    const cmd = new Redis(options.url, { ...common, connectionName: 'parley-cmd' }) as ScriptedRedis;
+    const sub = new Redis(options.url, { ...common, connectionName: 'parley-sub' });
+    for (const s of SCRIPTS) cmd.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: readFileSync(s.file, 'utf8') });
+    cmd.on('ready', () => options.onStatus?.('ready'));
+    cmd.on('close', () => options.onStatus?.('down'));
+    cmd.on('error', () => undefined); // reconnects on its own; status is reported through onStatus
+    sub.on('error', () => undefined);
+    await Promise.all([cmd.connect(), sub.connect()]);
+    return new RedisStore(cmd, sub);
+  }
+
+  /** The raw client, for BullMQ and admin tools that need one. */
+  get client(): Redis {
+    return this.#cmd;
+  }
+
+  async putIfNewer(key: string, seq: number, doc: string, ttlMs = 0): Promise<boolean> {
+    return (await this.#cmd.putIfNewer(key, seq, doc, ttlMs)) === 1;
+  }
+
+  async compareAndSet(key: string, expectedSeq: number, doc: string | null): Promise<number | null> {
+    const r = await this.#cmd.compareAndSet(key, expectedSeq, doc ?? '');
+    return r < 0 ? null : r;
+  }
+
+  async deleteIfNotNewer(key: string, seq: number): Promise<boolean> {
+    return (await this.#cmd.deleteIfNotNewer(key, seq)) === 1;
+  }
+
+  async get(key: string): Promise<SnapshotRecord | null> {
+    const h = await this.#cmd.hgetall(key);
+    if (!h.doc) return null;
+    return { seq: Number(h.seq), doc: h.doc };
+  }
+
+  async del(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.#cmd.del(...keys);
+  }
+
+  async keys(pattern: string): Promise<string[]> {
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.#cmd.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      for (const k of batch) found.add(k);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...found];
+  }
+
+  async setAdd(key: string, member: string): Promise<void> {
+    await this.#cmd.sadd(key, member);
+  }
+
+  async setRemove(key: string, member: string): Promise<void> {
+    await this.#cmd.srem(key, member);
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    return this.#cmd.smembers(key);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#cmd.publish(channel, message);
+  }
+
+  async subscribe(channel: string, handler: BusHandler): Promise<void> {
+    let set = this.#handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.#handlers.set(channel, set);
+      await this.#sub.subscribe(channel);
+    }
+    set.add(handler);
+  }
+
+  async unsubscribe(channel: string, handler: BusHandler): Promise<void> {
+    const set = this.#handlers.get(channel);
+    if (!set) return;
+    set.delete(handler);
+    if (set.size === 0) {
+      this.#handlers.delete(channel);
+      await this.#sub.unsubscribe(channel);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.#cmd.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#cmd.quit(), this.#sub.quit()]);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Every Redis key and channel the project uses. Room-scoped keys carry the
+ * `{room:<id>}` hash tag so one room's keys land in one Redis Cluster slot.
+ */
+export const KEY_PREFIX = 'parley';
+
+const roomTag = (roomId: string) => `${KEY_PREFIX}:{room:${roomId}}`;
+
+export const Keys = {
+  /** Set of ids of rooms that currently exist. */
+  roomIndex: () => `${KEY_PREFIX}:rooms`,
+  /** Room actor snapshot (hash: seq, doc). */
+  room: (roomId: string) => `${roomTag(roomId)}:room`,
+  /** Peer actor snapshot (hash: seq, doc). */
+  peer: (roomId: string, peerId: string) => `${roomTag(roomId)}:peer:${peerId}`,
+  /** Pattern matching every peer snapshot of a room. */
+  peerPattern: (roomId: string) => `${roomTag(roomId)}:peer:*`,
+  /** Pattern matching every key of a room. */
+  roomPattern: (roomId: string) => `${roomTag(roomId)}:*`,
+  /** Mediasoup worker actor snapshot of one replica (expires unless refreshed). */
+  worker: (replicaId: string, index: number) => `${KEY_PREFIX}:replica:${replicaId}:worker:${index}`,
+  /** Pattern matching every key that belongs to a replica. */
+  replicaPattern: (replicaId: string) => `${KEY_PREFIX}:replica:${replicaId}:*`,
+} as const;
+
+export const Channels = {
+  /** Room events published after each accepted room-actor transition. */
+  room: (roomId: string) => `${roomTag(roomId)}:events`,
+} as const;
