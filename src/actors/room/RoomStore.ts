@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js';
 import { Channels, Keys } from '../../state/keys.js';
 import type { Store } from '../../state/Store.js';
 import { roomCodec } from './codec.js';
+import { diffRoom, type RoomChange } from './diff.js';
 import { roomMachine, roomRejection, type RoomContext, type RoomEvent } from './machine.js';
 
 /** Published on the room's channel after each accepted event. */
@@ -11,11 +12,11 @@ export type RoomBusMessage = {
   from: string;
   seq: number;
   event: RoomEvent;
-  /** Peers this event removed (leave, replica gone). */
-  removed: string[];
+  /** What the event changed, for the notifications each replica sends its peers. */
+  changes: RoomChange[];
 };
 
-export type ApplyResult = { context: RoomContext; closed: boolean; removed: string[] };
+export type ApplyResult = { context: RoomContext; closed: boolean; seq: number; changes: RoomChange[] };
 
 const MAX_ATTEMPTS = 50;
 
@@ -64,11 +65,11 @@ export class RoomStore {
       const doc = closed ? null : roomCodec.encode({ value: String(next.value), context: next.context });
       const seq = await this.#store.compareAndSet(key, rec?.seq ?? 0, doc);
       if (seq === null) continue; // somebody else wrote first: read again
-      const removed = Object.keys(current.context.peers).filter((id) => !(id in next.context.peers));
+      const changes = diffRoom(rec ? current.context : null, next.context);
       await this.#afterWrite(roomId, rec === null, closed);
-      const message: RoomBusMessage = { from: this.#replicaId, seq, event, removed };
+      const message: RoomBusMessage = { from: this.#replicaId, seq, event, changes };
       await this.#store.publish(Channels.room(roomId), JSON.stringify(message));
-      return { context: next.context, closed, removed };
+      return { context: next.context, closed, seq, changes };
     }
     throw createError(Errors.INTERNAL, `room ${roomId}: too much write contention`);
   }

@@ -1,0 +1,24 @@
+import type { RoomStore } from '../actors/room/RoomStore.js';
+import type { TokenKey } from '../auth/tokens.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { RoomRouters } from '../media/RoomRouters.js';
+import type { WorkerPool } from '../media/WorkerPool.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { SessionManager } from '../session/SessionManager.js';
+import type { Store } from '../state/Store.js';
+
+/** What the edge's handlers may use; built once in the composition root (app/gateway.ts). */
+export type Services = {
+  config: Config;
+  replicaId: string;
+  log: Logger;
+  store: Store;
+  rooms: RoomStore;
+  pool: WorkerPool;
+  routers: RoomRouters;
+  sessions: SessionManager;
+  tokenKey: TokenKey;
+  metrics: GatewayMetrics;
+  lifecycle: { shuttingDown: boolean; redisUp: boolean };
+};

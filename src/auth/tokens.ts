@@ -1,0 +1,63 @@
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { Errors, createError } from '../errors.js';
+import type { PeerRole } from '../protocol/messages.js';
+
+/** What a join token grants. */
+export type JoinClaims = {
+  roomId: string;
+  /** Stable identity of the participant; the peer id inside the room. */
+  identity: string;
+  displayName: string;
+  role: PeerRole;
+  /** Expiry, ms since epoch. */
+  expiresAt: number;
+};
+
+const ROLES: readonly PeerRole[] = ['speaker', 'listener', 'admin'];
+const ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export type TokenKey = { secret: Uint8Array; issuer: string };
+
+export function tokenKey(secret: string, issuer: string): TokenKey {
+  return { secret: new TextEncoder().encode(secret), issuer };
+}
+
+/** Room ids and identities: 1-64 characters of letters, digits, `_ . -`. */
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && ID_RE.test(value);
+}
+
+export async function signJoinToken(
+  key: TokenKey,
+  claims: Omit<JoinClaims, 'expiresAt'> & { ttlSeconds: number },
+): Promise<{ token: string; expiresAt: number }> {
+  if (!isValidId(claims.roomId)) throw new TypeError('roomId must be 1-64 characters of [A-Za-z0-9_.-]');
+  if (!isValidId(claims.identity)) throw new TypeError('identity must be 1-64 characters of [A-Za-z0-9_.-]');
+  if (!ROLES.includes(claims.role)) throw new TypeError(`role must be one of ${ROLES.join(', ')}`);
+  const now = Math.floor(Date.now() / 1000);
+  const exp = now + claims.ttlSeconds;
+  const token = await new SignJWT({ room: claims.roomId, name: claims.displayName.slice(0, 64), role: claims.role })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.identity)
+    .setIssuer(key.issuer)
+    .setIssuedAt(now)
+    .setExpirationTime(exp)
+    .sign(key.secret);
+  return { token, expiresAt: exp * 1000 };
+}
+
+/** Verifies signature, issuer, expiry and claim shapes; throws ERR_TOKEN_EXPIRED or ERR_TOKEN_INVALID. */
+export async function verifyJoinToken(key: TokenKey, token: string): Promise<JoinClaims> {
+  try {
+    const { payload } = await jwtVerify(token, key.secret, { algorithms: ['HS256'], issuer: key.issuer, requiredClaims: ['exp', 'sub'] });
+    const { room, name, role, sub, exp } = payload as Record<string, unknown>;
+    if (!isValidId(room) || !isValidId(sub) || typeof name !== 'string' || !ROLES.includes(role as PeerRole)) {
+      throw createError(Errors.TOKEN_INVALID, 'claims malformed');
+    }
+    return { roomId: room, identity: sub, displayName: name, role: role as PeerRole, expiresAt: Number(exp) * 1000 };
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw createError(Errors.TOKEN_EXPIRED);
+    if (err instanceof Error && 'code' in err && err.code === Errors.TOKEN_INVALID.code) throw err;
+    throw createError(Errors.TOKEN_INVALID);
+  }
+}

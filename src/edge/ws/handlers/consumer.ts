@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { types } from 'mediasoup';
+import { Errors, createError } from '../../../errors.js';
+import type { MediaKind } from '../../../protocol/messages.js';
+import type { JoinedContext, MethodHandler } from '../types.js';
+import { idSchema, objectSchema } from './schemas.js';
+
+export const consume: MethodHandler<'consume'> = {
+  params: z.object({ transportId: idSchema, producerId: idSchema, rtpCapabilities: objectSchema }).strict(),
+  async handle({ session, services }, params) {
+    const room = await services.rooms.get(session.roomId);
+    const owner = room && Object.values(room.peers).find((p) => params.producerId in p.producers);
+    if (!owner) throw createError(Errors.PRODUCER_NOT_FOUND, params.producerId);
+    if (owner.peerId === session.peerId) throw createError(Errors.CANNOT_CONSUME, 'a peer does not consume itself');
+    const consumer = await session.media!.consume(params.transportId, params.producerId, params.rtpCapabilities as unknown as types.RtpCapabilities);
+    const kind = consumer.kind as MediaKind;
+    session.send({ type: 'consumer.created', consumerId: consumer.id, producerId: params.producerId, kind });
+    return { consumerId: consumer.id, producerId: params.producerId, peerId: owner.peerId, kind, rtpParameters: consumer.rtpParameters };
+  },
+};
+
+async function setPaused({ session }: JoinedContext, consumerId: string, paused: boolean): Promise<Record<string, never>> {
+  const consumer = session.media!.consumer(consumerId);
+  if (paused) await consumer.pause();
+  else await consumer.resume();
+  session.send({ type: 'consumer.paused', consumerId, paused });
+  return {};
+}
+
+const consumerIdParams = z.object({ consumerId: idSchema }).strict();
+
+export const resumeConsumer: MethodHandler<'resumeConsumer'> = {
+  params: consumerIdParams,
+  handle: (ctx, { consumerId }) => setPaused(ctx, consumerId, false),
+};
+
+export const pauseConsumer: MethodHandler<'pauseConsumer'> = {
+  params: consumerIdParams,
+  handle: (ctx, { consumerId }) => setPaused(ctx, consumerId, true),
+};

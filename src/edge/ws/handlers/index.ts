@@ -1,0 +1,22 @@
+import type { HandlerTable } from '../types.js';
+import { consume, pauseConsumer, resumeConsumer } from './consumer.js';
+import { join } from './join.js';
+import { leave, updatePeer } from './peer.js';
+import { closeProducer, pauseProducer, produce, resumeProducer } from './producer.js';
+import { connectTransport, createTransport } from './transport.js';
+
+/** One handler per signaling method (docs/protocol.md). */
+export const HANDLERS: HandlerTable = {
+  join,
+  createTransport,
+  connectTransport,
+  produce,
+  closeProducer,
+  pauseProducer,
+  resumeProducer,
+  consume,
+  resumeConsumer,
+  pauseConsumer,
+  updatePeer,
+  leave,
+};

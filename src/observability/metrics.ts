@@ -1,0 +1,69 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Live values the gauges read at scrape time (observers, never business code). */
+export type GatewayGaugeSource = {
+  rooms(): number;
+  peers(): number;
+  media(): { transports: number; producers: number; consumers: number };
+  workers(): Array<{ index: number; state: string; restarts: number }>;
+  workerUsage(): Promise<Array<{ index: number; cpuSeconds: number; maxRssKb: number }>>;
+  redisUp(): boolean;
+};
+
+/** Every metric the gateway exports; names are the contract with stack/ alerts and dashboards. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'method' | 'code'>;
+  readonly #requestSeconds: Histogram<'method'>;
+
+  constructor(source: GatewayGaugeSource, labels: { replica: string }) {
+    const r = this.registry;
+    r.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: r, prefix: 'parley_process_' });
+    this.#requests = new Counter({ name: 'parley_signaling_requests_total', help: 'Signaling requests by method and result code', labelNames: ['method', 'code'], registers: [r] });
+    this.#requestSeconds = new Histogram({
+      name: 'parley_signaling_request_seconds',
+      help: 'Signaling request handling time',
+      labelNames: ['method'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [r],
+    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [r], collect() { this.set(read()); } });
+    gauge('parley_rooms', 'Rooms with at least one peer on this replica', () => source.rooms());
+    gauge('parley_peers', 'Peers hosted by this replica (connected or within reconnect grace)', () => source.peers());
+    gauge('parley_transports', 'WebRTC transports open', () => source.media().transports);
+    gauge('parley_producers', 'Producers open', () => source.media().producers);
+    gauge('parley_consumers', 'Consumers open', () => source.media().consumers);
+    gauge('parley_redis_up', '1 when the Redis command connection is ready', () => (source.redisUp() ? 1 : 0));
+    new Gauge({
+      name: 'parley_worker_up', help: '1 when the mediasoup worker is running', labelNames: ['worker'], registers: [r],
+      collect() { for (const w of source.workers()) this.set({ worker: String(w.index) }, w.state === 'running' ? 1 : 0); },
+    });
+    new Gauge({
+      name: 'parley_worker_restarts', help: 'Times the mediasoup worker was recreated', labelNames: ['worker'], registers: [r],
+      collect() { for (const w of source.workers()) this.set({ worker: String(w.index) }, w.restarts); },
+    });
+    new Gauge({
+      name: 'parley_worker_cpu_seconds', help: 'CPU time used by the mediasoup worker (user + system)', labelNames: ['worker'], registers: [r],
+      async collect() { for (const u of await source.workerUsage()) this.set({ worker: String(u.index) }, u.cpuSeconds); },
+    });
+    new Gauge({
+      name: 'parley_worker_max_rss_bytes', help: 'Peak resident memory of the mediasoup worker', labelNames: ['worker'], registers: [r],
+      async collect() { for (const u of await source.workerUsage()) this.set({ worker: String(u.index) }, u.maxRssKb * 1024); },
+    });
+  }
+
+  observeRequest(method: string, code: string, ms: number): void {
+    this.#requests.inc({ method, code });
+    this.#requestSeconds.observe({ method }, ms / 1000);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,132 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { Errors, createError } from '../errors.js';
+import type { RoomRouter } from '../media/RoomRouters.js';
+import type { MediaKind, TransportOptions } from '../protocol/messages.js';
+
+export type PeerMediaLimits = { maxTransports: number; maxProducers: number };
+
+export type PeerMediaEvents = {
+  transportclosed: [transportId: string];
+  producerclosed: [producerId: string];
+  /** A consumer closed because its producer went away (not by this peer's request). */
+  consumerclosed: [consumerId: string, producerId: string];
+};
+
+/**
+ * The mediasoup objects of one connected peer: its WebRTC transports (on its
+ * worker's WebRtcServer), producers and consumers. Closing cascades to all of them.
+ */
+export class PeerMedia {
+  readonly observer = new EventEmitter<PeerMediaEvents>();
+  readonly room: RoomRouter;
+  readonly #limits: PeerMediaLimits;
+  readonly #transports = new Map<string, types.WebRtcTransport>();
+  readonly #producers = new Map<string, types.Producer>();
+  readonly #consumers = new Map<string, types.Consumer>();
+  #closed = false;
+
+  constructor(room: RoomRouter, limits: PeerMediaLimits) {
+    this.room = room;
+    this.#limits = limits;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get counts(): { transports: number; producers: number; consumers: number } {
+    return { transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size };
+  }
+
+  producerIds(): string[] {
+    return [...this.#producers.keys()];
+  }
+
+  async createTransport(direction: 'send' | 'recv', peerId: string): Promise<TransportOptions> {
+    this.#assertOpen();
+    if (this.#transports.size >= this.#limits.maxTransports) throw createError(Errors.TRANSPORT_LIMIT, `limit ${this.#limits.maxTransports}`);
+    const transport = await this.room.router.createWebRtcTransport({
+      webRtcServer: this.room.slot.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 600_000,
+      appData: { peerId, direction },
+    });
+    if (this.#closed) {
+      transport.close();
+      throw createError(Errors.WRONG_STATE, 'peer left while the transport was being created');
+    }
+    this.#transports.set(transport.id, transport);
+    transport.observer.once('close', () => {
+      this.#transports.delete(transport.id);
+      this.observer.emit('transportclosed', transport.id);
+    });
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    await this.#transport(transportId).connect({ dtlsParameters });
+  }
+
+  async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters, appData: Record<string, unknown>): Promise<types.Producer> {
+    const transport = this.#transport(transportId);
+    if (transport.appData.direction !== 'send') throw createError(Errors.WRONG_STATE, 'produce needs a send transport');
+    if (this.#producers.size >= this.#limits.maxProducers) throw createError(Errors.PRODUCER_LIMIT, `limit ${this.#limits.maxProducers}`);
+    const producer = await transport.produce({ kind, rtpParameters, appData });
+    this.#producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      this.#producers.delete(producer.id);
+      this.observer.emit('producerclosed', producer.id);
+    });
+    return producer;
+  }
+
+  producer(producerId: string): types.Producer {
+    const p = this.#producers.get(producerId);
+    if (!p) throw createError(Errors.PRODUCER_NOT_FOUND, producerId);
+    return p;
+  }
+
+  async consume(transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
+    const transport = this.#transport(transportId);
+    if (transport.appData.direction !== 'recv') throw createError(Errors.WRONG_STATE, 'consume needs a recv transport');
+    if (!this.room.router.canConsume({ producerId, rtpCapabilities })) throw createError(Errors.CANNOT_CONSUME, producerId);
+    const consumer = await transport.consume({ producerId, rtpCapabilities, paused: true });
+    this.#consumers.set(consumer.id, consumer);
+    consumer.on('producerclose', () => this.observer.emit('consumerclosed', consumer.id, producerId));
+    consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
+    return consumer;
+  }
+
+  consumer(consumerId: string): types.Consumer {
+    const c = this.#consumers.get(consumerId);
+    if (!c) throw createError(Errors.CONSUMER_NOT_FOUND, consumerId);
+    return c;
+  }
+
+  /** Closes every transport (and so every producer and consumer). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#transports.values()) t.close();
+    this.#transports.clear();
+  }
+
+  #transport(transportId: string): types.WebRtcTransport {
+    this.#assertOpen();
+    const t = this.#transports.get(transportId);
+    if (!t) throw createError(Errors.TRANSPORT_NOT_FOUND, transportId);
+    return t;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw createError(Errors.WRONG_STATE, 'media of this peer is closed');
+  }
+}

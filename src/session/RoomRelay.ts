@@ -1,0 +1,91 @@
+import type { RoomChange } from '../actors/room/diff.js';
+import type { RoomBusMessage } from '../actors/room/RoomStore.js';
+import type { Logger } from '../logger.js';
+import { Channels } from '../state/keys.js';
+import type { Store } from '../state/Store.js';
+import type { PeerSession } from './PeerSession.js';
+import { toPeerInfo, toProducerInfo } from './peerInfo.js';
+
+export type RoomRelayOptions = {
+  store: Store;
+  log: Logger;
+  /** This replica's sessions in a room. */
+  sessionsIn: (roomId: string) => PeerSession[];
+  /** Every change, once per message, before sessions are notified (cross-replica work hangs off this). */
+  onChanges?: (roomId: string, message: RoomBusMessage) => void;
+};
+
+/**
+ * Subscribes to the channel of every room that has a session on this replica
+ * and turns each room event into notifications for those sessions.
+ */
+export class RoomRelay {
+  readonly #options: RoomRelayOptions;
+  readonly #handlers = new Map<string, (message: string) => void>();
+  readonly #log: Logger;
+
+  constructor(options: RoomRelayOptions) {
+    this.#options = options;
+    this.#log = options.log.child({ module: 'room-relay' });
+  }
+
+  get watched(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  async watch(roomId: string): Promise<void> {
+    if (this.#handlers.has(roomId)) return;
+    const handler = (raw: string) => this.#deliver(roomId, raw);
+    this.#handlers.set(roomId, handler);
+    await this.#options.store.subscribe(Channels.room(roomId), handler);
+  }
+
+  /** Stops listening to a room that has no session here any more. */
+  async unwatchIfIdle(roomId: string): Promise<void> {
+    const handler = this.#handlers.get(roomId);
+    if (!handler || this.#options.sessionsIn(roomId).length > 0) return;
+    this.#handlers.delete(roomId);
+    await this.#options.store.unsubscribe(Channels.room(roomId), handler);
+  }
+
+  #deliver(roomId: string, raw: string): void {
+    let message: RoomBusMessage;
+    try {
+      message = JSON.parse(raw) as RoomBusMessage;
+    } catch {
+      this.#log.warn({ roomId }, 'unreadable room event ignored');
+      return;
+    }
+    this.#options.onChanges?.(roomId, message);
+    for (const session of this.#options.sessionsIn(roomId)) {
+      if (!session.link || message.seq <= session.joinSeq) continue;
+      for (const change of message.changes) notifyChange(session, change);
+    }
+  }
+}
+
+function notifyChange(session: PeerSession, change: RoomChange): void {
+  const self = session.peerId;
+  switch (change.type) {
+    case 'peerJoined':
+      if (change.peer.peerId !== self) session.notify('peerJoined', { peer: toPeerInfo(change.peer) });
+      return;
+    case 'peerUpdated':
+      if (change.peer.peerId !== self) session.notify('peerUpdated', { peer: toPeerInfo(change.peer) });
+      return;
+    case 'peerLeft':
+      if (change.peerId !== self) session.notify('peerLeft', { peerId: change.peerId });
+      return;
+    case 'producerAdded':
+      if (change.peerId !== self) session.notify('newProducer', toProducerInfo(change.peerId, change.producer));
+      return;
+    case 'producerRemoved':
+      if (change.peerId !== self) session.notify('producerClosed', { producerId: change.producerId, peerId: change.peerId });
+      return;
+    case 'producerPaused':
+      if (change.peerId !== self) {
+        session.notify(change.paused ? 'producerPaused' : 'producerResumed', { producerId: change.producerId, peerId: change.peerId });
+      }
+      return;
+  }
+}

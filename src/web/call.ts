@@ -1,0 +1,256 @@
+/**
+ * One mediasoup session on one socket: the Device, a send and a recv transport, our producers
+ * and the consumers of other peers' producers. A reconnect throws the Call away and builds a new
+ * one (the server's media for the old socket is gone); local tracks outlive it.
+ */
+
+import { Device } from 'mediasoup-client';
+import type { types as ms } from 'mediasoup-client';
+import type { MediaKind, ProducerInfo, TransportOptions } from '../protocol/messages.js';
+import { ClientError, toClientError } from './errors.js';
+import { Emitter } from './events.js';
+import type { SignalingClient } from './signaling.js';
+
+/** A remote track we receive. */
+export type RemoteMedia = {
+  consumerId: string;
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  /** 'mic', 'cam' or 'translation:<lang>'. */
+  source: string;
+  track: MediaStreamTrack;
+};
+
+export type CallEvents = {
+  consumeradded: [RemoteMedia];
+  consumerremoved: [RemoteMedia];
+  /** A transport failed: media cannot flow until the session reconnects. */
+  transportfailed: ['send' | 'recv'];
+  /** Something went wrong that does not end the call (a consume that failed, ...). */
+  error: [ClientError];
+};
+
+type ConsumerEntry = { media: RemoteMedia; consumer: ms.Consumer };
+
+export class Call extends Emitter<CallEvents> {
+  readonly #signaling: SignalingClient;
+  readonly #device: Device;
+  readonly #send: ms.Transport;
+  readonly #recv: ms.Transport;
+  /** Our producers by source ('mic', 'cam'). */
+  readonly #producers = new Map<string, ms.Producer>();
+  /** Consumers by producer id. */
+  readonly #consumers = new Map<string, ConsumerEntry>();
+  /** Producer ids with a consume in flight. */
+  readonly #consuming = new Set<string>();
+  #closed = false;
+
+  /** Loads a fresh Device with the router's capabilities and creates both transports. */
+  static async create(signaling: SignalingClient, routerRtpCapabilities: unknown): Promise<Call> {
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: routerRtpCapabilities as ms.RtpCapabilities });
+    const [sendOptions, recvOptions] = await Promise.all([
+      signaling.request('createTransport', { direction: 'send' }),
+      signaling.request('createTransport', { direction: 'recv' }),
+    ]);
+    const send = device.createSendTransport(toTransportOptions(sendOptions));
+    const recv = device.createRecvTransport(toTransportOptions(recvOptions));
+    return new Call(signaling, device, send, recv);
+  }
+
+  private constructor(signaling: SignalingClient, device: Device, send: ms.Transport, recv: ms.Transport) {
+    super();
+    this.#signaling = signaling;
+    this.#device = device;
+    this.#send = send;
+    this.#recv = recv;
+    for (const transport of [send, recv]) {
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        signaling
+          .request('connectTransport', { transportId: transport.id, dtlsParameters })
+          .then(() => callback(), errback);
+      });
+      transport.on('connectionstatechange', (state) => {
+        if (state === 'failed' && !this.#closed) this.emit('transportfailed', transport.direction);
+      });
+    }
+    send.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      const source = typeof appData['source'] === 'string' ? appData['source'] : kind === 'audio' ? 'mic' : 'cam';
+      signaling
+        .request('produce', { transportId: send.id, kind, rtpParameters, source })
+        .then(({ producerId }) => callback({ id: producerId }), errback);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  canProduce(kind: MediaKind): boolean {
+    return this.#device.canProduce(kind);
+  }
+
+  /** Sends `track` as `source`; replaces an earlier producer of the same source. Returns the producer id. */
+  async produce(track: MediaStreamTrack, source: string, paused = false): Promise<string> {
+    this.#assertOpen();
+    await this.closeProducer(source);
+    const producer = await this.#send.produce({
+      track,
+      stopTracks: false,
+      zeroRtpOnPause: true,
+      appData: { source },
+      ...(track.kind === 'audio' ? { codecOptions: { opusStereo: false, opusFec: true } } : {}),
+    });
+    if (this.#closed) {
+      producer.close();
+      throw new ClientError('ERR_WRONG_STATE', 'Call closed while producing');
+    }
+    this.#producers.set(source, producer);
+    producer.on('transportclose', () => this.#producers.delete(source));
+    if (paused) await this.setPaused(source, true);
+    return producer.id;
+  }
+
+  producerId(source: string): string | null {
+    return this.#producers.get(source)?.id ?? null;
+  }
+
+  /** Stops sending `source` (client and server side). No-op when there is no such producer. */
+  async closeProducer(source: string): Promise<void> {
+    const producer = this.#producers.get(source);
+    if (!producer) return;
+    this.#producers.delete(source);
+    producer.close();
+    if (!this.#closed) await this.#signaling.request('closeProducer', { producerId: producer.id });
+  }
+
+  /** Pauses or resumes `source` locally first (so muting is immediate), then on the server. */
+  async setPaused(source: string, paused: boolean): Promise<void> {
+    const producer = this.#producers.get(source);
+    if (!producer || this.#closed) return;
+    if (paused) {
+      producer.pause();
+      await this.#signaling.request('pauseProducer', { producerId: producer.id });
+    } else {
+      producer.resume();
+      await this.#signaling.request('resumeProducer', { producerId: producer.id });
+    }
+  }
+
+  /** Consumes a producer of another peer unless already done; errors are emitted, not thrown. */
+  async ensureConsumer(info: ProducerInfo): Promise<void> {
+    const { producerId } = info;
+    if (this.#closed || this.#consumers.has(producerId) || this.#consuming.has(producerId)) return;
+    if (!this.#device.loaded) return;
+    this.#consuming.add(producerId);
+    try {
+      const res = await this.#signaling.request('consume', {
+        transportId: this.#recv.id,
+        producerId,
+        rtpCapabilities: this.#device.rtpCapabilities,
+      });
+      if (this.#closed || !this.#consuming.has(producerId)) {
+        // The producer went away (or the call ended) while we waited; the server closes its side.
+        return;
+      }
+      const consumer = await this.#recv.consume({
+        id: res.consumerId,
+        producerId: res.producerId,
+        kind: res.kind,
+        rtpParameters: res.rtpParameters as ms.RtpParameters,
+        streamId: `${res.peerId}-${info.source}`,
+      });
+      if (this.#closed || !this.#consuming.has(producerId)) {
+        consumer.close();
+        return;
+      }
+      const media: RemoteMedia = {
+        consumerId: consumer.id,
+        producerId,
+        peerId: res.peerId,
+        kind: res.kind,
+        source: info.source,
+        track: consumer.track,
+      };
+      this.#consumers.set(producerId, { media, consumer });
+      consumer.on('transportclose', () => this.#drop(producerId));
+      consumer.on('trackended', () => this.#drop(producerId));
+      this.emit('consumeradded', media);
+      await this.#signaling.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (err) {
+      if (!this.#closed) this.emit('error', toClientError(err));
+    } finally {
+      this.#consuming.delete(producerId);
+    }
+  }
+
+  /** The remote producer closed: drop its consumer (or cancel a consume in flight). */
+  producerClosed(producerId: string): void {
+    this.#consuming.delete(producerId);
+    this.#drop(producerId);
+  }
+
+  /** The server closed one of our consumers. */
+  consumerClosed(consumerId: string): void {
+    for (const [producerId, entry] of this.#consumers) {
+      if (entry.media.consumerId === consumerId) this.#drop(producerId);
+    }
+  }
+
+  remoteMedia(): RemoteMedia[] {
+    return [...this.#consumers.values()].map((e) => e.media);
+  }
+
+  /** Inbound RTP stats of each audio consumer, for the debug hook. */
+  async audioStats(): Promise<Array<{ peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number }>> {
+    const entries = [...this.#consumers.values()].filter((e) => e.media.kind === 'audio' && !e.consumer.closed);
+    return Promise.all(
+      entries.map(async ({ media, consumer }) => {
+        let bytesReceived = 0;
+        let totalAudioEnergy = 0;
+        const report = await consumer.getStats();
+        report.forEach((stat: { type?: string; bytesReceived?: number; totalAudioEnergy?: number }) => {
+          if (stat.type !== 'inbound-rtp') return;
+          bytesReceived += stat.bytesReceived ?? 0;
+          totalAudioEnergy += stat.totalAudioEnergy ?? 0;
+        });
+        return { peerId: media.peerId, producerId: media.producerId, bytesReceived, totalAudioEnergy };
+      }),
+    );
+  }
+
+  /** Closes transports, producers and consumers on this side only. Local tracks are not stopped. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#consuming.clear();
+    for (const producerId of [...this.#consumers.keys()]) this.#drop(producerId);
+    this.#producers.clear();
+    this.#send.close();
+    this.#recv.close();
+    this.removeAllListeners();
+  }
+
+  #drop(producerId: string): void {
+    const entry = this.#consumers.get(producerId);
+    if (!entry) return;
+    this.#consumers.delete(producerId);
+    if (!entry.consumer.closed) entry.consumer.close();
+    this.emit('consumerremoved', entry.media);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClientError('ERR_WRONG_STATE', 'Call is closed');
+  }
+}
+
+function toTransportOptions(options: TransportOptions): ms.TransportOptions {
+  return {
+    id: options.id,
+    iceParameters: options.iceParameters as ms.IceParameters,
+    iceCandidates: options.iceCandidates as ms.IceCandidate[],
+    dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
+    ...(options.sctpParameters ? { sctpParameters: options.sctpParameters as ms.SctpParameters } : {}),
+  };
+}

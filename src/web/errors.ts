@@ -1,0 +1,58 @@
+/**
+ * Errors the browser client raises itself. Server errors keep the server's code (docs/errors.md);
+ * codes made up here start with ERR_CLIENT_ so they never collide with the server catalogue.
+ */
+
+import type { ErrorBody } from '../protocol/messages.js';
+
+export const ClientErrors = {
+  TIMEOUT: 'ERR_CLIENT_TIMEOUT',
+  SOCKET_CLOSED: 'ERR_CLIENT_SOCKET_CLOSED',
+  CONNECT_FAILED: 'ERR_CLIENT_CONNECT_FAILED',
+  TOKEN_UNAVAILABLE: 'ERR_CLIENT_TOKEN_UNAVAILABLE',
+  MEDIA_DEVICE: 'ERR_CLIENT_MEDIA_DEVICE',
+  MEDIA: 'ERR_CLIENT_MEDIA',
+  SESSION_ENDED: 'ERR_CLIENT_SESSION_ENDED',
+} as const;
+
+/** A coded error as the UI shows it: the server's `{ code, message }` or one of ClientErrors. */
+export class ClientError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ClientError';
+    this.code = code;
+  }
+
+  static fromBody(body: ErrorBody): ClientError {
+    return new ClientError(body.code, body.message);
+  }
+
+  toBody(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Wraps anything thrown into a ClientError, keeping a code when there is one. */
+export function toClientError(err: unknown, fallbackCode: string = ClientErrors.MEDIA): ClientError {
+  if (err instanceof ClientError) return err;
+  if (err instanceof Error) return new ClientError(fallbackCode, err.message || err.name);
+  return new ClientError(fallbackCode, String(err));
+}
+
+/**
+ * Server errors after which joining again with the same token cannot succeed; the client stops
+ * reconnecting and shows them instead.
+ */
+export const FATAL_JOIN_ERRORS: ReadonlySet<string> = new Set([
+  'ERR_TOKEN_INVALID',
+  'ERR_TOKEN_EXPIRED',
+  'ERR_TOKEN_WRONG_ROOM',
+  'ERR_FORBIDDEN',
+  'ERR_ROOM_FULL',
+  'ERR_ROOM_NOT_FOUND',
+  'ERR_SESSION_REPLACED',
+  'ERR_PEER_REMOVED',
+  'ERR_INVALID_PARAMS',
+]);

@@ -1,0 +1,318 @@
+/**
+ * The call as the user sees it: join, stay joined across socket drops (same token, new media),
+ * mute, camera, languages, leave. Owns the SignalingClient, the current Call and the Roster.
+ */
+
+import type { PeerInfo } from '../protocol/messages.js';
+import { obtainToken } from './auth.js';
+import { Call } from './call.js';
+import type { RemoteMedia } from './call.js';
+import type { PageConfig } from './config.js';
+import { ClientError, ClientErrors, FATAL_JOIN_ERRORS, toClientError } from './errors.js';
+import { Emitter } from './events.js';
+import { captureCamera, captureMicrophone } from './media.js';
+import { Roster } from './roster.js';
+import { SignalingClient } from './signaling.js';
+import type { AnyNotification } from './signaling.js';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export type JoinForm = { roomId: string; displayName: string; spokenLanguage: string; listeningLanguage: string };
+
+export type SessionEvents = {
+  state: [ConnectionState];
+  /** The roster (peers, their producers, pause states) changed. */
+  roster: [];
+  /** Our own mute/camera/language state or local tracks changed. */
+  local: [];
+  mediaadded: [RemoteMedia];
+  mediaremoved: [RemoteMedia];
+  /** An error to show; the call may or may not go on (see `state`). */
+  error: [ClientError];
+};
+
+export class Session extends Emitter<SessionEvents> {
+  readonly #config: PageConfig;
+  readonly #roster = new Roster();
+  #state: ConnectionState = 'idle';
+  #signaling: SignalingClient | null = null;
+  #call: Call | null = null;
+  #token: string | null = null;
+  #form: JoinForm | null = null;
+  #peerId: string | null = null;
+  #joinedOnce = false;
+  /** Bumped by join() and leave(), so a join that the user abandoned fails quietly. */
+  #attempt = 0;
+  /** Bumped whenever the media session is torn down, so stale async work can tell. */
+  #generation = 0;
+  #micTrack: MediaStreamTrack | null = null;
+  #camTrack: MediaStreamTrack | null = null;
+  #muted = false;
+  lastError: ClientError | null = null;
+
+  constructor(config: PageConfig) {
+    super();
+    this.#config = config;
+  }
+
+  get state(): ConnectionState { return this.#state; }
+  get peerId(): string | null { return this.#peerId; }
+  get muted(): boolean { return this.#muted; }
+  get form(): JoinForm | null { return this.#form; }
+  get micTrack(): MediaStreamTrack | null { return this.#micTrack; }
+  get camTrack(): MediaStreamTrack | null { return this.#camTrack; }
+  peers(): PeerInfo[] { return this.#roster.peers(); }
+  remoteMedia(): RemoteMedia[] { return this.#call?.remoteMedia() ?? []; }
+  inboundAudio(): ReturnType<Call['audioStats']> { return this.#call?.audioStats() ?? Promise.resolve([]); }
+
+  /** Gets a token, the microphone and a socket, then joins. Rejects (and shows why) on failure. */
+  async join(form: JoinForm): Promise<void> {
+    if (this.#state === 'connecting' || this.#state === 'connected' || this.#state === 'reconnecting') {
+      throw new ClientError('ERR_WRONG_STATE', 'Already in a call');
+    }
+    const attempt = ++this.#attempt;
+    this.#form = { ...form };
+    this.#joinedOnce = false;
+    this.#peerId = null;
+    this.#setState('connecting');
+    try {
+      const [token] = await Promise.all([
+        obtainToken(this.#config, form.roomId, form.displayName),
+        this.#config.role === 'listener' ? null : this.#ensureMicrophone(),
+      ]);
+      if (attempt !== this.#attempt) throw new ClientError(ClientErrors.SESSION_ENDED, 'Join cancelled');
+      this.#token = token.token;
+      const signaling = new SignalingClient({ url: this.#config.socketUrl });
+      this.#signaling = signaling;
+      this.#wire(signaling);
+      await signaling.connect();
+      await this.#establish(signaling);
+      this.#joinedOnce = true;
+    } catch (err) {
+      const error = toClientError(err, ClientErrors.CONNECT_FAILED);
+      if (attempt !== this.#attempt) {
+        if (this.#state === 'idle') this.#stopLocalTracks(); // the user left while joining
+        return;
+      }
+      this.#teardown();
+      this.#signaling?.close(error);
+      this.#signaling = null;
+      this.#stopLocalTracks();
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  /** Says goodbye to the server, closes everything and returns to idle. */
+  async leave(): Promise<void> {
+    this.#attempt++;
+    const signaling = this.#signaling;
+    this.#signaling = null;
+    this.#teardown();
+    if (signaling?.connected) await signaling.request('leave', {}, 2_000).catch(() => undefined);
+    signaling?.close(null);
+    this.#stopLocalTracks();
+    this.#peerId = null;
+    this.#roster.clear();
+    this.emit('roster');
+    this.#setState('idle');
+  }
+
+  async setMuted(muted: boolean): Promise<void> {
+    this.#muted = muted;
+    if (this.#micTrack) this.#micTrack.enabled = !muted;
+    this.emit('local');
+    try {
+      await this.#call?.setPaused('mic', muted);
+    } catch (err) {
+      this.#report(toClientError(err));
+    }
+  }
+
+  async setCamera(on: boolean): Promise<void> {
+    try {
+      if (on && !this.#camTrack) {
+        this.#camTrack = await captureCamera();
+        this.emit('local');
+        if (this.#call && this.#state === 'connected') await this.#call.produce(this.#camTrack, 'cam');
+      } else if (!on && this.#camTrack) {
+        this.#camTrack.stop();
+        this.#camTrack = null;
+        this.emit('local');
+        await this.#call?.closeProducer('cam');
+      }
+    } catch (err) {
+      this.#report(toClientError(err));
+    }
+  }
+
+  async setLanguages(languages: { spokenLanguage?: string; listeningLanguage?: string }): Promise<void> {
+    if (!this.#form) return;
+    Object.assign(this.#form, languages);
+    this.emit('local');
+    if (this.#state !== 'connected' || !this.#signaling) return;
+    try {
+      await this.#signaling.request('updatePeer', languages);
+    } catch (err) {
+      this.#report(toClientError(err));
+    }
+  }
+
+  /** Join on the current socket, build media, send our tracks and receive everyone else's. */
+  async #establish(signaling: SignalingClient): Promise<void> {
+    const generation = this.#generation;
+    const form = this.#form;
+    if (!form || !this.#token) throw new ClientError('ERR_WRONG_STATE', 'No join details');
+    const joined = await signaling.request('join', {
+      token: this.#token,
+      roomId: form.roomId,
+      spokenLanguage: form.spokenLanguage,
+      listeningLanguage: form.listeningLanguage,
+    });
+    this.#peerId = joined.peerId;
+    this.#roster.reset(joined.peers, joined.peerId);
+    this.emit('roster');
+    const call = await Call.create(signaling, joined.routerRtpCapabilities);
+    if (generation !== this.#generation || signaling !== this.#signaling) {
+      call.close();
+      throw new ClientError(ClientErrors.SOCKET_CLOSED, 'Connection dropped while joining');
+    }
+    this.#call = call;
+    call.on('consumeradded', (media) => this.emit('mediaadded', media));
+    call.on('consumerremoved', (media) => this.emit('mediaremoved', media));
+    call.on('error', (error) => this.#report(error));
+    call.on('transportfailed', (direction) => signaling.retry(`${direction} transport failed`));
+    await this.#produceLocal(call);
+    await Promise.all(this.#roster.producers().map((p) => call.ensureConsumer(p)));
+    if (generation !== this.#generation) throw new ClientError(ClientErrors.SOCKET_CLOSED, 'Connection dropped while joining');
+    signaling.resetBackoff();
+    this.#setState('connected');
+  }
+
+  async #produceLocal(call: Call): Promise<void> {
+    const jobs: Array<Promise<unknown>> = [];
+    if (this.#micTrack && call.canProduce('audio')) jobs.push(call.produce(this.#micTrack, 'mic', this.#muted));
+    if (this.#camTrack && call.canProduce('video')) jobs.push(call.produce(this.#camTrack, 'cam'));
+    const results = await Promise.allSettled(jobs);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        const error = toClientError(result.reason);
+        if (error.code === ClientErrors.SOCKET_CLOSED) throw error;
+        this.#report(error); // e.g. ERR_FORBIDDEN for a listener token: stay in the call, receive only
+      }
+    }
+  }
+
+  #wire(signaling: SignalingClient): void {
+    signaling.on('notification', (msg) => {
+      if (signaling === this.#signaling) this.#onNotification(msg);
+    });
+    signaling.on('servererror', (error) => this.#report(error));
+    signaling.on('close', ({ retryInMs }) => {
+      if (signaling !== this.#signaling || retryInMs === null || !this.#joinedOnce) return;
+      this.#teardown();
+      this.#setState('reconnecting');
+    });
+    signaling.on('open', ({ reconnect }) => {
+      if (!reconnect || signaling !== this.#signaling) return;
+      this.#establish(signaling).catch((err: unknown) => this.#onRejoinFailed(signaling, toClientError(err)));
+    });
+    signaling.on('ended', (error) => {
+      if (signaling !== this.#signaling) return;
+      this.#signaling = null;
+      this.#teardown();
+      this.#stopLocalTracks();
+      if (error && this.#joinedOnce) this.#fail(error);
+    });
+  }
+
+  #onRejoinFailed(signaling: SignalingClient, error: ClientError): void {
+    if (signaling !== this.#signaling) return;
+    this.#teardown();
+    if (FATAL_JOIN_ERRORS.has(error.code)) {
+      signaling.close(error);
+      return;
+    }
+    if (error.code !== ClientErrors.SOCKET_CLOSED) this.#report(error);
+    this.#setState('reconnecting');
+    signaling.retry(error.code);
+  }
+
+  #onNotification(msg: AnyNotification): void {
+    const call = this.#call;
+    switch (msg.method) {
+      case 'peerJoined':
+      case 'peerUpdated':
+        if (msg.data.peer.peerId === this.#peerId) return;
+        this.#roster.upsertPeer(msg.data.peer);
+        for (const producer of msg.data.peer.producers ?? []) void call?.ensureConsumer(producer);
+        break;
+      case 'peerLeft':
+        for (const producerId of this.#roster.removePeer(msg.data.peerId)) call?.producerClosed(producerId);
+        break;
+      case 'newProducer':
+        if (msg.data.peerId === this.#peerId) return;
+        this.#roster.addProducer(msg.data);
+        void call?.ensureConsumer(msg.data);
+        break;
+      case 'producerClosed':
+        this.#roster.removeProducer(msg.data.producerId);
+        call?.producerClosed(msg.data.producerId);
+        break;
+      case 'producerPaused':
+      case 'producerResumed':
+        this.#roster.setPaused(msg.data.producerId, msg.method === 'producerPaused');
+        break;
+      case 'consumerClosed':
+        call?.consumerClosed(msg.data.consumerId);
+        return;
+      case 'disconnecting':
+        if (msg.data.reconnect) this.#setState('reconnecting');
+        return;
+    }
+    this.emit('roster');
+  }
+
+  async #ensureMicrophone(): Promise<void> {
+    if (this.#micTrack && this.#micTrack.readyState === 'live') return;
+    this.#micTrack = await captureMicrophone({ audioProcessing: this.#config.audioProcessing });
+    this.#micTrack.enabled = !this.#muted;
+    this.emit('local');
+  }
+
+  /** Drops the current media session (client side). */
+  #teardown(): void {
+    this.#generation++;
+    const call = this.#call;
+    this.#call = null;
+    if (!call) return;
+    for (const media of call.remoteMedia()) this.emit('mediaremoved', media);
+    call.close();
+  }
+
+  #stopLocalTracks(): void {
+    this.#micTrack?.stop();
+    this.#camTrack?.stop();
+    this.#micTrack = null;
+    this.#camTrack = null;
+    this.#muted = false;
+    this.emit('local');
+  }
+
+  #fail(error: ClientError): void {
+    this.#report(error);
+    this.#setState('disconnected');
+  }
+
+  #report(error: ClientError): void {
+    this.lastError = error;
+    console.warn(`[parley] ${error.code}: ${error.message}`);
+    this.emit('error', error);
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The WebSocket half of the client: requests with ids and timeouts, typed notifications, and
+ * reconnecting with backoff when the socket drops. It knows nothing about rooms or media; the
+ * session re-joins on every `open` after the first.
+ */
+
+import { CLOSE_CODES } from '../protocol/messages.js';
+import type {
+  MethodMap,
+  MethodName,
+  NotificationMessage,
+  NotificationName,
+  RequestMessage,
+  ResponseMessage,
+} from '../protocol/messages.js';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
+import { ClientError, ClientErrors } from './errors.js';
+import { Emitter } from './events.js';
+
+/** Any notification, as a union discriminated on `method` so a `switch` narrows `data`. */
+export type AnyNotification = { [N in NotificationName]: NotificationMessage<N> }[NotificationName];
+
+export type SignalingOptions = {
+  /** `ws:` or `wss:` URL of the gateway's `/ws`. */
+  url: string;
+  /** How long a request waits for its response. */
+  requestTimeoutMs?: number;
+  /** Reconnect delays. */
+  backoff?: BackoffOptions;
+  /** WebSocket constructor; tests pass a fake. */
+  WebSocketImpl?: typeof WebSocket;
+};
+
+export type SignalingEvents = {
+  /** A socket opened; `reconnect` is false only for the first one. */
+  open: [{ reconnect: boolean; url: string }];
+  /** The socket closed; `retryInMs` is null when no reconnect follows. */
+  close: [{ code: number; reason: string; retryInMs: number | null }];
+  notification: [AnyNotification];
+  /** An error response that answers no request (e.g. ERR_BAD_JSON with id null). */
+  servererror: [ClientError];
+  /** The client stopped for good: `error` is null after close(), else why it gave up. */
+  ended: [ClientError | null];
+};
+
+type Pending = {
+  method: MethodName;
+  resolve: (data: unknown) => void;
+  reject: (err: ClientError) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
+
+/** Close code the client uses when it drops a socket on purpose to retry. */
+const CLIENT_RETRY_CLOSE = 4000;
+
+export class SignalingClient extends Emitter<SignalingEvents> {
+  readonly #options: Required<Omit<SignalingOptions, 'url'>>;
+  readonly #pending = new Map<number, Pending>();
+  #url: string;
+  #ws: WebSocket | null = null;
+  #nextId = 1;
+  #attempt = 0;
+  #everOpened = false;
+  #ended = false;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Set by a `disconnecting` notification for the close that follows it. */
+  #announced: { error: ClientError; reconnect: boolean } | null = null;
+
+  constructor(options: SignalingOptions) {
+    super();
+    this.#url = options.url;
+    this.#options = {
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      WebSocketImpl: options.WebSocketImpl ?? WebSocket,
+    };
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get connected(): boolean {
+    return this.#ws?.readyState === 1;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Opens the first socket. Rejects with ERR_CLIENT_CONNECT_FAILED if it never opens (no retry). */
+  connect(): Promise<void> {
+    if (this.#ws || this.#ended) return Promise.reject(new ClientError('ERR_WRONG_STATE', 'connect() called twice'));
+    return new Promise((resolve, reject) => {
+      const stopOpen = this.on('open', () => {
+        stopOpen();
+        stopEnded();
+        resolve();
+      });
+      const stopEnded = this.on('ended', (err) => {
+        stopOpen();
+        stopEnded();
+        reject(err ?? new ClientError(ClientErrors.CONNECT_FAILED, 'Connection closed'));
+      });
+      this.#open();
+    });
+  }
+
+  /** Sends a request and resolves with the response's `data`, or rejects with its coded error. */
+  request<M extends MethodName>(method: M, data: MethodMap[M]['request'], timeoutMs = this.#options.requestTimeoutMs): Promise<MethodMap[M]['response']> {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== 1) {
+      return Promise.reject(new ClientError(ClientErrors.SOCKET_CLOSED, `Not connected (${method})`));
+    }
+    const id = this.#nextId++;
+    const message: RequestMessage<M> = { type: 'request', id, method, data };
+    return new Promise<MethodMap[M]['response']>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ClientError(ClientErrors.TIMEOUT, `No response to ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { method, resolve: resolve as (d: unknown) => void, reject, timer });
+      ws.send(JSON.stringify(message));
+    });
+  }
+
+  /** Called once a join succeeded on the current socket: the next drop starts from the shortest delay. */
+  resetBackoff(): void {
+    this.#attempt = 0;
+  }
+
+  /** Drops the current socket and reconnects after the backoff (e.g. a re-join failed transiently). */
+  retry(reason: string): void {
+    if (this.#ended) return;
+    const ws = this.#ws;
+    if (ws && ws.readyState <= 1) ws.close(CLIENT_RETRY_CLOSE, reason.slice(0, 100));
+    else this.#scheduleReconnect(CLIENT_RETRY_CLOSE, reason);
+  }
+
+  /** Stops for good, reporting `error` (null for a user-initiated close). Idempotent. */
+  close(error: ClientError | null = null, code: number = CLOSE_CODES.normal): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws && ws.readyState <= 1) ws.close(code);
+    this.#rejectAll(new ClientError(ClientErrors.SOCKET_CLOSED, 'Connection closed'));
+    this.emit('ended', error);
+  }
+
+  #open(): void {
+    const ws = new this.#options.WebSocketImpl(this.#url);
+    this.#ws = ws;
+    this.#announced = null;
+    ws.addEventListener('open', () => {
+      if (ws !== this.#ws) return;
+      const reconnect = this.#everOpened;
+      this.#everOpened = true;
+      this.emit('open', { reconnect, url: this.#url });
+    });
+    ws.addEventListener('message', (event: MessageEvent) => {
+      if (ws !== this.#ws) return;
+      this.#onMessage(event.data);
+    });
+    ws.addEventListener('close', (event: CloseEvent) => {
+      if (ws !== this.#ws) return;
+      this.#ws = null;
+      this.#onClose(event.code, event.reason);
+    });
+    // 'error' is always followed by 'close'; nothing to do here.
+  }
+
+  #onMessage(raw: unknown): void {
+    if (typeof raw !== 'string') return;
+    let msg: ResponseMessage | AnyNotification;
+    try {
+      msg = JSON.parse(raw) as ResponseMessage | AnyNotification;
+    } catch {
+      console.warn('[parley] ignoring non-JSON message');
+      return;
+    }
+    if (msg.type === 'response') {
+      const pending = msg.id === null ? undefined : this.#pending.get(msg.id);
+      if (!pending) {
+        if (!msg.ok) this.emit('servererror', ClientError.fromBody(msg.error));
+        return;
+      }
+      this.#pending.delete(msg.id as number);
+      clearTimeout(pending.timer);
+      if (msg.ok) pending.resolve(msg.data);
+      else pending.reject(ClientError.fromBody(msg.error));
+      return;
+    }
+    if (msg.type === 'notification') {
+      if (msg.method === 'disconnecting') {
+        const { code, message, reconnect, url } = msg.data;
+        this.#announced = { error: new ClientError(code, message), reconnect };
+        if (reconnect && url) this.#url = toSocketUrl(url, this.#url);
+      }
+      this.emit('notification', msg);
+    }
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#rejectAll(new ClientError(ClientErrors.SOCKET_CLOSED, `Connection closed (${code})`));
+    if (this.#ended) return;
+    if (!this.#everOpened) {
+      this.emit('close', { code, reason, retryInMs: null });
+      this.close(new ClientError(ClientErrors.CONNECT_FAILED, `Could not connect to ${this.#url} (close code ${code})`));
+      return;
+    }
+    const announced = this.#announced;
+    const terminal = terminalError(code, reason, announced);
+    if (terminal) {
+      this.emit('close', { code, reason, retryInMs: null });
+      this.close(terminal);
+      return;
+    }
+    this.#scheduleReconnect(code, reason);
+  }
+
+  #scheduleReconnect(code: number, reason: string): void {
+    if (this.#retryTimer) return;
+    const { backoff } = this.#options;
+    let delay: number;
+    if (code === CLOSE_CODES.goingAway || this.#announced?.reconnect) delay = Math.round(Math.random() * 100);
+    else if (code === CLOSE_CODES.policy) delay = backoffDelay(30, backoff);
+    else delay = backoffDelay(this.#attempt, backoff);
+    this.#attempt++;
+    this.emit('close', { code, reason, retryInMs: delay });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (!this.#ended) this.#open();
+    }, delay);
+  }
+
+  #rejectAll(err: ClientError): void {
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new ClientError(err.code, `${err.message} before ${pending.method} was answered`));
+      this.#pending.delete(id);
+    }
+  }
+}
+
+/** Why a close is final, or null when the client should reconnect. */
+function terminalError(code: number, reason: string, announced: { error: ClientError; reconnect: boolean } | null): ClientError | null {
+  if (announced && !announced.reconnect) return announced.error;
+  if (code === CLOSE_CODES.replaced) {
+    return announced?.error ?? new ClientError('ERR_SESSION_REPLACED', reason || 'You joined from another tab or device');
+  }
+  if (code === CLOSE_CODES.removed) {
+    return announced?.error ?? new ClientError('ERR_PEER_REMOVED', reason || 'You were removed from the room');
+  }
+  return null;
+}
+
+/** Accepts a ws(s) URL, an http(s) base URL (mapped to its `/ws`), or a path, resolved against `current`. */
+export function toSocketUrl(target: string, current: string): string {
+  const url = new URL(target, current.replace(/^ws/, 'http'));
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/ws';
+  return url.toString();
+}
