@@ -34,9 +34,11 @@ export const configSchema = strict({
     url: z.string().default(''),
     /** Port for the embedded redis-server; 0 = a free one. */
     embeddedPort: z.number().int().min(0).max(65535).default(0),
+    /** Directory for the embedded server's append-only file; empty = in memory only. */
+    embeddedDataDir: z.string().default(''),
   }).prefault({}),
   auth: strict({
-    /** HMAC secret for join tokens (HS256). Required in production mode. */
+    /** HMAC secret for join tokens (HS256). Required in production mode; in dev mode, empty = one shared through Redis. */
     secret: z.string().default(''),
     issuer: z.string().default('parley'),
     /** Lifetime of tokens minted by the dev token endpoint. */

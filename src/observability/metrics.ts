@@ -19,7 +19,7 @@ export class GatewayMetrics {
   constructor(source: GatewayGaugeSource, labels: { replica: string }) {
     const r = this.registry;
     r.setDefaultLabels(labels);
-    collectDefaultMetrics({ register: r, prefix: 'parley_process_' });
+    collectDefaultMetrics({ register: r, prefix: 'parley_' });
     this.#requests = new Counter({ name: 'parley_signaling_requests_total', help: 'Signaling requests by method and result code', labelNames: ['method', 'code'], registers: [r] });
     this.#requestSeconds = new Histogram({
       name: 'parley_signaling_request_seconds',

@@ -41,6 +41,7 @@ export class SessionManager {
   readonly #log: Logger;
   readonly #sessions = new Map<string, PeerSession>();
   readonly #finishing = new Map<PeerSession, Promise<void>>();
+  readonly #pending = new Set<Promise<unknown>>();
 
   constructor(options: SessionManagerOptions) {
     this.#o = options;
@@ -120,11 +121,6 @@ export class SessionManager {
     return session;
   }
 
-  /** Ends every session without waiting for reconnects (shutdown): the room forgets these peers. */
-  async closeAll(reason: string): Promise<void> {
-    await Promise.all(this.all().map((s) => this.leave(s, reason)));
-  }
-
   #create(input: Parameters<typeof this.newSessionInput>[0], restoreFrom?: { snapshot: Snapshot<unknown>; seq: number }): PeerSession {
     const session = new PeerSession({
       store: this.#o.store,
@@ -198,9 +194,18 @@ export class SessionManager {
   }
 
   #applyQuietly(roomId: string, event: Parameters<RoomStore['apply']>[1]): void {
-    this.#o.rooms.apply(roomId, event).catch((err: unknown) => {
+    const p = this.#o.rooms.apply(roomId, event).catch((err: unknown) => {
       if (!isGone(err)) this.#log.warn({ err, roomId, event: event.type }, 'room update failed');
     });
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+  }
+
+  /** Waits for queued room updates and snapshot writes, then stops every peer actor (shutdown; snapshots stay for a restart). */
+  async stopAll(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    await Promise.all(this.all().map((s) => s.flush()));
+    for (const s of this.all()) s.actor.stop();
   }
 
   /** A worker died under a room: its local peers reconnect and get a router on a live worker. */

@@ -5,6 +5,7 @@ export class MemoryStore implements Store {
   readonly #hashes = new Map<string, SnapshotRecord>();
   readonly #sets = new Map<string, Set<string>>();
   readonly #handlers = new Map<string, Set<BusHandler>>();
+  readonly #strings = new Map<string, string>();
 
   async putIfNewer(key: string, seq: number, doc: string): Promise<boolean> {
     if (seq <= (this.#hashes.get(key)?.seq ?? 0)) return false;
@@ -32,16 +33,22 @@ export class MemoryStore implements Store {
     return this.#hashes.get(key) ?? null;
   }
 
+  async getOrSet(key: string, value: string): Promise<string> {
+    if (!this.#strings.has(key)) this.#strings.set(key, value);
+    return this.#strings.get(key)!;
+  }
+
   async del(...keys: string[]): Promise<void> {
     for (const k of keys) {
       this.#hashes.delete(k);
       this.#sets.delete(k);
+      this.#strings.delete(k);
     }
   }
 
   async keys(pattern: string): Promise<string[]> {
     const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    return [...this.#hashes.keys(), ...this.#sets.keys()].filter((k) => re.test(k));
+    return [...this.#hashes.keys(), ...this.#sets.keys(), ...this.#strings.keys()].filter((k) => re.test(k));
   }
 
   async setAdd(key: string, member: string): Promise<void> {

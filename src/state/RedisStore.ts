@@ -73,6 +73,11 @@ export class RedisStore implements Store {
     return { seq: Number(h.seq), doc: h.doc };
   }
 
+  async getOrSet(key: string, value: string): Promise<string> {
+    await this.#cmd.set(key, value, 'NX');
+    return (await this.#cmd.get(key)) ?? value;
+  }
+
   async del(...keys: string[]): Promise<void> {
     if (keys.length > 0) await this.#cmd.del(...keys);
   }

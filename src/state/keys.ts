@@ -9,10 +9,14 @@ const roomTag = (roomId: string) => `${KEY_PREFIX}:{room:${roomId}}`;
 export const Keys = {
   /** Set of ids of rooms that currently exist. */
   roomIndex: () => `${KEY_PREFIX}:rooms`,
+  /** Dev mode only: the token secret replicas share when none is configured. */
+  devSecret: () => `${KEY_PREFIX}:dev:token-secret`,
   /** Room actor snapshot (hash: seq, doc). */
   room: (roomId: string) => `${roomTag(roomId)}:room`,
   /** Peer actor snapshot (hash: seq, doc). */
   peer: (roomId: string, peerId: string) => `${roomTag(roomId)}:peer:${peerId}`,
+  /** Pattern matching every peer snapshot of every room. */
+  allPeersPattern: () => `${KEY_PREFIX}:{room:*}:peer:*`,
   /** Pattern matching every peer snapshot of a room. */
   peerPattern: (roomId: string) => `${roomTag(roomId)}:peer:*`,
   /** Pattern matching every key of a room. */

@@ -47,10 +47,12 @@ export async function dispatch(conn: ConnectionState, services: Services, frame:
     if (frame.bytes > services.config.http.maxMessageBytes) {
       throw createError(Errors.MESSAGE_TOO_LARGE, `${frame.bytes} > ${services.config.http.maxMessageBytes} bytes`);
     }
-    if (!conn.limiter.take()) throw createError(Errors.RATE_LIMITED);
+    // Every frame spends a token, but the envelope is read first so a refusal can name the request id.
+    const allowed = conn.limiter.take();
     if (frame.text === null) throw createError(Errors.BAD_MESSAGE, 'binary frames are not accepted');
     const env = parseEnvelope(frame.text);
     id = env.id;
+    if (!allowed) throw createError(Errors.RATE_LIMITED);
     if (!Object.hasOwn(HANDLERS, env.method)) throw createError(Errors.UNKNOWN_METHOD, env.method.slice(0, 64));
     method = env.method;
     const handler = HANDLERS[env.method as MethodName] as MethodHandler<MethodName>;

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { RoomStore } from '../actors/room/RoomStore.js';
+import { tokenKey } from '../auth/tokens.js';
+import { defaultReplicaId } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { startEdge, type EdgeServer } from '../edge/server.js';
+import type { Logger } from '../logger.js';
+import { RoomRouters } from '../media/RoomRouters.js';
+import { WorkerPool } from '../media/WorkerPool.js';
+import { GatewayMetrics } from '../observability/metrics.js';
+import { restoreSessions } from '../session/restore.js';
+import { SessionManager } from '../session/SessionManager.js';
+import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
+import { Keys } from '../state/keys.js';
+import { RedisStore } from '../state/RedisStore.js';
+import type { Services } from './services.js';
+
+export type Gateway = {
+  services: Services;
+  port: number;
+  url: string;
+  /** Graceful stop (see docs/architecture.md#shutdown). Idempotent. */
+  close(): Promise<void>;
+};
+
+const WEB_DIR = fileURLToPath(new URL('../../dist/web', import.meta.url));
+const HEARTBEAT_MS = 2000;
+const WORKER_SNAPSHOT_TTL_MS = 10_000;
+
+/** The composition root: builds every part of one gateway replica, in dependency order. */
+export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
+  const embedded = config.redis.url
+    ? null
+    : await EmbeddedRedis.start({ port: config.redis.embeddedPort, dataDir: config.redis.embeddedDataDir || undefined });
+  if (embedded) log.info({ url: embedded.url }, 'embedded redis-server started');
+  const lifecycle = { shuttingDown: false, redisUp: false };
+  let services: Services | undefined;
+  const store = await RedisStore.create({
+    url: config.redis.url || embedded!.url,
+    onStatus: (status) => {
+      const wasDown = !lifecycle.redisUp;
+      lifecycle.redisUp = status === 'ready';
+      if (status === 'ready' && wasDown && services) reassertAll(services);
+      if (status === 'down' && !lifecycle.shuttingDown) log.warn('redis connection lost; reconnecting');
+    },
+  });
+  lifecycle.redisUp = true;
+  const replicaId = config.replica.id || (config.http.port ? defaultReplicaId(config.http.port) : `${defaultReplicaId(0)}-${randomBytes(3).toString('hex')}`);
+  const rlog = log.child({ replica: replicaId });
+  const secret = config.auth.secret || (await store.getOrSet(Keys.devSecret(), randomBytes(32).toString('hex')));
+  const pool = await WorkerPool.create({
+    replicaId,
+    count: config.media.workers || cpus().length,
+    rtcBasePort: config.media.rtcBasePort,
+    listenIp: config.media.listenIp,
+    announcedIp: config.media.announcedIp,
+    logLevel: config.media.workerLogLevel,
+    restartDelayMs: config.media.workerRestartDelayMs,
+    snapshotTtlMs: WORKER_SNAPSHOT_TTL_MS,
+    store,
+    log: rlog,
+  });
+  const routers = new RoomRouters({ pool, log: rlog });
+  const rooms = new RoomStore({ store, replicaId, maxPeers: config.rooms.maxPeers, log: rlog });
+  const sessions = new SessionManager({
+    replicaId,
+    store,
+    rooms,
+    routers,
+    limits: { maxTransports: config.media.maxTransportsPerPeer, maxProducers: config.media.maxProducersPerPeer },
+    reconnectGraceMs: config.rooms.reconnectGraceMs,
+    log: rlog,
+  });
+  const metrics = new GatewayMetrics(
+    {
+      rooms: () => routers.size,
+      peers: () => sessions.size,
+      media: () => sumMedia(sessions),
+      workers: () => pool.states(),
+      workerUsage: async () =>
+        Promise.all(
+          pool.slots.map(async (s) => {
+            const u = await s.worker.getResourceUsage();
+            return { index: s.index, cpuSeconds: (u.ru_utime + u.ru_stime) / 1000, maxRssKb: u.ru_maxrss };
+          }),
+        ),
+      redisUp: () => lifecycle.redisUp,
+    },
+    { replica: replicaId },
+  );
+  services = { config, replicaId, log: rlog, store, rooms, pool, routers, sessions, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle };
+  await restoreSessions({ store, rooms, sessions, replicaId, log: rlog });
+  const edge = await startEdge(services, { webDir: WEB_DIR });
+  const heartbeat = setInterval(() => pool.refreshSnapshots(), HEARTBEAT_MS);
+  heartbeat.unref();
+  const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;
+  rlog.info({ url, workers: pool.size, mode: config.mode }, 'gateway ready');
+  let closing: Promise<void> | null = null;
+  return {
+    services,
+    port: edge.port,
+    url,
+    close: () => (closing ??= shutdown({ services: services!, edge, heartbeat, embedded })),
+  };
+}
+
+function sumMedia(sessions: SessionManager): { transports: number; producers: number; consumers: number } {
+  const total = { transports: 0, producers: 0, consumers: 0 };
+  for (const s of sessions.all()) {
+    const c = s.media?.counts;
+    if (!c) continue;
+    total.transports += c.transports;
+    total.producers += c.producers;
+    total.consumers += c.consumers;
+  }
+  return total;
+}
+
+/** After Redis came back (possibly empty): write every local actor's snapshot again. */
+function reassertAll(s: Services): void {
+  s.log.info('redis connection back; re-asserting snapshots');
+  for (const session of s.sessions.all()) session.reassert();
+  s.pool.refreshSnapshots();
+}
+
+/**
+ * Shutdown order: refuse new work, close sockets (peers keep their place in the
+ * room for the reconnect grace, persisted), flush peer snapshots, close routers
+ * and workers (children before parents), then Redis.
+ */
+async function shutdown(o: { services: Services; edge: EdgeServer; heartbeat: NodeJS.Timeout; embedded: EmbeddedRedis | null }): Promise<void> {
+  const { services: s } = o;
+  s.lifecycle.shuttingDown = true;
+  clearInterval(o.heartbeat);
+  o.edge.close();
+  await s.sessions.stopAll();
+  s.routers.closeAll();
+  await s.pool.close();
+  await s.store.close();
+  await o.embedded?.stop();
+  s.log.info('gateway stopped');
+}

@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../logger.js';
+import { runUp } from './up.js';
+
+type Command = { summary: string; usage: string; run: (args: string[]) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  up: {
+    summary: 'Start a gateway replica (with an embedded Redis unless --redis-url is given) and serve the web client',
+    usage: `parley up [options]
+
+  -p, --port <n>         HTTP/WebSocket port (default 8080; 0 = any free port)
+  -c, --config <file>    YAML config file (see parley.sample.yaml); also PARLEY_CONFIG
+      --redis-url <url>  Use this Redis instead of starting an embedded redis-server
+      --workers <n>      mediasoup workers (default: one per CPU core)
+      --rtc-port <n>     First WebRtcServer port; worker i uses <n>+i for UDP and TCP (default 40000)
+      --replica-id <id>  Stable replica id (default <hostname>-<port>)
+      --log-level <lvl>  trace|debug|info|warn|error (default info)
+      --json-logs        Log JSON lines instead of pretty text
+  -h, --help             Show this help
+
+Every config key can also be set from the environment: media.rtcBasePort -> PARLEY_MEDIA_RTC_BASE_PORT.`,
+    run: runUpCommand,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Parley: real-time translated calls.
+
+Usage: parley <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Run "parley <command> --help" for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`parley: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    console.error(`parley ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+async function runUpCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', short: 'p' },
+      config: { type: 'string', short: 'c' },
+      'redis-url': { type: 'string' },
+      workers: { type: 'string' },
+      'rtc-port': { type: 'string' },
+      'replica-id': { type: 'string' },
+      'log-level': { type: 'string' },
+      'json-logs': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const overrides: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, value: unknown) => ((overrides[section] ??= {})[key] = value);
+  if (values.port !== undefined) set('http', 'port', Number(values.port));
+  if (values['redis-url'] !== undefined) set('redis', 'url', values['redis-url']);
+  if (values.workers !== undefined) set('media', 'workers', Number(values.workers));
+  if (values['rtc-port'] !== undefined) set('media', 'rtcBasePort', Number(values['rtc-port']));
+  if (values['replica-id'] !== undefined) set('replica', 'id', values['replica-id']);
+  if (values['log-level'] !== undefined) set('log', 'level', values['log-level']);
+  // Pretty logs for a person at a terminal, JSON lines otherwise (unless configured).
+  if (values['json-logs']) set('log', 'pretty', false);
+  else if (process.stdout.isTTY && process.env.PARLEY_LOG_PRETTY === undefined) set('log', 'pretty', true);
+  const config = loadConfig({ file: values.config, overrides });
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  return runUp(config, log);
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { z } from 'zod';
+import type { Services } from '../../app/services.js';
+import { isValidId, signJoinToken } from '../../auth/tokens.js';
+import { Errors, toErrorBody } from '../../errors.js';
+import { guard, readBody, send, sendJson } from './respond.js';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+export function healthRoutes(app: TemplatedApp, s: Services): void {
+  app.get('/health', (res) => {
+    sendJson(res, guard(res), 200, { status: 'ok', replicaId: s.replicaId, uptimeSeconds: Math.round(process.uptime()) });
+  });
+  app.get('/ready', (res) => {
+    const state = guard(res);
+    void s.store.ping().then((redis) => {
+      const workers = s.pool.states();
+      const ready = redis && s.pool.ready && !s.lifecycle.shuttingDown;
+      sendJson(res, state, ready ? 200 : 503, { ready, redis, shuttingDown: s.lifecycle.shuttingDown, workers });
+    });
+  });
+  app.get('/metrics', (res) => {
+    const state = guard(res);
+    void s.metrics.text().then((text) => send(res, state, 200, s.metrics.contentType, text));
+  });
+}
+
+const devTokenBody = z
+  .object({ roomId: z.string(), displayName: z.string().min(1).max(64), role: z.enum(['speaker', 'listener']).optional() })
+  .strict();
+
+/** POST /dev/token — exists only in dev mode: anyone may mint a token, which is the point of dev mode. */
+export function devTokenRoute(app: TemplatedApp, s: Services): void {
+  app.post('/dev/token', (res) => {
+    const state = guard(res);
+    readBody(res, 4096)
+      .then(async (buf) => {
+        const parsed = devTokenBody.safeParse(JSON.parse(buf.toString('utf8') || '{}'));
+        if (!parsed.success || !isValidId(parsed.data.roomId)) {
+          sendJson(res, state, 400, { error: { code: Errors.INVALID_PARAMS.code, message: 'expected { roomId: [A-Za-z0-9_.-]{1,64}, displayName, role? }' } });
+          return;
+        }
+        const identity = randomUUID();
+        const { token, expiresAt } = await signJoinToken(s.tokenKey, {
+          roomId: parsed.data.roomId,
+          identity,
+          displayName: parsed.data.displayName,
+          role: parsed.data.role ?? 'speaker',
+          ttlSeconds: s.config.auth.devTokenTtlSeconds,
+        });
+        sendJson(res, state, 200, { token, identity, expiresAt });
+      })
+      .catch((err: unknown) => {
+        const tooLarge = err instanceof Error && err.message === 'too-large';
+        const body = tooLarge ? { code: Errors.MESSAGE_TOO_LARGE.code, message: Errors.MESSAGE_TOO_LARGE.message } : err instanceof SyntaxError ? { code: Errors.BAD_JSON.code, message: Errors.BAD_JSON.message } : toErrorBody(err);
+        sendJson(res, state, tooLarge ? 413 : 400, { error: body });
+      });
+  });
+}
+
+/** Serves the built web client (dist/web) from memory; `/` is index.html. */
+export function staticRoutes(app: TemplatedApp, webDir: string): void {
+  const files = new Map<string, { type: string; body: Buffer }>();
+  if (existsSync(webDir)) {
+    for (const name of readdirSync(webDir)) {
+      files.set(`/${name}`, { type: MIME[extname(name)] ?? 'application/octet-stream', body: readFileSync(join(webDir, name)) });
+    }
+  }
+  app.get('/*', (res, req) => {
+    const state = guard(res);
+    const url = req.getUrl();
+    const file = files.get(url === '/' ? '/index.html' : url);
+    if (!file) {
+      const hint = files.size === 0 ? ' (web client not built: run "npm run build:web")' : '';
+      sendJson(res, state, 404, { error: { code: Errors.NOT_FOUND.code, message: `${Errors.NOT_FOUND.message}${hint}` } });
+      return;
+    }
+    send(res, state, 200, file.type, file.body);
+  });
+  app.any('/*', (res) => sendJson(res, guard(res), 405, { error: { code: Errors.NOT_FOUND.code, message: 'Method not allowed' } }));
+}

@@ -1,0 +1,43 @@
+/**
+ * `window.parley`: a read-only view of the session for tests and the bench. Playwright reads it
+ * with `page.evaluate(() => window.parley.state)` and friends.
+ */
+
+import type { PeerInfo } from '../protocol/messages.js';
+import type { ConnectionState, Session } from './session.js';
+
+export type InboundAudio = { peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number };
+
+export type ParleyDebugHook = {
+  readonly state: ConnectionState;
+  readonly peerId: string | null;
+  /** Other peers (not us), with their producers. */
+  peers: () => PeerInfo[];
+  /** getStats() of every audio consumer: inbound-rtp bytesReceived and totalAudioEnergy. */
+  inboundAudio: () => Promise<InboundAudio[]>;
+  readonly lastError: { code: string; message: string } | null;
+};
+
+declare global {
+  interface Window {
+    parley?: ParleyDebugHook;
+  }
+}
+
+export function installDebugHook(session: Session): ParleyDebugHook {
+  const hook: ParleyDebugHook = {
+    get state() {
+      return session.state;
+    },
+    get peerId() {
+      return session.peerId;
+    },
+    peers: () => session.peers(),
+    inboundAudio: () => session.inboundAudio(),
+    get lastError() {
+      return session.lastError?.toBody() ?? null;
+    },
+  };
+  Object.defineProperty(window, 'parley', { value: hook, configurable: true, enumerable: true });
+  return hook;
+}

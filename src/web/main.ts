@@ -1,0 +1,101 @@
+/** Entry point: builds the page's parts and connects the session to the view. */
+
+import { readPageConfig } from './config.js';
+import { installDebugHook } from './debug.js';
+import { LevelMeters } from './levels.js';
+import { Mixer } from './mixer.js';
+import { Notices } from './notices.js';
+import { Session } from './session.js';
+import { SELF_LEVEL_KEY, Tiles } from './tiles.js';
+import { Shell } from './ui.js';
+
+function start(): void {
+  const config = readPageConfig();
+  const session = new Session(config);
+  installDebugHook(session);
+
+  const levels = new LevelMeters();
+  const mixer = new Mixer(document.getElementById('audio-sink') as HTMLElement, levels);
+  const tiles = new Tiles(
+    document.getElementById('participants') as HTMLElement,
+    document.getElementById('tile-template') as HTMLTemplateElement,
+    levels,
+    mixer,
+  );
+  const notices = new Notices(document.getElementById('errors') as HTMLElement);
+
+  const shell = new Shell(config, {
+    join: (form) => {
+      levels.unlock(); // inside the click: browsers only start audio after a user gesture
+      notices.clear();
+      mixer.setListeningLanguage(form.listeningLanguage);
+      session.join(form).catch(() => undefined); // shown through the 'error' event
+    },
+    leave: () => void session.leave(),
+    toggleMute: () => void session.setMuted(!session.muted),
+    toggleCamera: () => void session.setCamera(!session.camTrack),
+    changeLanguages: (languages) => {
+      if (languages.listeningLanguage) mixer.setListeningLanguage(languages.listeningLanguage);
+      void session.setLanguages(languages);
+    },
+  });
+
+  const render = (): void => {
+    const form = session.form;
+    const inCall = session.state === 'connected' || session.state === 'reconnecting';
+    const mic = session.micTrack;
+    if (mic) levels.watch(SELF_LEVEL_KEY, mic);
+    else levels.unwatch(SELF_LEVEL_KEY);
+    if (!form || !inCall) {
+      tiles.render(null, [], '');
+      return;
+    }
+    const peers = session.peers();
+    tiles.render(
+      { ...form, muted: session.muted, hasMic: mic !== null, camTrack: session.camTrack },
+      peers,
+      form.roomId,
+    );
+    shell.setLocal({
+      roomId: form.roomId,
+      muted: session.muted,
+      cameraOn: session.camTrack !== null,
+      hasMic: mic !== null,
+      spokenLanguage: form.spokenLanguage,
+      listeningLanguage: form.listeningLanguage,
+      peerCount: peers.length,
+    });
+  };
+
+  let previous = session.state;
+  session.on('state', (state) => {
+    shell.setState(state);
+    if (state === 'connected') {
+      tiles.start();
+      if (previous === 'reconnecting') notices.clear(); // the retries' errors are history now
+    }
+    previous = state;
+    if (state === 'idle' || state === 'disconnected') {
+      tiles.stop();
+      mixer.clear();
+    }
+    render();
+  });
+  session.on('roster', render);
+  session.on('local', render);
+  session.on('mediaadded', (media) => {
+    mixer.add(media);
+    render();
+  });
+  session.on('mediaremoved', (media) => {
+    mixer.remove(media);
+    render();
+  });
+  session.on('error', (error) => notices.show(error));
+
+  shell.setState(session.state);
+  window.addEventListener('pagehide', () => void session.leave());
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+else start();

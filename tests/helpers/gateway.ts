@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startGateway, type Gateway } from '../../src/app/gateway.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/logger.js';
+import { freePortRange } from '../../src/util/ports.js';
+
+export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+type Overrides = Record<string, Record<string, unknown>>;
+
+/** Config for a test gateway: free ports, given Redis, one worker, quiet logs. */
+export async function testConfig(redisUrl: string, overrides: Overrides = {}): Promise<Config> {
+  const workers = Number(overrides.media?.workers ?? 1);
+  const rtcBasePort = await freePortRange(workers);
+  const base: Overrides = {
+    http: { host: '127.0.0.1', port: 0 },
+    redis: { url: redisUrl },
+    auth: { secret: TEST_SECRET },
+    media: { workers, rtcBasePort, listenIp: '127.0.0.1' },
+    log: { level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false },
+  };
+  for (const [section, values] of Object.entries(overrides)) base[section] = { ...base[section], ...values };
+  return loadConfig({ env: {}, overrides: base });
+}
+
+/** A gateway in this process (direct access to its services for leak checks). */
+export async function startTestGateway(redisUrl: string, overrides: Overrides = {}): Promise<Gateway> {
+  const config = await testConfig(redisUrl, overrides);
+  return startGateway(config, createLogger({ level: config.log.level, pretty: false }));
+}
+
+const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
+
+export type GatewayProcess = {
+  url: string;
+  port: number;
+  replicaId: string;
+  child: ChildProcess;
+  /** Resolves with the exit code once the process is gone. */
+  exited: Promise<number | null>;
+  /** SIGTERM (graceful) and wait; SIGKILL after 20 s. Idempotent. */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  logs(): string;
+};
+
+/** The real `parley up` as a child process, configured through the environment. */
+export async function spawnGateway(redisUrl: string, options: { port?: number; replicaId: string; rtcBasePort?: number; env?: Record<string, string> }): Promise<GatewayProcess> {
+  const rtcBasePort = options.rtcBasePort ?? (await freePortRange(1));
+  const env = {
+    ...process.env,
+    PARLEY_HTTP_HOST: '127.0.0.1',
+    PARLEY_HTTP_PORT: String(options.port ?? 0),
+    PARLEY_REDIS_URL: redisUrl,
+    PARLEY_AUTH_SECRET: TEST_SECRET,
+    PARLEY_MEDIA_WORKERS: '1',
+    PARLEY_MEDIA_RTC_BASE_PORT: String(rtcBasePort),
+    PARLEY_REPLICA_ID: options.replicaId,
+    PARLEY_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+    PARLEY_LOG_PRETTY: 'false',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [BIN, 'up', '--json-logs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<{ url: string; port: number; replicaId: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s:\n${output}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output += `${line}\n`;
+      if (!line.includes('"gateway.ready"')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as { url: string; port: number; replicaId: string });
+    });
+    void exited.then((code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+  });
+  const signal = async (sig: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(sig);
+    const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(force);
+  };
+  return { ...ready, child, exited, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL'), logs: () => output };
+}

@@ -1,0 +1,104 @@
+import WebSocket from 'ws';
+import { TEST_SECRET } from './gateway.js';
+import { signJoinToken, tokenKey } from '../../src/auth/tokens.js';
+import type { PeerRole } from '../../src/protocol/messages.js';
+
+type Pending = { resolve: (v: Response) => void; timer: NodeJS.Timeout };
+export type Response = { type: 'response'; id: number | null; ok: boolean; data?: any; error?: { code: string; message: string } };
+export type Notification = { type: 'notification'; method: string; data: any };
+
+/** A bare signaling client (no media) for protocol tests. */
+export class SignalingClient {
+  readonly ws: WebSocket;
+  readonly notifications: Notification[] = [];
+  readonly #pending = new Map<number, Pending>();
+  /** Responses that carried no id (refused before the id could be read), in arrival order. */
+  readonly anonymous: Response[] = [];
+  #nextId = 1;
+  closeCode: number | null = null;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString()) as Response | Notification;
+      if (msg.type === 'notification') {
+        this.notifications.push(msg);
+        return;
+      }
+      const p = msg.id === null ? undefined : this.#pending.get(msg.id);
+      if (!p) {
+        this.anonymous.push(msg);
+        return;
+      }
+      clearTimeout(p.timer);
+      this.#pending.delete(msg.id!);
+      p.resolve(msg);
+    });
+    ws.on('close', (code) => (this.closeCode = code));
+  }
+
+  static async connect(baseUrl: string): Promise<SignalingClient> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new SignalingClient(ws);
+  }
+
+  /** Sends a request and resolves with the whole response (ok or error). */
+  request(method: string, data: unknown = {}, timeoutMs = 10_000): Promise<Response> {
+    const id = this.#nextId++;
+    return this.sendRaw(JSON.stringify({ type: 'request', id, method, data }), id, timeoutMs);
+  }
+
+  /** Sends any text and waits for the response with `id`. */
+  sendRaw(text: string | Buffer, id: number, timeoutMs = 10_000): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no response to request ${id}`)), timeoutMs);
+      this.#pending.set(id, { resolve, timer });
+      this.ws.send(text);
+    });
+  }
+
+  /** Sends text whose response carries no id and waits for the next such response. */
+  async sendAnonymous(text: string | Buffer, binary = false, timeoutMs = 10_000): Promise<Response> {
+    const before = this.anonymous.length;
+    this.ws.send(text, { binary });
+    const deadline = Date.now() + timeoutMs;
+    while (this.anonymous.length === before) {
+      if (Date.now() > deadline) throw new Error('no anonymous response');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.anonymous[before]!;
+  }
+
+  async waitFor(method: string, predicate: (data: any) => boolean = () => true, timeoutMs = 10_000): Promise<Notification> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const n = this.notifications.find((x) => x.method === method && predicate(x.data));
+      if (n) return n;
+      if (Date.now() > deadline) throw new Error(`no ${method} notification; got ${this.notifications.map((x) => x.method).join(',')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
+
+export async function testToken(roomId: string, identity: string, options: { role?: PeerRole; ttlSeconds?: number; displayName?: string; secret?: string } = {}): Promise<string> {
+  const { token } = await signJoinToken(tokenKey(options.secret ?? TEST_SECRET, 'parley'), {
+    roomId,
+    identity,
+    displayName: options.displayName ?? identity,
+    role: options.role ?? 'speaker',
+    ttlSeconds: options.ttlSeconds ?? 600,
+  });
+  return token;
+}
