@@ -22,7 +22,9 @@ createDebug.init = (instance: DebugInstance) => {
   instance.inspectOpts = { ...(instance.inspectOpts ?? {}), hideDate: true };
   const write = (...args: unknown[]) => {
     if (!sink) return;
-    const text = format(...(args as [unknown, ...unknown[]])).slice(instance.namespace.length + 1);
+    const line = format(...(args as [unknown, ...unknown[]]));
+    const at = line.indexOf(`${instance.namespace} `);
+    const text = at >= 0 ? line.slice(at + instance.namespace.length + 1) : line;
     const level = instance.namespace.includes(':ERROR') ? 'error' : instance.namespace.includes(':WARN') ? 'warn' : 'debug';
     sink[level]({ ns: instance.namespace }, text);
   };

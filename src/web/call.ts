@@ -159,7 +159,8 @@ export class Call extends Emitter<CallEvents> {
         producerId: res.producerId,
         kind: res.kind,
         rtpParameters: res.rtpParameters as ms.RtpParameters,
-        streamId: `${res.peerId}-${info.source}`,
+        // One stream per peer for mic + camera lets the browser lip-sync them; SDP wants a token.
+        ...(info.source === 'mic' || info.source === 'cam' ? { streamId: `peer-${res.peerId.replace(/[^\w-]/g, '_')}` } : {}),
       });
       if (this.#closed || !this.#consuming.has(producerId)) {
         consumer.close();

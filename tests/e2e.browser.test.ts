@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Gateway } from '../src/app/gateway.js';
+import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
+import { Keys } from '../src/state/keys.js';
+import { inboundAudio, joinCall, launchBrowser, leaveCall, type ParleyBrowser } from './helpers/browser.js';
+import { startTestGateway } from './helpers/gateway.js';
+import { SPEECH_WAV, waitFor } from './helpers/media.js';
+
+let redis: EmbeddedRedis;
+let gateway: Gateway;
+let browser: ParleyBrowser;
+
+beforeAll(async () => {
+  redis = await EmbeddedRedis.start();
+  gateway = await startTestGateway(redis.url);
+  browser = await launchBrowser({ fakeAudioWav: SPEECH_WAV });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.close();
+  await redis?.stop();
+});
+
+/** Waits until `page` receives audio with energy from the peer named `fromPeerId`. */
+async function hearsPeer(page: Page, fromPeerId: string): Promise<{ bytesReceived: number; totalAudioEnergy: number }> {
+  return waitFor(async () => {
+    const stats = await inboundAudio(page);
+    const s = stats.find((x) => x.peerId === fromPeerId);
+    return s && s.bytesReceived > 0 && s.totalAudioEnergy > 0 ? s : null;
+  }, 20_000, `audio from ${fromPeerId}`);
+}
+
+describe('a real browser call', () => {
+  it('two Chromium pages hear each other through the web client, and leaving cleans up', async () => {
+    const a = await browser.newPage();
+    const b = await browser.newPage();
+    await joinCall(a, gateway.url, { roomId: 'e2e-call', displayName: 'Ann' });
+    await joinCall(b, gateway.url, { roomId: 'e2e-call', displayName: 'Ben' });
+    const idA = await a.evaluate(() => window.parley!.peerId!);
+    const idB = await b.evaluate(() => window.parley!.peerId!);
+
+    const atA = await hearsPeer(a, idB);
+    const atB = await hearsPeer(b, idA);
+    expect(atA.bytesReceived).toBeGreaterThan(0);
+    expect(atA.totalAudioEnergy).toBeGreaterThan(0);
+    expect(atB.bytesReceived).toBeGreaterThan(0);
+    expect(atB.totalAudioEnergy).toBeGreaterThan(0);
+
+    const roster = await a.evaluate(() => window.parley!.peers().map((p) => p.displayName));
+    expect(roster).toContain('Ben');
+
+    await leaveCall(a);
+    await leaveCall(b);
+    await waitFor(async () => ((await gateway.services.store.keys(Keys.roomPattern('e2e-call'))).length === 0 ? true : null), 5000, 'room keys gone');
+    const server = (await gateway.services.pool.slots[0]!.webRtcServer.dump()) as { webRtcTransportIds: string[] };
+    expect(server.webRtcTransportIds).toEqual([]);
+    const worker = (await gateway.services.pool.slots[0]!.worker.dump()) as { routerIds: string[] };
+    expect(worker.routerIds).toEqual([]);
+  });
+});
