@@ -250,10 +250,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 function terminalError(code: number, reason: string, announced: { error: ClientError; reconnect: boolean } | null): ClientError | null {
   if (announced && !announced.reconnect) return announced.error;
   if (code === CLOSE_CODES.replaced) {
-    return announced?.error ?? new ClientError('ERR_SESSION_REPLACED', reason || 'You joined from another tab or device');
+    return announced?.error ?? new ClientError('ERR_SESSION_REPLACED', 'You joined this call from another tab or device, so this one was closed');
   }
   if (code === CLOSE_CODES.removed) {
-    return announced?.error ?? new ClientError('ERR_PEER_REMOVED', reason || 'You were removed from the room');
+    return announced?.error ?? new ClientError('ERR_PEER_REMOVED', `You were removed from the room${reason ? ` (${reason})` : ''}`);
   }
   return null;
 }

@@ -95,7 +95,7 @@ export class Shell {
     el.callView.hidden = !inCall;
     el.joinButton.disabled = state === 'connecting';
     el.joinButton.textContent = state === 'connecting' ? 'Joining\u2026' : 'Join call';
-    for (const button of [el.mute, el.camera]) button.disabled = state !== 'connected';
+    for (const button of [el.mute, el.camera]) button.disabled = !inCall;
     if (!inCall && state !== 'connecting') el.room.focus({ preventScroll: true });
   }
 

@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { backoffDelay } from './backoff.js';
+import { ClientError } from './errors.js';
+import { SignalingClient, toSocketUrl } from './signaling.js';
+
+/** Just enough of the browser WebSocket for SignalingClient. */
+class FakeSocket {
+  static instances: FakeSocket[] = [];
+  readyState = 0;
+  sent: Array<{ id: number; method: string; data: unknown }> = [];
+  readonly #listeners = new Map<string, Array<(event: unknown) => void>>();
+
+  constructor(readonly url: string) {
+    FakeSocket.instances.push(this);
+  }
+
+  addEventListener(type: string, listener: (event: unknown) => void): void {
+    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
+  }
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as { id: number; method: string; data: unknown });
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    queueMicrotask(() => this.fire('close', { code, reason }));
+  }
+
+  // test controls
+  open(): void {
+    this.readyState = 1;
+    this.fire('open', {});
+  }
+
+  receive(message: unknown): void {
+    this.fire('message', { data: JSON.stringify(message) });
+  }
+
+  drop(code: number, reason = ''): void {
+    this.readyState = 3;
+    this.fire('close', { code, reason });
+  }
+
+  fire(type: string, event: unknown): void {
+    for (const listener of this.#listeners.get(type) ?? []) listener(event);
+  }
+}
+
+function client(): SignalingClient {
+  return new SignalingClient({
+    url: 'ws://gw.test/ws',
+    requestTimeoutMs: 1_000,
+    WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+  });
+}
+
+const last = (): FakeSocket => FakeSocket.instances[FakeSocket.instances.length - 1] as FakeSocket;
+
+describe('backoffDelay', () => {
+  it('doubles from 250 ms to a 5 s cap, within the jitter', () => {
+    const mid = (): number => 0.5;
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, undefined, mid))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
+    expect(backoffDelay(0, undefined, () => 0)).toBe(200);
+    expect(backoffDelay(10, undefined, () => 1)).toBe(6000);
+  });
+});
+
+describe('toSocketUrl', () => {
+  it('maps http base URLs to their /ws and keeps ws URLs', () => {
+    expect(toSocketUrl('http://replica-2:8080/', 'ws://a/ws')).toBe('ws://replica-2:8080/ws');
+    expect(toSocketUrl('https://b.example', 'wss://a/ws')).toBe('wss://b.example/ws');
+    expect(toSocketUrl('wss://c.example/ws', 'ws://a/ws')).toBe('wss://c.example/ws');
+  });
+});
+
+describe('SignalingClient', () => {
+  beforeEach(() => {
+    FakeSocket.instances = [];
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('matches responses to requests by id and rejects coded errors', async () => {
+    const signaling = client();
+    const connected = signaling.connect();
+    last().open();
+    await connected;
+    const a = signaling.request('updatePeer', { spokenLanguage: 'es' });
+    const b = signaling.request('leave', {});
+    const [first, second] = last().sent;
+    last().receive({ type: 'response', id: second?.id, ok: false, error: { code: 'ERR_NOT_JOINED', message: 'no' } });
+    last().receive({ type: 'response', id: first?.id, ok: true, data: {} });
+    await expect(a).resolves.toEqual({});
+    await expect(b).rejects.toMatchObject({ code: 'ERR_NOT_JOINED' });
+  });
+
+  it('times requests out', async () => {
+    const signaling = client();
+    const connected = signaling.connect();
+    last().open();
+    await connected;
+    const pending = signaling.request('leave', {});
+    vi.advanceTimersByTime(1_001);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_CLIENT_TIMEOUT' });
+  });
+
+  it('reconnects after an unexpected close, and stops on 4001 replaced', async () => {
+    const signaling = client();
+    const opens: boolean[] = [];
+    const ended: Array<ClientError | null> = [];
+    signaling.on('open', ({ reconnect }) => opens.push(reconnect));
+    signaling.on('ended', (error) => ended.push(error));
+    const connected = signaling.connect();
+    last().open();
+    await connected;
+    last().drop(1006);
+    expect(FakeSocket.instances).toHaveLength(1);
+    vi.advanceTimersByTime(400);
+    expect(FakeSocket.instances).toHaveLength(2);
+    last().open();
+    expect(opens).toEqual([false, true]);
+    last().drop(4001);
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(ended[0]?.code).toBe('ERR_SESSION_REPLACED');
+  });
+
+  it('follows a disconnecting notification to another replica', async () => {
+    const signaling = client();
+    const connected = signaling.connect();
+    last().open();
+    await connected;
+    last().receive({
+      type: 'notification',
+      method: 'disconnecting',
+      data: { code: 'ERR_SHUTTING_DOWN', message: 'draining', reconnect: true, url: 'ws://replica-2/ws' },
+    });
+    last().drop(4003);
+    vi.advanceTimersByTime(150);
+    expect(last().url).toBe('ws://replica-2/ws');
+  });
+
+  it('fails connect() when the first socket never opens', async () => {
+    const signaling = client();
+    const connected = signaling.connect();
+    last().drop(1006);
+    await expect(connected).rejects.toMatchObject({ code: 'ERR_CLIENT_CONNECT_FAILED' });
+    expect(signaling.ended).toBe(true);
+  });
+});
