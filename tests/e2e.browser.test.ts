@@ -60,3 +60,30 @@ describe('a real browser call', () => {
     expect(worker.routerIds).toEqual([]);
   });
 });
+
+describe('a mediasoup worker that dies', () => {
+  it('is recreated without the process exiting, and the peers get their audio back', async () => {
+    const a = await browser.newPage();
+    const b = await browser.newPage();
+    await joinCall(a, gateway.url, { roomId: 'e2e-worker', displayName: 'Ann' });
+    await joinCall(b, gateway.url, { roomId: 'e2e-worker', displayName: 'Ben' });
+    const idA = await a.evaluate(() => window.parley!.peerId!);
+    const idB = await b.evaluate(() => window.parley!.peerId!);
+    await hearsPeer(a, idB);
+
+    const pool = gateway.services.pool;
+    const oldPid = pool.slots[0]!.worker.pid;
+    process.kill(oldPid, 'SIGKILL');
+    await waitFor(async () => (pool.slots[0] && pool.slots[0].worker.pid !== oldPid ? true : null), 10_000, 'a new worker');
+    expect(pool.states()[0]).toMatchObject({ state: 'running', restarts: 1 });
+
+    // The pages were asked to reconnect; they rejoin on the new worker and hear each other again.
+    await waitFor(async () => {
+      const [atA, atB] = await Promise.all([inboundAudio(a), inboundAudio(b)]);
+      const ok = (stats: typeof atA, from: string) => stats.some((s) => s.peerId === from && s.bytesReceived > 0 && s.totalAudioEnergy > 0);
+      return ok(atA, idB) && ok(atB, idA) && pool.slots[0]!.load === 2 ? true : null;
+    }, 30_000, 'audio after the worker restart');
+    await leaveCall(a);
+    await leaveCall(b);
+  });
+});

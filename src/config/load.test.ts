@@ -110,10 +110,10 @@ describe('loadConfig', () => {
 
   it('refuses an unknown key in the file with a message naming it', () => {
     const nested = yamlFile('http:\n  port: 9000\n  portt: 9001\n');
-    expect(() => loadConfig({ file: nested, env: {} })).toThrow(/http: Unrecognized key: "portt"/);
+    expect(() => loadConfig({ file: nested, env: {} })).toThrow(/http: .*"portt"/);
 
     const topLevel = yamlFile('verbose: true\n');
-    expect(() => loadConfig({ file: topLevel, env: {} })).toThrow(/\(root\): Unrecognized key: "verbose"/);
+    expect(() => loadConfig({ file: topLevel, env: {} })).toThrow(/\(root\): .*"verbose"/);
   });
 
   it('refuses a value of the wrong type, naming the key path', () => {

@@ -5,6 +5,7 @@ import type { types } from 'mediasoup';
 import { createActor, fromPromise, type Actor } from 'xstate';
 import { workerCodec } from '../actors/worker/codec.js';
 import { workerMachine, type SpawnOutput } from '../actors/worker/machine.js';
+import { Errors, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Keys } from '../state/keys.js';
 import { SnapshotWriter } from '../state/SnapshotWriter.js';
@@ -93,7 +94,7 @@ export class WorkerPool {
   leastLoaded(): WorkerSlot {
     let best: WorkerSlot | undefined;
     for (const slot of this.#slots.values()) if (!best || slot.load < best.load) best = slot;
-    if (!best) throw new Error('no mediasoup worker is running');
+    if (!best) throw createError(Errors.NOT_READY, 'no mediasoup worker is running (restarting)');
     return best;
   }
 

@@ -30,7 +30,7 @@ export async function obtainToken(config: PageConfig, roomId: string, displayNam
   }
   if (!res.ok) {
     const body = await readErrorBody(res);
-    throw new ClientError(body?.code ?? ClientErrors.TOKEN_UNAVAILABLE, body?.message ?? `Token request failed (HTTP ${res.status})`);
+    throw new ClientError(body?.code ?? ClientErrors.TOKEN_UNAVAILABLE, body?.message ?? `Could not get a join token from the gateway (HTTP ${res.status})`);
   }
   const data = (await res.json()) as DevTokenResponse;
   if (typeof data.token !== 'string') throw new ClientError(ClientErrors.TOKEN_UNAVAILABLE, 'Token response has no token');

@@ -1,4 +1,4 @@
-/** Reconnect delays: exponential from `initialMs`, doubling to `maxMs`, with +-20% jitter. */
+/** Reconnect delays: exponential from `initialMs`, doubling up to `maxMs`, with +-20% jitter (never above `maxMs`). */
 
 export type BackoffOptions = {
   /** Delay before the first retry. */
@@ -15,5 +15,5 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 5_000, j
 export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
   const base = Math.min(options.maxMs, options.initialMs * 2 ** Math.max(0, Math.min(attempt, 30)));
   const spread = base * options.jitter * (random() * 2 - 1);
-  return Math.max(0, Math.round(base + spread));
+  return Math.min(options.maxMs, Math.max(0, Math.round(base + spread)));
 }

@@ -63,7 +63,8 @@ describe('backoffDelay', () => {
     const mid = (): number => 0.5;
     expect([0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, undefined, mid))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
     expect(backoffDelay(0, undefined, () => 0)).toBe(200);
-    expect(backoffDelay(10, undefined, () => 1)).toBe(6000);
+    expect(backoffDelay(10, undefined, () => 1)).toBe(5000);
+    expect(backoffDelay(10, undefined, () => 0)).toBe(4000);
   });
 });
 
