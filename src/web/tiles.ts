@@ -156,6 +156,7 @@ function updateTile(element: HTMLElement, view: TileView): void {
     badge.className = MIC_BADGES[view.mic].className;
   }
 
+  element.classList.toggle('has-video', view.video !== null);
   const media = element.querySelector<HTMLElement>('.tile-media');
   let video = media?.querySelector('video') ?? null;
   if (!view.video) {
