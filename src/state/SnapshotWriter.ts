@@ -14,7 +14,8 @@ export class SnapshotWriter {
   readonly #ttlMs: number;
   #seq: number;
   #pending: string | null = null;
-  #lastDoc: string | null = null;
+  /** The newest document ever queued: what a reassert must store. */
+  #latest: string | null = null;
   #inFlight: Promise<void> | null = null;
   #removed = false;
 
@@ -34,12 +35,13 @@ export class SnapshotWriter {
   write(doc: string): void {
     if (this.#removed) return;
     this.#pending = doc;
+    this.#latest = doc;
     this.#inFlight ??= this.#drain();
   }
 
-  /** Writes the last document again (after a Redis restart, or to refresh a TTL). */
+  /** Writes the newest document again (after a Redis restart, or to refresh a TTL). */
   reassert(): void {
-    if (this.#lastDoc !== null && this.#pending === null) this.write(this.#lastDoc);
+    if (this.#latest !== null) this.write(this.#latest);
   }
 
   /** Resolves once everything queued so far is stored. */
@@ -63,10 +65,8 @@ export class SnapshotWriter {
         this.#seq += 1;
         try {
           await this.#store.putIfNewer(this.#key, this.#seq, doc, this.#ttlMs);
-          this.#lastDoc = doc;
         } catch (err) {
           this.#log.warn({ err, key: this.#key }, 'snapshot write failed; will write again on the next change or reassert');
-          this.#lastDoc = doc;
         }
       }
     } finally {
