@@ -3,6 +3,7 @@ import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
 import { startTestGateway } from './helpers/gateway.js';
+import { waitFor } from './helpers/media.js';
 import { SignalingClient, testToken } from './helpers/signaling.js';
 
 let redis: EmbeddedRedis;
@@ -33,7 +34,7 @@ async function workerRouters(): Promise<number> {
 
 beforeAll(async () => {
   redis = await EmbeddedRedis.start();
-  gateway = await startTestGateway(redis.url, { rooms: { maxPeers: 3 }, http: { rateLimitPerSecond: 20, rateLimitBurst: 40, maxMessageBytes: 8192 } });
+  gateway = await startTestGateway(redis.url, { rooms: { maxPeers: 3, reconnectGraceMs: 300 }, http: { rateLimitPerSecond: 20, rateLimitBurst: 40, maxMessageBytes: 8192 } });
 });
 
 afterAll(async () => {
@@ -150,8 +151,8 @@ describe('sockets that drop', () => {
     const a = await joined('drop', 'dropper');
     const watcher = await joined('drop', 'watcher');
     await a.close();
-    // Until the grace ends the room still lists the peer, as disconnected.
-    await new Promise((r) => setTimeout(r, 200));
+    // Until the grace (300 ms here) ends the room still lists the peer, as disconnected.
+    await new Promise((r) => setTimeout(r, 50));
     expect(Object.keys((await g.rooms.get('drop'))!.peers)).toContain('dropper');
     expect(g.sessions.get('drop', 'dropper')!.state).toBe('disconnected');
     // Rejoining with the same identity resumes.
@@ -162,5 +163,18 @@ describe('sockets that drop', () => {
     await back.request('leave');
     await watcher.request('leave');
     expect(await roomKeys('drop')).toEqual([]);
+  });
+});
+
+describe('after every connection is gone', () => {
+  it('leaves no peer, room key, router or transport behind', async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    const g = gateway.services;
+    await waitFor(async () => ((await g.store.keys('parley:{room:*')).length === 0 ? true : null), 10_000, 'room keys to go');
+    expect(await g.store.setMembers(Keys.roomIndex())).toEqual([]);
+    expect(g.sessions.size).toBe(0);
+    expect(await workerRouters()).toBe(0);
+    const server = (await g.pool.slots[0]!.webRtcServer.dump()) as { webRtcTransportIds: string[] };
+    expect(server.webRtcTransportIds).toEqual([]);
   });
 });

@@ -14,21 +14,22 @@ describe('MemoryStore ordered writes', () => {
 
   it('compareAndSet creates from 0, increments the seq, and returns null on a conflict', async () => {
     const store = new MemoryStore();
-    expect(await store.compareAndSet('k', 0, 'first')).toBe(1);
-    expect(await store.compareAndSet('k', 1, 'second')).toBe(2);
+    const first = (await store.compareAndSet('k', 0, 'first'))!;
+    expect(first).toBeGreaterThan(0);
+    expect(await store.compareAndSet('k', first, 'second')).toBe(first + 1);
 
-    // A writer that read seq 1 lost the race: nothing changes.
-    expect(await store.compareAndSet('k', 1, 'stale')).toBeNull();
+    // A writer that read the first seq lost the race: nothing changes.
+    expect(await store.compareAndSet('k', first, 'stale')).toBeNull();
     expect(await store.compareAndSet('k', 0, 'also stale')).toBeNull();
-    expect(await store.get('k')).toEqual({ seq: 2, doc: 'second' });
+    expect(await store.get('k')).toEqual({ seq: first + 1, doc: 'second' });
   });
 
   it('compareAndSet with a null doc deletes the key when the seq matches', async () => {
     const store = new MemoryStore();
-    await store.compareAndSet('k', 0, 'first');
-    expect(await store.compareAndSet('k', 5, null)).toBeNull();
+    const first = (await store.compareAndSet('k', 0, 'first'))!;
+    expect(await store.compareAndSet('k', first + 5, null)).toBeNull();
     expect(await store.get('k')).not.toBeNull();
-    expect(await store.compareAndSet('k', 1, null)).toBe(0);
+    expect(await store.compareAndSet('k', first, null)).toBe(0);
     expect(await store.get('k')).toBeNull();
   });
 

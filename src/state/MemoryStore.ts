@@ -6,6 +6,7 @@ export class MemoryStore implements Store {
   readonly #sets = new Map<string, Set<string>>();
   readonly #handlers = new Map<string, Set<BusHandler>>();
   readonly #strings = new Map<string, string>();
+  #created = 0;
 
   async putIfNewer(key: string, seq: number, doc: string): Promise<boolean> {
     if (seq <= (this.#hashes.get(key)?.seq ?? 0)) return false;
@@ -19,8 +20,10 @@ export class MemoryStore implements Store {
       this.#hashes.delete(key);
       return 0;
     }
-    this.#hashes.set(key, { seq: expectedSeq + 1, doc });
-    return expectedSeq + 1;
+    // As in compare-and-set-1.lua: a created key starts at the clock (µs), so sequence numbers are never reused.
+    const seq = expectedSeq === 0 ? Date.now() * 1000 + (this.#created++ % 1000) : expectedSeq + 1;
+    this.#hashes.set(key, { seq, doc });
+    return seq;
   }
 
   async deleteIfNotNewer(key: string, seq: number): Promise<boolean> {

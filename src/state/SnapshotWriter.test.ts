@@ -178,10 +178,9 @@ describe('SnapshotWriter', () => {
     expect(await store.get(KEY)).toEqual({ seq: 2, doc: 'lost' });
   });
 
-  // BUG (src/state/SnapshotWriter.ts, reassert() line 42 with #drain() line 66): #lastDoc is only
-  // updated after the in-flight put resolves, so reassert() during an in-flight write queues the
-  // PREVIOUS document, which is then written with a higher seq and overwrites the newer one.
-  // The gateway calls reassert() when Redis comes back, exactly when queued writes are in flight.
+  // Regression: reassert() used to queue the document last *confirmed* stored, so during an in-flight
+  // write it re-stored the previous document with a higher seq. The gateway reasserts when Redis comes
+  // back, exactly when queued writes are in flight.
   it('reassert() during an in-flight write does not bring back an older document', async () => {
     const store = new HeldStore();
     const writer = writerFor(store);

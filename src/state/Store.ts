@@ -10,7 +10,10 @@ export type BusHandler = (message: string) => void;
 export interface Store {
   /** Ordered write: stores `doc` only if `seq` is newer than the stored seq. */
   putIfNewer(key: string, seq: number, doc: string, ttlMs?: number): Promise<boolean>;
-  /** Writes `doc` (or deletes when doc is null) only if the stored seq equals `expectedSeq` (0 = absent). Returns the new seq, or null on conflict. */
+  /**
+   * Writes `doc` (or deletes when doc is null) only if the stored seq equals `expectedSeq` (0 = absent).
+   * Returns the new seq (a created key starts at the clock in µs, then +1 per write; never reused), or null on conflict.
+   */
   compareAndSet(key: string, expectedSeq: number, doc: string | null): Promise<number | null>;
   /** Deletes unless a snapshot newer than `seq` was written meanwhile. */
   deleteIfNotNewer(key: string, seq: number): Promise<boolean>;
