@@ -132,13 +132,21 @@ function reassertAll(s: Services): void {
  */
 async function shutdown(o: { services: Services; edge: EdgeServer; heartbeat: NodeJS.Timeout; embedded: EmbeddedRedis | null }): Promise<void> {
   const { services: s } = o;
+  // Each step runs even if an earlier one failed (e.g. Redis already gone): nothing may keep the process alive.
+  const step = async (name: string, fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (err) {
+      s.log.warn({ err, step: name }, 'shutdown step failed; continuing');
+    }
+  };
   s.lifecycle.shuttingDown = true;
   clearInterval(o.heartbeat);
-  o.edge.close();
-  await s.sessions.stopAll();
-  s.routers.closeAll();
-  await s.pool.close();
-  await s.store.close();
-  await o.embedded?.stop();
+  await step('edge', () => o.edge.close());
+  await step('sessions', () => s.sessions.stopAll());
+  await step('routers', () => s.routers.closeAll());
+  await step('workers', () => s.pool.close());
+  await step('redis', () => s.store.close());
+  await step('embedded redis', () => o.embedded?.stop());
   s.log.info('gateway stopped');
 }

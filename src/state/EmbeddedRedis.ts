@@ -36,7 +36,12 @@ export class EmbeddedRedis {
     } else {
       args.push('--appendonly', 'no');
     }
-    const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: a Ctrl-C at the terminal must not stop Redis before the gateway has
+    // flushed its snapshots; the gateway stops it last, and kills it if the process exits first.
+    const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     const spawnError = new Promise<never>((_, reject) =>
