@@ -57,6 +57,8 @@ export const Errors = {
   SESSION_REPLACED: define('ERR_SESSION_REPLACED', 'The same identity joined from another connection', 409),
   PEER_REMOVED: define('ERR_PEER_REMOVED', 'The peer was removed from the room', 410),
   MEDIA_RESTART: define('ERR_MEDIA_RESTART', 'Media for this room restarted; reconnect', 503),
+  REPLICA_DRAINING: define('ERR_REPLICA_DRAINING', 'This replica is draining; join another (see data.url)', 503),
+  REPLICA_UNREACHABLE: define('ERR_REPLICA_UNREACHABLE', 'Another replica of the room did not answer', 503),
   NOT_READY: define('ERR_NOT_READY', 'Gateway is not ready', 503),
   SHUTTING_DOWN: define('ERR_SHUTTING_DOWN', 'Gateway is shutting down', 503),
   NOT_FOUND: define('ERR_NOT_FOUND', 'Not found', 404),

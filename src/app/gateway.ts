@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RoomStore } from '../actors/room/RoomStore.js';
 import { tokenKey } from '../auth/tokens.js';
+import { Cluster } from '../cluster/Cluster.js';
 import { defaultReplicaId } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startEdge, type EdgeServer } from '../edge/server.js';
@@ -21,6 +22,10 @@ export type Gateway = {
   services: Services;
   port: number;
   url: string;
+  /** Drain (see docs/architecture.md#drain); resolves when this replica may stop. */
+  drain(): Promise<void>;
+  /** Resolves when an operator asked for a drain through POST /admin/drain. */
+  drainRequested: Promise<void>;
   /** Graceful stop (see docs/architecture.md#shutdown). Idempotent. */
   close(): Promise<void>;
 };
@@ -58,12 +63,25 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     announcedIp: config.media.announcedIp,
     logLevel: config.media.workerLogLevel,
     restartDelayMs: config.media.workerRestartDelayMs,
+    pipePortMin: config.media.pipePortMin,
+    pipePortMax: config.media.pipePortMax,
     snapshotTtlMs: WORKER_SNAPSHOT_TTL_MS,
     store,
     log: rlog,
   });
   const routers = new RoomRouters({ pool, log: rlog });
   const rooms = new RoomStore({ store, replicaId, maxPeers: config.rooms.maxPeers, log: rlog });
+  let sessionsRef: SessionManager | null = null;
+  const cluster = new Cluster({
+    config,
+    store,
+    rooms,
+    routers,
+    replicaId,
+    url: config.replica.publicUrl,
+    log: rlog,
+    load: () => ({ peers: sessionsRef?.size ?? 0, consumers: sessionsRef ? sumMedia(sessionsRef).consumers : 0 }),
+  });
   const sessions = new SessionManager({
     replicaId,
     store,
@@ -72,7 +90,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     limits: { maxTransports: config.media.maxTransportsPerPeer, maxProducers: config.media.maxProducersPerPeer },
     reconnectGraceMs: config.rooms.reconnectGraceMs,
     log: rlog,
+    onRoomChanges: cluster.sync.onRoomChanges,
   });
+  sessionsRef = sessions;
   const metrics = new GatewayMetrics(
     {
       rooms: () => routers.size,
@@ -87,21 +107,34 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
           }),
         ),
       redisUp: () => lifecycle.redisUp,
+      cluster: () => ({
+        replicas: cluster.registry.live().length,
+        draining: cluster.registry.live().filter((r) => r.draining).length,
+        ...cluster.pipes.counts,
+        failovers: cluster.stats.failovers,
+        rpcLatencyMs: cluster.stats.rpcLatencyMs.splice(0),
+      }),
     },
     { replica: replicaId },
   );
-  services = { config, replicaId, log: rlog, store, rooms, pool, routers, sessions, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle };
+  let requestDrain!: () => void;
+  const drainRequested = new Promise<void>((resolve) => (requestDrain = resolve));
+  services = { config, replicaId, log: rlog, store, rooms, pool, routers, sessions, cluster, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
   await restoreSessions({ store, rooms, sessions, replicaId, log: rlog });
   const edge = await startEdge(services, { webDir: WEB_DIR });
+  const url = config.replica.publicUrl || `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;
+  cluster.registry.setSelfUrl(url);
+  await cluster.start(sessions);
   const heartbeat = setInterval(() => pool.refreshSnapshots(), HEARTBEAT_MS);
   heartbeat.unref();
-  const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;
   rlog.info({ url, workers: pool.size, mode: config.mode }, 'gateway ready');
   let closing: Promise<void> | null = null;
   return {
     services,
     port: edge.port,
     url,
+    drain: () => cluster.drain(),
+    drainRequested,
     close: () => (closing ??= shutdown({ services: services!, edge, heartbeat, embedded })),
   };
 }
@@ -118,11 +151,12 @@ function sumMedia(sessions: SessionManager): { transports: number; producers: nu
   return total;
 }
 
-/** After Redis came back (possibly empty): write every local actor's snapshot again. */
+/** After Redis came back (possibly empty): write every local actor's snapshot and room entry again. */
 function reassertAll(s: Services): void {
   s.log.info('redis connection back; re-asserting snapshots');
-  for (const session of s.sessions.all()) session.reassert();
   s.pool.refreshSnapshots();
+  void s.cluster.registry.tick().catch(() => undefined);
+  void s.sessions.reassertRooms();
 }
 
 /**
@@ -145,6 +179,7 @@ async function shutdown(o: { services: Services; edge: EdgeServer; heartbeat: No
   await step('edge', () => o.edge.close());
   await step('sessions', () => s.sessions.stopAll());
   await step('routers', () => s.routers.closeAll());
+  await step('cluster', () => s.cluster.stop());
   await step('workers', () => s.pool.close());
   await step('redis', () => s.store.close());
   await step('embedded redis', () => o.embedded?.stop());

@@ -1,5 +1,6 @@
 import type { RoomStore } from '../actors/room/RoomStore.js';
 import type { TokenKey } from '../auth/tokens.js';
+import type { Cluster } from '../cluster/Cluster.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
@@ -18,7 +19,10 @@ export type Services = {
   pool: WorkerPool;
   routers: RoomRouters;
   sessions: SessionManager;
+  cluster: Cluster;
   tokenKey: TokenKey;
   metrics: GatewayMetrics;
   lifecycle: { shuttingDown: boolean; redisUp: boolean };
+  /** Asks the process hosting this gateway to drain and stop (POST /admin/drain). */
+  requestDrain: () => void;
 };

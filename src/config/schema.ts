@@ -43,6 +43,8 @@ export const configSchema = strict({
     issuer: z.string().default('parley'),
     /** Lifetime of tokens minted by the dev token endpoint. */
     devTokenTtlSeconds: z.number().int().positive().default(3600),
+    /** Bearer token for /admin/* (drain); empty = admin endpoints disabled. */
+    adminToken: z.string().default(''),
   }).prefault({}),
   media: strict({
     /** Number of mediasoup workers; 0 = one per CPU core. */
@@ -57,6 +59,15 @@ export const configSchema = strict({
     workerLogLevel: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
     /** Delay before a dead mediasoup worker is recreated, doubled per consecutive death (ms). */
     workerRestartDelayMs: z.number().int().min(0).default(500),
+    /** Address PipeTransports (media between replicas) bind to; empty = listenIp. */
+    pipeListenIp: z.string().default(''),
+    /** Address other replicas send piped media to; empty = pipeListenIp. */
+    pipeAnnouncedIp: z.string().default(''),
+    /** UDP port range for PipeTransports (one port per room and direction between two replicas). */
+    pipePortMin: z.number().int().min(1024).max(65535).default(41000),
+    pipePortMax: z.number().int().min(1024).max(65535).default(41999),
+    /** Encrypt media between replicas with SRTP. */
+    pipeSrtp: z.boolean().default(false),
     /** Per-peer limits. */
     maxTransportsPerPeer: z.number().int().positive().default(4),
     maxProducersPerPeer: z.number().int().positive().default(4),
@@ -65,6 +76,18 @@ export const configSchema = strict({
     maxPeers: z.number().int().positive().default(16),
     /** How long a peer whose socket dropped stays in the room waiting to reconnect (ms). */
     reconnectGraceMs: z.number().int().min(0).default(15000),
+  }).prefault({}),
+  cluster: strict({
+    /** How often this replica refreshes its entry in the replica registry (ms). */
+    heartbeatMs: z.number().int().min(100).default(2000),
+    /** A replica whose heartbeat is older than this is gone: its peers and pipes are removed (ms). */
+    staleAfterMs: z.number().int().min(500).default(5000),
+    /** Timeout of a request to another replica (pipe setup), ms. */
+    rpcTimeoutMs: z.number().int().min(100).default(3000),
+    /** After a drain starts, wait this long before asking this replica's peers to move (ms). */
+    drainMoveDelayMs: z.number().int().min(0).default(2000),
+    /** A draining replica exits when empty, or at this deadline (ms). */
+    drainTimeoutMs: z.number().int().min(0).default(30000),
   }).prefault({}),
   log: strict({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -21,6 +21,9 @@ export type WorkerPoolOptions = {
   announcedIp: string;
   logLevel: 'debug' | 'warn' | 'error' | 'none';
   restartDelayMs: number;
+  /** Port range of PipeTransports. */
+  pipePortMin: number;
+  pipePortMax: number;
   /** Worker snapshots expire unless refreshed (so a dead replica leaves none behind). */
   snapshotTtlMs: number;
   store: Store;
@@ -148,6 +151,9 @@ export class WorkerPool {
     const o = this.#options;
     const worker = await mediasoup.createWorker({
       logLevel: o.logLevel === 'none' ? 'none' : o.logLevel,
+      // Only PipeTransports (media between replicas) take ports from this range; WebRTC uses the WebRtcServer.
+      rtcMinPort: o.pipePortMin,
+      rtcMaxPort: o.pipePortMax,
       logTags: ['info', 'ice', 'dtls', 'rtp', 'srtp', 'rtcp'],
       appData: { index },
     });
@@ -159,6 +165,7 @@ export class WorkerPool {
           { protocol: 'tcp', ip: o.listenIp, announcedIp, port: rtcPort },
         ],
       });
+      if (this.#closed) throw new Error('worker pool closed while this worker was starting');
       const slot: WorkerSlot = { index, worker, webRtcServer, load: 0 };
       worker.on('died', (error) => this.#onDied(slot, error));
       this.#slots.set(index, slot);

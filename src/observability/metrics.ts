@@ -8,6 +8,8 @@ export type GatewayGaugeSource = {
   workers(): Array<{ index: number; state: string; restarts: number }>;
   workerUsage(): Promise<Array<{ index: number; cpuSeconds: number; maxRssKb: number }>>;
   redisUp(): boolean;
+  /** Cluster figures; rpcLatencyMs holds the samples since the last call (drained by it). */
+  cluster(): { replicas: number; draining: number; pipes: number; pipedProducers: number; failovers: number; rpcLatencyMs: number[] };
 };
 
 /** Every metric the gateway exports; names are the contract with stack/ alerts and dashboards. */
@@ -15,6 +17,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'method' | 'code'>;
   readonly #requestSeconds: Histogram<'method'>;
+  readonly #joins: Counter<'kind'>;
 
   constructor(source: GatewayGaugeSource, labels: { replica: string }) {
     const r = this.registry;
@@ -35,6 +38,26 @@ export class GatewayMetrics {
     gauge('parley_transports', 'WebRTC transports open', () => source.media().transports);
     gauge('parley_producers', 'Producers open', () => source.media().producers);
     gauge('parley_consumers', 'Consumers open', () => source.media().consumers);
+    this.#joins = new Counter({ name: 'parley_joins_total', help: 'Joins: new peers, and reconnects (same identity resumed)', labelNames: ['kind'], registers: [r] });
+    const rpcSeconds = new Histogram({
+      name: 'parley_cross_replica_message_seconds',
+      help: 'One-way latency of requests between replicas (pipe setup) as seen by the receiver',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [r],
+    });
+    let failoversSeen = 0;
+    const failovers = new Counter({ name: 'parley_failovers_total', help: 'Gone replicas this replica reaped (peers removed, pipes closed)', registers: [r] });
+    const clusterNow = () => {
+      const c = source.cluster();
+      for (const ms of c.rpcLatencyMs) rpcSeconds.observe(ms / 1000);
+      if (c.failovers > failoversSeen) failovers.inc(c.failovers - failoversSeen);
+      failoversSeen = c.failovers;
+      return c;
+    };
+    gauge('parley_replicas_alive', 'Replicas with a fresh heartbeat, as this replica sees them', () => clusterNow().replicas);
+    gauge('parley_replicas_draining', 'Live replicas that are draining', () => clusterNow().draining);
+    gauge('parley_pipes_open', 'PipeTransports open toward or from other replicas', () => clusterNow().pipes);
+    gauge('parley_piped_producers', 'Producers of other replicas piped into this one', () => clusterNow().pipedProducers);
     gauge('parley_redis_up', '1 when the Redis command connection is ready', () => (source.redisUp() ? 1 : 0));
     new Gauge({
       name: 'parley_worker_up', help: '1 when the mediasoup worker is running', labelNames: ['worker'], registers: [r],
@@ -57,6 +80,10 @@ export class GatewayMetrics {
   observeRequest(method: string, code: string, ms: number): void {
     this.#requests.inc({ method, code });
     this.#requestSeconds.observe({ method }, ms / 1000);
+  }
+
+  observeJoin(resumed: boolean): void {
+    this.#joins.inc({ kind: resumed ? 'reconnect' : 'new' });
   }
 
   async text(): Promise<string> {

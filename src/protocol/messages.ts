@@ -72,6 +72,8 @@ export type MethodMap = {
       resumed: boolean;
       routerRtpCapabilities: unknown;
       peers: PeerInfo[];
+      /** Other live replicas (base URLs) to fail over to if this one becomes unreachable. */
+      replicas: Array<{ replicaId: string; url: string }>;
     };
   };
   createTransport: {

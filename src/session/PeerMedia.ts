@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { Errors, createError } from '../errors.js';
+import { Errors, ParleyError, createError, type ErrorDefinition } from '../errors.js';
 import type { RoomRouter } from '../media/RoomRouters.js';
 import type { MediaKind, TransportOptions } from '../protocol/messages.js';
 
@@ -72,14 +72,16 @@ export class PeerMedia {
   }
 
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
-    await this.#transport(transportId).connect({ dtlsParameters });
+    const transport = this.#transport(transportId);
+    if (transport.dtlsState !== 'new') throw createError(Errors.WRONG_STATE, 'transport already connected');
+    await clientInput(() => transport.connect({ dtlsParameters }), Errors.INVALID_PARAMS);
   }
 
   async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters, appData: Record<string, unknown>): Promise<types.Producer> {
     const transport = this.#transport(transportId);
     if (transport.appData.direction !== 'send') throw createError(Errors.WRONG_STATE, 'produce needs a send transport');
     if (this.#producers.size >= this.#limits.maxProducers) throw createError(Errors.PRODUCER_LIMIT, `limit ${this.#limits.maxProducers}`);
-    const producer = await transport.produce({ kind, rtpParameters, appData });
+    const producer = await clientInput(() => transport.produce({ kind, rtpParameters, appData }), Errors.INVALID_PARAMS);
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => {
       this.#producers.delete(producer.id);
@@ -98,7 +100,7 @@ export class PeerMedia {
     const transport = this.#transport(transportId);
     if (transport.appData.direction !== 'recv') throw createError(Errors.WRONG_STATE, 'consume needs a recv transport');
     if (!this.room.router.canConsume({ producerId, rtpCapabilities })) throw createError(Errors.CANNOT_CONSUME, producerId);
-    const consumer = await transport.consume({ producerId, rtpCapabilities, paused: true });
+    const consumer = await clientInput(() => transport.consume({ producerId, rtpCapabilities, paused: true }), Errors.CANNOT_CONSUME);
     this.#consumers.set(consumer.id, consumer);
     consumer.on('producerclose', () => this.observer.emit('consumerclosed', consumer.id, producerId));
     consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
@@ -128,5 +130,18 @@ export class PeerMedia {
 
   #assertOpen(): void {
     if (this.#closed) throw createError(Errors.WRONG_STATE, 'media of this peer is closed');
+  }
+}
+
+/**
+ * mediasoup refuses bad client-supplied parameters (duplicate ssrc, unsupported codec, malformed
+ * DTLS) with plain errors: report those as the client's fault, with mediasoup's reason.
+ */
+async function clientInput<T>(call: () => Promise<T>, def: ErrorDefinition): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ParleyError) throw err;
+    throw createError(def, err instanceof Error ? err.message.slice(0, 200) : String(err));
   }
 }

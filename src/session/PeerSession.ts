@@ -18,6 +18,8 @@ export type PeerSessionOptions = {
   store: Store;
   log: Logger;
   input: PeerInput;
+  /** Sequence number to continue from (the peer's snapshot written by another replica). */
+  startSeq?: number;
   /** Restore from this persisted snapshot instead of starting fresh. */
   restoreFrom?: { snapshot: Snapshot<unknown>; seq: number };
   /** Called once when the peer actor reaches its final state. */
@@ -47,7 +49,7 @@ export class PeerSession {
       store: options.store,
       key: Keys.peer(this.roomId, this.peerId),
       log: this.log,
-      startSeq: options.restoreFrom?.seq ?? 0,
+      startSeq: options.restoreFrom?.seq ?? options.startSeq ?? 0,
     });
     this.actor = options.restoreFrom
       ? createActor(peerMachine, { snapshot: options.restoreFrom.snapshot, input: options.input })
@@ -87,6 +89,7 @@ export class PeerSession {
   }
 
   attach(link: ClientLink, media: PeerMedia, joinSeq: number): void {
+    if (this.#media !== media) this.#media?.close();
     this.#link = link;
     this.#media = media;
     this.joinSeq = joinSeq;
@@ -111,6 +114,12 @@ export class PeerSession {
   }
 
   async flush(): Promise<void> {
+    await this.#writer.flush();
+  }
+
+  /** Stops the actor; its snapshot stays (the peer lives on elsewhere). */
+  async stop(): Promise<void> {
+    this.actor.stop();
     await this.#writer.flush();
   }
 

@@ -11,6 +11,8 @@ export type RoomRelayOptions = {
   log: Logger;
   /** This replica's sessions in a room. */
   sessionsIn: (roomId: string) => PeerSession[];
+  /** True while a join into the room is under way here (its session does not exist yet). */
+  joining: (roomId: string) => boolean;
   /** Every change, once per message, before sessions are notified (cross-replica work hangs off this). */
   onChanges?: (roomId: string, message: RoomBusMessage) => void;
 };
@@ -22,6 +24,8 @@ export type RoomRelayOptions = {
 export class RoomRelay {
   readonly #options: RoomRelayOptions;
   readonly #handlers = new Map<string, (message: string) => void>();
+  /** Newest seq seen per room: an event that arrives after a newer one is stale and dropped. */
+  readonly #lastSeq = new Map<string, number>();
   readonly #log: Logger;
 
   constructor(options: RoomRelayOptions) {
@@ -37,14 +41,20 @@ export class RoomRelay {
     if (this.#handlers.has(roomId)) return;
     const handler = (raw: string) => this.#deliver(roomId, raw);
     this.#handlers.set(roomId, handler);
-    await this.#options.store.subscribe(Channels.room(roomId), handler);
+    try {
+      await this.#options.store.subscribe(Channels.room(roomId), handler);
+    } catch (err) {
+      this.#handlers.delete(roomId);
+      throw err;
+    }
   }
 
   /** Stops listening to a room that has no session here any more. */
   async unwatchIfIdle(roomId: string): Promise<void> {
     const handler = this.#handlers.get(roomId);
-    if (!handler || this.#options.sessionsIn(roomId).length > 0) return;
+    if (!handler || this.#options.sessionsIn(roomId).length > 0 || this.#options.joining(roomId)) return;
     this.#handlers.delete(roomId);
+    this.#lastSeq.delete(roomId);
     await this.#options.store.unsubscribe(Channels.room(roomId), handler);
   }
 
@@ -55,6 +65,12 @@ export class RoomRelay {
     } catch {
       this.#log.warn({ roomId }, 'unreadable room event ignored');
       return;
+    }
+    // seq 0 is the room's deletion; otherwise sequence numbers only grow within one room's life.
+    if (message.seq !== 0) {
+      const last = this.#lastSeq.get(roomId) ?? 0;
+      if (message.seq <= last) return;
+      this.#lastSeq.set(roomId, message.seq);
     }
     this.#options.onChanges?.(roomId, message);
     for (const session of this.#options.sessionsIn(roomId)) {

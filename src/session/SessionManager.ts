@@ -1,11 +1,12 @@
 import type { Snapshot } from 'xstate';
-import type { RoomContext } from '../actors/room/machine.js';
-import type { RoomStore } from '../actors/room/RoomStore.js';
+import type { RoomContext, RoomPeer } from '../actors/room/machine.js';
+import type { RoomBusMessage, RoomStore } from '../actors/room/RoomStore.js';
 import type { JoinClaims } from '../auth/tokens.js';
 import { Errors, ParleyError, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
 import { CLOSE_CODES } from '../protocol/messages.js';
+import { Keys } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 import { PeerMedia, type PeerMediaLimits } from './PeerMedia.js';
 import { PeerSession, type ClientLink } from './PeerSession.js';
@@ -19,6 +20,8 @@ export type SessionManagerOptions = {
   limits: PeerMediaLimits;
   reconnectGraceMs: number;
   log: Logger;
+  /** Every room event, once, before this replica's peers are notified (cross-replica media hangs off it). */
+  onRoomChanges?: (roomId: string, message: RoomBusMessage) => void;
 };
 
 export type JoinResult = { session: PeerSession; room: RoomContext; resumed: boolean };
@@ -42,11 +45,17 @@ export class SessionManager {
   readonly #sessions = new Map<string, PeerSession>();
   readonly #finishing = new Map<PeerSession, Promise<void>>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #joinQueue = new Map<string, Promise<unknown>>();
+  /** Joins under way per room (their sessions may not exist yet). */
+  readonly #pendingJoins = new Map<string, number>();
 
   constructor(options: SessionManagerOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'sessions' });
-    this.relay = new RoomRelay({ store: options.store, log: options.log, sessionsIn: (roomId) => this.inRoom(roomId) });
+    this.relay = new RoomRelay({ store: options.store, log: options.log, sessionsIn: (roomId) => this.inRoom(roomId),
+      joining: (roomId) => this.#pendingJoins.has(roomId),
+      onChanges: options.onRoomChanges,
+    });
     options.routers.observer.on('routerlost', (roomId, peerIds) => this.#onRouterLost(roomId, peerIds));
   }
 
@@ -66,29 +75,53 @@ export class SessionManager {
     return this.all().filter((s) => s.roomId === roomId);
   }
 
-  /** Joins (or re-joins) the identity in `claims` through `link`. */
-  async join(link: ClientLink, claims: JoinClaims, languages: { spokenLanguage: string; listeningLanguage: string }): Promise<JoinResult> {
+  /** Joins (or re-joins) the identity in `claims` through `link`. Joins of one identity run one at a time. */
+  join(link: ClientLink, claims: JoinClaims, languages: { spokenLanguage: string; listeningLanguage: string }): Promise<JoinResult> {
+    const key = sessionKey(claims.roomId, claims.identity);
+    const previous = this.#joinQueue.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.#join(link, claims, languages));
+    const tail = run.catch(() => undefined);
+    this.#joinQueue.set(key, tail);
+    this.#pendingJoins.set(claims.roomId, (this.#pendingJoins.get(claims.roomId) ?? 0) + 1);
+    void tail.then(() => {
+      if (this.#joinQueue.get(key) === tail) this.#joinQueue.delete(key);
+      const n = (this.#pendingJoins.get(claims.roomId) ?? 1) - 1;
+      if (n > 0) this.#pendingJoins.set(claims.roomId, n);
+      else this.#pendingJoins.delete(claims.roomId);
+    });
+    return run;
+  }
+
+  async #join(link: ClientLink, claims: JoinClaims, languages: { spokenLanguage: string; listeningLanguage: string }): Promise<JoinResult> {
     const { roomId, identity: peerId } = claims;
-    const existing = this.get(roomId, peerId);
+    let existing = this.get(roomId, peerId);
+    if (existing && existing.actor.getSnapshot().status !== 'active') existing = undefined;
     if (existing?.link) this.#replace(existing);
-    await this.relay.watch(roomId);
+    // Stop the reconnect grace timer first: it must not remove the peer while this join runs.
+    if (existing?.state === 'disconnected') existing.send({ type: 'socket.resumed' });
+    // A peer arriving from another replica continues its snapshot's sequence, so its writes win.
+    const prior = existing ? null : await this.#o.store.get(Keys.peer(roomId, peerId)).catch(() => null);
+    // Router before the room write, and no await between the write and attach: room events after
+    // the write reach this peer.
+    const room = await this.#o.routers.acquire(roomId, peerId);
     let applied;
     try {
+      await this.relay.watch(roomId);
       applied = await this.#o.rooms.apply(roomId, {
         type: 'peer.join',
         peer: { peerId, displayName: claims.displayName, role: claims.role, replicaId: this.#o.replicaId, joinedAt: Date.now(), ...languages },
       });
     } catch (err) {
-      if (!existing) await this.relay.unwatchIfIdle(roomId);
+      this.#o.routers.release(roomId, peerId);
+      if (existing) existing.send({ type: 'socket.closed', deadline: Date.now() + this.#o.reconnectGraceMs });
       throw err;
     }
     const resumed = existing !== undefined || applied.changes.some((c) => c.type === 'peerLeft' && c.peerId === peerId);
-    const session = existing ?? this.#create({ ...claims, peerId, ...languages });
+    const session = existing ?? this.#create({ ...claims, peerId, ...languages }, undefined, prior?.seq);
     if (existing) {
-      session.send(session.state === 'disconnected' ? { type: 'socket.resumed' } : { type: 'media.lost' });
+      session.send({ type: 'media.lost' });
       session.send({ type: 'peer.update', ...languages });
     }
-    const room = await this.#o.routers.acquire(roomId, peerId);
     const media = new PeerMedia(room, this.#o.limits);
     this.#wireMedia(session, media);
     session.attach(link, media, applied.seq);
@@ -103,12 +136,60 @@ export class SessionManager {
     await this.#finishing.get(session);
   }
 
+  /** The same identity joined through another replica: end the local session without touching the room. */
+  movedAway(session: PeerSession): void {
+    const link = this.#detach(session);
+    if (link) {
+      const err = createError(Errors.SESSION_REPLACED, 'joined through another replica');
+      link.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: false } });
+      link.close(CLOSE_CODES.replaced, err.code);
+    }
+    session.send({ type: 'peer.leave', reason: 'moved' });
+  }
+
+  /**
+   * This replica was declared gone (paused past the staleness window): the others already removed
+   * its peers. Ask every client to reconnect and forget the sessions without touching the rooms.
+   */
+  async fence(): Promise<void> {
+    const err = createError(Errors.MEDIA_RESTART, 'this replica lost its place in the cluster');
+    for (const session of this.all()) {
+      const link = this.#detach(session);
+      link?.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: true } });
+      link?.close(CLOSE_CODES.goingAway, err.code);
+      session.actor.stop();
+      this.#sessions.delete(sessionKey(session.roomId, session.peerId));
+      await this.relay.unwatchIfIdle(session.roomId).catch(() => undefined);
+    }
+  }
+
+  /** After Redis lost data: write every local peer back into its room, exactly as held here. */
+  async reassertRooms(): Promise<void> {
+    for (const session of this.all()) {
+      session.reassert();
+      const c = session.context;
+      const peer: RoomPeer = {
+        peerId: c.peerId,
+        displayName: c.displayName,
+        role: c.role,
+        replicaId: this.#o.replicaId,
+        spokenLanguage: c.spokenLanguage,
+        listeningLanguage: c.listeningLanguage,
+        joinedAt: c.joinedAt,
+        producers: Object.fromEntries(
+          Object.entries(c.producers).map(([producerId, p]) => [producerId, { producerId, kind: p.kind, source: p.source, paused: p.paused, replicaId: this.#o.replicaId }]),
+        ),
+      };
+      await this.#o.rooms.apply(c.roomId, { type: 'peer.restore', peer }).catch((err: unknown) => session.log.warn({ err }, 'could not re-assert peer in its room'));
+    }
+  }
+
   /** The socket went away without a leave: keep the peer for the reconnect grace. */
   socketClosed(session: PeerSession, link: ClientLink): void {
     if (session.link !== link) return;
     this.#detach(session);
     session.send({ type: 'socket.closed', deadline: Date.now() + this.#o.reconnectGraceMs });
-    this.#applyQuietly(session.roomId, { type: 'peer.mediaLost', peerId: session.peerId });
+    this.#applyQuietly(session.roomId, { type: 'peer.mediaLost', peerId: session.peerId, replicaId: this.#o.replicaId });
   }
 
   /** Re-creates a session from its persisted snapshot (gateway restart); the peer must reconnect. */
@@ -116,17 +197,18 @@ export class SessionManager {
     const ctx = (persisted.snapshot as unknown as { context: PeerSession['context'] }).context;
     const session = this.#create(ctx, persisted);
     if (session.state === 'connected') session.send({ type: 'socket.closed', deadline: Date.now() + this.#o.reconnectGraceMs });
-    this.#applyQuietly(roomId, { type: 'peer.mediaLost', peerId });
-    void this.relay.watch(roomId);
+    this.#applyQuietly(roomId, { type: 'peer.mediaLost', peerId, replicaId: this.#o.replicaId });
+    this.relay.watch(roomId).catch((err: unknown) => session.log.warn({ err }, 'could not subscribe to room events'));
     return session;
   }
 
-  #create(input: Parameters<typeof this.newSessionInput>[0], restoreFrom?: { snapshot: Snapshot<unknown>; seq: number }): PeerSession {
+  #create(input: Parameters<typeof this.newSessionInput>[0], restoreFrom?: { snapshot: Snapshot<unknown>; seq: number }, startSeq?: number): PeerSession {
     const session = new PeerSession({
       store: this.#o.store,
       log: this.#log,
       input: this.newSessionInput(input),
       restoreFrom,
+      startSeq,
       onEnd: (s) => this.#finishing.set(s, this.#finish(s)),
     });
     this.#sessions.set(sessionKey(session.roomId, session.peerId), session);
@@ -150,12 +232,16 @@ export class SessionManager {
   async #finish(session: PeerSession): Promise<void> {
     const key = sessionKey(session.roomId, session.peerId);
     if (this.#sessions.get(key) === session) this.#sessions.delete(key);
-    try {
-      await this.#o.rooms.apply(session.roomId, { type: 'peer.leave', peerId: session.peerId });
-    } catch (err) {
-      if (!isGone(err)) session.log.error({ err }, 'could not remove peer from room');
+    const movedAway = session.context.endReason === 'moved';
+    if (!movedAway) {
+      try {
+        await this.#o.rooms.apply(session.roomId, { type: 'peer.leave', peerId: session.peerId, replicaId: this.#o.replicaId });
+      } catch (err) {
+        if (!isGone(err)) session.log.error({ err }, 'could not remove peer from room');
+      }
     }
-    await session.remove().catch((err: unknown) => session.log.error({ err }, 'could not delete peer snapshot'));
+    // A peer that moved to another replica lives on there, with its snapshot.
+    await (movedAway ? session.stop() : session.remove()).catch((err: unknown) => session.log.error({ err }, 'could not delete peer snapshot'));
     await this.relay.unwatchIfIdle(session.roomId).catch(() => undefined);
     this.#finishing.delete(session);
     session.log.info({ reason: session.context.endReason }, 'peer left');

@@ -51,7 +51,7 @@ export async function restoreSessions(options: {
     // Re-read the room: a peer may have joined since the scan began.
     const m = /\{room:(.+)\}:peer:(.+)$/.exec(key);
     const room = m ? await rooms.get(m[1]!) : null;
-    if (m && room && m[2]! in room.peers) continue;
+    if (m && room && Object.hasOwn(room.peers, m[2]!)) continue;
     await store.del(key);
     report.orphanKeys += 1;
   }

@@ -7,6 +7,7 @@ export class MemoryStore implements Store {
   readonly #handlers = new Map<string, Set<BusHandler>>();
   readonly #strings = new Map<string, string>();
   #created = 0;
+  readonly #maps = new Map<string, Map<string, string>>();
 
   async putIfNewer(key: string, seq: number, doc: string): Promise<boolean> {
     if (seq <= (this.#hashes.get(key)?.seq ?? 0)) return false;
@@ -46,12 +47,29 @@ export class MemoryStore implements Store {
       this.#hashes.delete(k);
       this.#sets.delete(k);
       this.#strings.delete(k);
+      this.#maps.delete(k);
     }
   }
 
   async keys(pattern: string): Promise<string[]> {
     const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    return [...this.#hashes.keys(), ...this.#sets.keys(), ...this.#strings.keys()].filter((k) => re.test(k));
+    return [...this.#hashes.keys(), ...this.#sets.keys(), ...this.#strings.keys(), ...this.#maps.keys()].filter((k) => re.test(k));
+  }
+
+  async hashSet(key: string, field: string, value: string): Promise<boolean> {
+    if (!this.#maps.has(key)) this.#maps.set(key, new Map());
+    const map = this.#maps.get(key)!;
+    const isNew = !map.has(field);
+    map.set(field, value);
+    return isNew;
+  }
+
+  async hashGetAll(key: string): Promise<Record<string, string>> {
+    return Object.fromEntries(this.#maps.get(key) ?? []);
+  }
+
+  async hashDelete(key: string, field: string): Promise<boolean> {
+    return this.#maps.get(key)?.delete(field) ?? false;
   }
 
   async setAdd(key: string, member: string): Promise<void> {

@@ -93,6 +93,18 @@ export class RedisStore implements Store {
     return [...found];
   }
 
+  async hashSet(key: string, field: string, value: string): Promise<boolean> {
+    return (await this.#cmd.hset(key, field, value)) === 1;
+  }
+
+  async hashGetAll(key: string): Promise<Record<string, string>> {
+    return this.#cmd.hgetall(key);
+  }
+
+  async hashDelete(key: string, field: string): Promise<boolean> {
+    return (await this.#cmd.hdel(key, field)) === 1;
+  }
+
   async setAdd(key: string, member: string): Promise<void> {
     await this.#cmd.sadd(key, member);
   }

@@ -23,6 +23,11 @@ export interface Store {
   del(...keys: string[]): Promise<void>;
   /** Keys matching a glob pattern (SCAN; for restore and cleanup, not hot paths). */
   keys(pattern: string): Promise<string[]>;
+  /** Sets a hash field; true when the field is new. */
+  hashSet(key: string, field: string, value: string): Promise<boolean>;
+  hashGetAll(key: string): Promise<Record<string, string>>;
+  /** Deletes a hash field; true when this call removed it (so one caller wins a race). */
+  hashDelete(key: string, field: string): Promise<boolean>;
   setAdd(key: string, member: string): Promise<void>;
   setRemove(key: string, member: string): Promise<void>;
   setMembers(key: string): Promise<string[]>;

@@ -21,6 +21,8 @@ export const Keys = {
   peerPattern: (roomId: string) => `${roomTag(roomId)}:peer:*`,
   /** Pattern matching every key of a room. */
   roomPattern: (roomId: string) => `${roomTag(roomId)}:*`,
+  /** Hash: replicaId -> JSON registry entry (address, load, heartbeat, draining). */
+  replicas: () => `${KEY_PREFIX}:replicas`,
   /** Mediasoup worker actor snapshot of one replica (expires unless refreshed). */
   worker: (replicaId: string, index: number) => `${KEY_PREFIX}:replica:${replicaId}:worker:${index}`,
   /** Pattern matching every key that belongs to a replica. */
@@ -28,6 +30,8 @@ export const Keys = {
 } as const;
 
 export const Channels = {
+  /** Requests and replies addressed to one replica (pipe setup). */
+  replica: (replicaId: string) => `${KEY_PREFIX}:replica:${replicaId}:rpc`,
   /** Room events published after each accepted room-actor transition. */
   room: (roomId: string) => `${roomTag(roomId)}:events`,
 } as const;

@@ -16,6 +16,10 @@ export type ParleyDebugHook = {
   /** getStats() of every audio consumer: inbound-rtp bytesReceived and totalAudioEnergy. */
   inboundAudio: () => Promise<InboundAudio[]>;
   readonly lastError: { code: string; message: string } | null;
+  /** Base URL of the replica in use, e.g. `http://localhost:8081`. */
+  readonly url: string;
+  /** Successful re-joins since the call started (after drops, drains, failovers). */
+  readonly reconnects: number;
 };
 
 declare global {
@@ -36,6 +40,12 @@ export function installDebugHook(session: Session): ParleyDebugHook {
     inboundAudio: () => session.inboundAudio(),
     get lastError() {
       return session.lastError?.toBody() ?? null;
+    },
+    get url() {
+      return session.url;
+    },
+    get reconnects() {
+      return session.reconnects;
     },
   };
   Object.defineProperty(window, 'parley', { value: hook, configurable: true, enumerable: true });

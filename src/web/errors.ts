@@ -18,15 +18,18 @@ export const ClientErrors = {
 /** A coded error as the UI shows it: the server's `{ code, message }` or one of ClientErrors. */
 export class ClientError extends Error {
   readonly code: string;
+  /** The server's `error.data`, when it sent one (e.g. `url` with ERR_REPLICA_DRAINING). */
+  readonly data: Record<string, unknown> | null;
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, data: Record<string, unknown> | null = null) {
     super(message);
     this.name = 'ClientError';
     this.code = code;
+    this.data = data;
   }
 
   static fromBody(body: ErrorBody): ClientError {
-    return new ClientError(body.code, body.message);
+    return new ClientError(body.code, body.message, body.data ?? null);
   }
 
   toBody(): { code: string; message: string } {
@@ -39,6 +42,15 @@ export function toClientError(err: unknown, fallbackCode: string = ClientErrors.
   if (err instanceof ClientError) return err;
   if (err instanceof Error) return new ClientError(fallbackCode, err.message || err.name);
   return new ClientError(fallbackCode, String(err));
+}
+
+/** A `join` refused because the replica is draining; `error.data.url` names a live replica to join instead. */
+export const REPLICA_DRAINING = 'ERR_REPLICA_DRAINING';
+
+/** The live replica a draining one pointed to, if it named one. */
+export function drainTarget(error: ClientError): string | null {
+  const url = error.data?.url;
+  return typeof url === 'string' && url !== '' ? url : null;
 }
 
 /**

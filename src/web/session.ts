@@ -8,14 +8,21 @@ import { obtainToken } from './auth.js';
 import { Call } from './call.js';
 import type { RemoteMedia } from './call.js';
 import type { PageConfig } from './config.js';
-import { ClientError, ClientErrors, FATAL_JOIN_ERRORS, toClientError } from './errors.js';
+import { ClientError, ClientErrors, drainTarget, FATAL_JOIN_ERRORS, REPLICA_DRAINING, toClientError } from './errors.js';
 import { Emitter } from './events.js';
+import { replicaUrls, sameReplica, toBaseUrl } from './failover.js';
+import { locateReplica } from './locate.js';
 import { captureCamera, captureMicrophone } from './media.js';
 import { Roster } from './roster.js';
-import { SignalingClient } from './signaling.js';
+import { SignalingClient, toSocketUrl } from './signaling.js';
 import type { AnyNotification } from './signaling.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+/** How many draining replicas in a row the first join follows before it gives up. */
+const MAX_DRAIN_HOPS = 3;
+/** How long the first join waits for the socket to a replica a draining one named. */
+const MOVE_TIMEOUT_MS = 15_000;
 
 export type JoinForm = { roomId: string; displayName: string; spokenLanguage: string; listeningLanguage: string };
 
@@ -41,6 +48,10 @@ export class Session extends Emitter<SessionEvents> {
   #form: JoinForm | null = null;
   #peerId: string | null = null;
   #joinedOnce = false;
+  /** Successful re-joins (after a drop or a move to another replica) since the call started. */
+  #reconnects = 0;
+  /** Base URL of the replica last connected to. */
+  #lastUrl: string;
   /** Bumped by join() and leave(), so a join that the user abandoned fails quietly. */
   #attempt = 0;
   /** Bumped whenever the media session is torn down, so stale async work can tell. */
@@ -53,6 +64,7 @@ export class Session extends Emitter<SessionEvents> {
   constructor(config: PageConfig) {
     super();
     this.#config = config;
+    this.#lastUrl = toBaseUrl(config.socketUrl);
   }
 
   get state(): ConnectionState { return this.#state; }
@@ -61,6 +73,9 @@ export class Session extends Emitter<SessionEvents> {
   get form(): JoinForm | null { return this.#form; }
   get micTrack(): MediaStreamTrack | null { return this.#micTrack; }
   get camTrack(): MediaStreamTrack | null { return this.#camTrack; }
+  /** Base URL of the replica in use (or being reconnected to). */
+  get url(): string { return this.#signaling?.baseUrl ?? this.#lastUrl; }
+  get reconnects(): number { return this.#reconnects; }
   peers(): PeerInfo[] { return this.#roster.peers(); }
   remoteMedia(): RemoteMedia[] { return this.#call?.remoteMedia() ?? []; }
   inboundAudio(): ReturnType<Call['audioStats']> { return this.#call?.audioStats() ?? Promise.resolve([]); }
@@ -73,6 +88,7 @@ export class Session extends Emitter<SessionEvents> {
     const attempt = ++this.#attempt;
     this.#form = { ...form };
     this.#joinedOnce = false;
+    this.#reconnects = 0;
     this.#peerId = null;
     this.#setState('connecting');
     try {
@@ -82,11 +98,12 @@ export class Session extends Emitter<SessionEvents> {
       ]);
       if (attempt !== this.#attempt) throw new ClientError(ClientErrors.SESSION_ENDED, 'Join cancelled');
       this.#token = token.token;
-      const signaling = new SignalingClient({ url: this.#config.socketUrl });
+      const signaling = await this.#createSignaling(form.roomId);
+      if (attempt !== this.#attempt) throw new ClientError(ClientErrors.SESSION_ENDED, 'Join cancelled');
       this.#signaling = signaling;
       this.#wire(signaling);
       await signaling.connect();
-      await this.#establish(signaling);
+      await this.#joinFollowingDrain(signaling);
       this.#joinedOnce = true;
     } catch (err) {
       const error = toClientError(err, ClientErrors.CONNECT_FAILED);
@@ -158,6 +175,37 @@ export class Session extends Emitter<SessionEvents> {
     }
   }
 
+  /**
+   * A client for the replica the cluster suggests for this room (`/rooms/<id>/connect` on the
+   * page's own replica), else the page's own one. Later failovers ask every known replica.
+   */
+  async #createSignaling(roomId: string): Promise<SignalingClient> {
+    const pageUrl = toBaseUrl(this.#config.socketUrl);
+    const located = await locateReplica([pageUrl], roomId);
+    const first = located && !sameReplica(located, pageUrl) ? located : null;
+    return new SignalingClient({
+      url: first ? toSocketUrl(first, this.#config.socketUrl) : this.#config.socketUrl,
+      replicas: first ? [first, pageUrl] : [pageUrl],
+      locate: (failedUrl, known) => locateReplica([...known, pageUrl], roomId, failedUrl),
+    });
+  }
+
+  /** The first join: a replica that refuses because it is draining names another one, which we follow. */
+  async #joinFollowingDrain(signaling: SignalingClient): Promise<void> {
+    for (let hops = 0; ; hops++) {
+      try {
+        await this.#establish(signaling);
+        return;
+      } catch (err) {
+        const error = toClientError(err, ClientErrors.CONNECT_FAILED);
+        if (error.code !== REPLICA_DRAINING || hops >= MAX_DRAIN_HOPS) throw error;
+        const opened = nextOpen(signaling, MOVE_TIMEOUT_MS);
+        signaling.moveTo(drainTarget(error), REPLICA_DRAINING);
+        await opened;
+      }
+    }
+  }
+
   /** Join on the current socket, build media, send our tracks and receive everyone else's. */
   async #establish(signaling: SignalingClient): Promise<void> {
     const generation = this.#generation;
@@ -169,6 +217,7 @@ export class Session extends Emitter<SessionEvents> {
       spokenLanguage: form.spokenLanguage,
       listeningLanguage: form.listeningLanguage,
     });
+    signaling.setReplicas(replicaUrls(joined.replicas)); // an older server sends none: keep what we know
     this.#peerId = joined.peerId;
     this.#roster.reset(joined.peers, joined.peerId);
     this.emit('roster');
@@ -186,6 +235,7 @@ export class Session extends Emitter<SessionEvents> {
     await Promise.all(this.#roster.producers().map((p) => call.ensureConsumer(p)));
     if (generation !== this.#generation) throw new ClientError(ClientErrors.SOCKET_CLOSED, 'Connection dropped while joining');
     signaling.resetBackoff();
+    if (this.#joinedOnce) this.#reconnects++;
     this.#setState('connected');
   }
 
@@ -213,8 +263,10 @@ export class Session extends Emitter<SessionEvents> {
       this.#teardown();
       this.#setState('reconnecting');
     });
-    signaling.on('open', ({ reconnect }) => {
-      if (!reconnect || signaling !== this.#signaling) return;
+    signaling.on('open', ({ reconnect, url }) => {
+      this.#lastUrl = toBaseUrl(url);
+      // Before the first join succeeded, join() itself handles every socket.
+      if (!reconnect || signaling !== this.#signaling || !this.#joinedOnce) return;
       this.#establish(signaling).catch((err: unknown) => this.#onRejoinFailed(signaling, toClientError(err)));
     });
     signaling.on('ended', (error) => {
@@ -231,6 +283,11 @@ export class Session extends Emitter<SessionEvents> {
     this.#teardown();
     if (FATAL_JOIN_ERRORS.has(error.code)) {
       signaling.close(error);
+      return;
+    }
+    if (error.code === REPLICA_DRAINING) {
+      this.#setState('reconnecting');
+      signaling.moveTo(drainTarget(error), REPLICA_DRAINING);
       return;
     }
     if (error.code !== ClientErrors.SOCKET_CLOSED) this.#report(error);
@@ -315,4 +372,20 @@ export class Session extends Emitter<SessionEvents> {
     this.#state = state;
     this.emit('state', state);
   }
+}
+
+/** Resolves on the client's next `open`; rejects when it ends or nothing opens within `timeoutMs`. */
+function nextOpen(signaling: SignalingClient, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err: ClientError | null): void => {
+      clearTimeout(timer);
+      stopOpen();
+      stopEnded();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => done(new ClientError(ClientErrors.CONNECT_FAILED, 'No replica answered')), timeoutMs);
+    const stopOpen = signaling.on('open', () => done(null));
+    const stopEnded = signaling.on('ended', (err) => done(err ?? new ClientError(ClientErrors.SESSION_ENDED, 'Connection closed')));
+  });
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay } from './backoff.js';
 import { ClientError } from './errors.js';
 import { SignalingClient, toSocketUrl } from './signaling.js';
+import type { SignalingOptions } from './signaling.js';
 
 /** Just enough of the browser WebSocket for SignalingClient. */
 class FakeSocket {
@@ -48,13 +49,27 @@ class FakeSocket {
   }
 }
 
-function client(): SignalingClient {
+function client(extra: Partial<SignalingOptions> = {}): SignalingClient {
   return new SignalingClient({
     url: 'ws://gw.test/ws',
     requestTimeoutMs: 1_000,
     WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+    ...extra,
   });
 }
+
+/** A client joined on its first socket, knowing `replicas`. */
+async function joined(replicas: string[], extra: Partial<SignalingOptions> = {}): Promise<SignalingClient> {
+  const signaling = client(extra);
+  const connected = signaling.connect();
+  last().open();
+  await connected;
+  signaling.setReplicas(replicas);
+  signaling.resetBackoff();
+  return signaling;
+}
+
+const REPLICAS = ['http://gw.test', 'http://gw-2.test', 'http://gw-3.test'];
 
 const last = (): FakeSocket => FakeSocket.instances[FakeSocket.instances.length - 1] as FakeSocket;
 
@@ -73,6 +88,7 @@ describe('toSocketUrl', () => {
     expect(toSocketUrl('http://replica-2:8080/', 'ws://a/ws')).toBe('ws://replica-2:8080/ws');
     expect(toSocketUrl('https://b.example', 'wss://a/ws')).toBe('wss://b.example/ws');
     expect(toSocketUrl('wss://c.example/ws', 'ws://a/ws')).toBe('wss://c.example/ws');
+    expect(toSocketUrl('https://d.example/app/', 'wss://a/ws')).toBe('wss://d.example/app/ws');
   });
 });
 
@@ -143,6 +159,87 @@ describe('SignalingClient', () => {
     last().drop(4003);
     vi.advanceTimersByTime(150);
     expect(last().url).toBe('ws://replica-2/ws');
+  });
+
+  it('rotates to the next replica after two failed reconnects, wrapping around', async () => {
+    const signaling = await joined(REPLICAS);
+    last().drop(1006);
+    const urls: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      vi.advanceTimersByTime(10_000);
+      urls.push(last().url);
+      last().drop(1006); // closed before it opened
+    }
+    expect(urls).toEqual([
+      'ws://gw.test/ws', 'ws://gw.test/ws',
+      'ws://gw-2.test/ws', 'ws://gw-2.test/ws',
+      'ws://gw-3.test/ws', 'ws://gw-3.test/ws',
+    ]);
+    vi.advanceTimersByTime(10_000);
+    expect(last().url).toBe('ws://gw.test/ws');
+    expect(signaling.ended).toBe(false);
+  });
+
+  it('a successful join on the way resets the failure count', async () => {
+    const signaling = await joined(REPLICAS);
+    last().drop(1006);
+    vi.advanceTimersByTime(10_000);
+    last().drop(1006); // failure 1
+    vi.advanceTimersByTime(10_000);
+    last().open();
+    signaling.resetBackoff(); // joined
+    last().drop(1006);
+    vi.advanceTimersByTime(10_000);
+    last().drop(1006); // failure 1 again
+    vi.advanceTimersByTime(10_000);
+    expect(last().url).toBe('ws://gw.test/ws');
+  });
+
+  it('goes where /rooms/<id>/connect points when rotating, and to the list when it does not answer', async () => {
+    const locate = vi.fn<(failed: string, known: readonly string[]) => Promise<string | null>>();
+    locate.mockResolvedValueOnce('http://gw-3.test').mockResolvedValueOnce(null);
+    await joined(REPLICAS, { locate });
+    last().drop(1006);
+    vi.advanceTimersByTime(10_000);
+    last().drop(1006);
+    vi.advanceTimersByTime(10_000);
+    last().drop(1006); // second failure: locate
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(locate).toHaveBeenCalledWith('ws://gw.test/ws', REPLICAS);
+    expect(last().url).toBe('ws://gw-3.test/ws');
+    last().drop(1006);
+    await vi.advanceTimersByTimeAsync(10_000);
+    last().drop(1006); // locate answers null: next in the list
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(last().url).toBe('ws://gw.test/ws');
+  });
+
+  it('moveTo(url) reconnects there at once; moveTo(null) rotates after the backoff', async () => {
+    const signaling = await joined(REPLICAS);
+    const opens: string[] = [];
+    signaling.on('open', ({ url }) => opens.push(url));
+    signaling.moveTo('http://gw-3.test', 'ERR_REPLICA_DRAINING');
+    vi.advanceTimersByTime(0);
+    expect(last().url).toBe('ws://gw-3.test/ws');
+    last().open();
+    expect(opens).toEqual(['ws://gw-3.test/ws']);
+    expect(signaling.baseUrl).toBe('http://gw-3.test');
+    signaling.moveTo(null, 'ERR_REPLICA_DRAINING');
+    const count = FakeSocket.instances.length;
+    vi.advanceTimersByTime(0);
+    expect(FakeSocket.instances).toHaveLength(count);
+    vi.advanceTimersByTime(10_000);
+    expect(last().url).toBe('ws://gw.test/ws');
+  });
+
+  it('tries the other known replicas before failing the first connect', async () => {
+    const signaling = client({ url: 'ws://gw-2.test/ws', replicas: ['http://gw-2.test', 'http://gw.test'] });
+    const connected = signaling.connect();
+    last().drop(1006);
+    expect(last().url).toBe('ws://gw.test/ws');
+    last().open();
+    await connected;
+    expect(signaling.baseUrl).toBe('http://gw.test');
   });
 
   it('fails connect() when the first socket never opens', async () => {

@@ -2,6 +2,10 @@
  * The WebSocket half of the client: requests with ids and timeouts, typed notifications, and
  * reconnecting with backoff when the socket drops. It knows nothing about rooms or media; the
  * session re-joins on every `open` after the first.
+ *
+ * Failover: after two connects in a row to the current URL fail (closed before opening), it asks
+ * `locate` for a replica and otherwise rotates through the last known replica list (see
+ * failover.ts). `moveTo` switches replica on request (a draining replica named another one).
  */
 
 import { CLOSE_CODES } from '../protocol/messages.js';
@@ -17,6 +21,7 @@ import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrors } from './errors.js';
 import { Emitter } from './events.js';
+import { rotationTarget, shouldRotate, toBaseUrl } from './failover.js';
 
 /** Any notification, as a union discriminated on `method` so a `switch` narrows `data`. */
 export type AnyNotification = { [N in NotificationName]: NotificationMessage<N> }[NotificationName];
@@ -30,6 +35,10 @@ export type SignalingOptions = {
   backoff?: BackoffOptions;
   /** WebSocket constructor; tests pass a fake. */
   WebSocketImpl?: typeof WebSocket;
+  /** Base URLs of the cluster's replicas known so far; the first connect tries each before giving up. */
+  replicas?: string[];
+  /** Asked for a replica's base URL when the current one failed; null (or a rejection) = rotate through `replicas`. */
+  locate?: (failedUrl: string, known: readonly string[]) => Promise<string | null>;
 };
 
 export type SignalingEvents = {
@@ -55,7 +64,8 @@ type Pending = {
 const CLIENT_RETRY_CLOSE = 4000;
 
 export class SignalingClient extends Emitter<SignalingEvents> {
-  readonly #options: Required<Omit<SignalingOptions, 'url'>>;
+  readonly #options: Required<Omit<SignalingOptions, 'url' | 'replicas' | 'locate'>>;
+  readonly #locate: SignalingOptions['locate'] | null;
   readonly #pending = new Map<number, Pending>();
   #url: string;
   #ws: WebSocket | null = null;
@@ -64,12 +74,24 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   #everOpened = false;
   #ended = false;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bumped per scheduled reconnect, so a superseded one (e.g. still locating) does nothing. */
+  #reconnectSeq = 0;
+  #reconnectPending = false;
+  /** Base URLs of the live replicas, from the last `join` (or the constructor). */
+  #replicas: string[];
+  /** Replicas the first connect has not tried yet. */
+  #untried: string[];
+  /** Consecutive connects to the current URL that closed before opening. */
+  #failures = 0;
   /** Set by a `disconnecting` notification for the close that follows it. */
   #announced: { error: ClientError; reconnect: boolean } | null = null;
 
   constructor(options: SignalingOptions) {
     super();
     this.#url = options.url;
+    this.#replicas = [...(options.replicas ?? [])];
+    this.#untried = this.#replicas.filter((url) => toBaseUrl(url) !== toBaseUrl(options.url));
+    this.#locate = options.locate ?? null;
     this.#options = {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
@@ -77,8 +99,23 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     };
   }
 
+  /** The socket URL in use (or about to be). */
   get url(): string {
     return this.#url;
+  }
+
+  /** The http(s) base URL of the replica in use: `ws://h:1/ws` -> `http://h:1`. */
+  get baseUrl(): string {
+    return toBaseUrl(this.#url);
+  }
+
+  get replicas(): readonly string[] {
+    return this.#replicas;
+  }
+
+  /** Keeps the cluster's live replicas (base URLs) from a `join` response; an empty list keeps the last one. */
+  setReplicas(urls: readonly string[]): void {
+    if (urls.length > 0) this.#replicas = [...urls];
   }
 
   get connected(): boolean {
@@ -125,9 +162,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     });
   }
 
-  /** Called once a join succeeded on the current socket: the next drop starts from the shortest delay. */
+  /** Called once a join succeeded on the current socket: the next drop starts from the shortest delay, and this URL is good. */
   resetBackoff(): void {
     this.#attempt = 0;
+    this.#failures = 0;
   }
 
   /** Drops the current socket and reconnects after the backoff (e.g. a re-join failed transiently). */
@@ -135,15 +173,35 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     if (this.#ended) return;
     const ws = this.#ws;
     if (ws && ws.readyState <= 1) ws.close(CLIENT_RETRY_CLOSE, reason.slice(0, 100));
-    else this.#scheduleReconnect(CLIENT_RETRY_CLOSE, reason);
+    else this.#scheduleReconnect(CLIENT_RETRY_CLOSE, reason, { rotate: false });
+  }
+
+  /**
+   * Leaves the current socket for the replica at `baseUrl`, at once (a draining replica named it).
+   * Null means the current URL is no good: move to another replica (located or next in the list),
+   * after the backoff.
+   */
+  moveTo(baseUrl: string | null, reason: string): void {
+    if (this.#ended) return;
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws && ws.readyState <= 1) ws.close(CLIENT_RETRY_CLOSE, reason.slice(0, 100));
+    this.#rejectAll(new ClientError(ClientErrors.SOCKET_CLOSED, `Connection closed (${reason})`));
+    this.#cancelReconnect();
+    if (baseUrl) {
+      this.#url = toSocketUrl(baseUrl, this.#url);
+      this.#failures = 0;
+      this.#scheduleReconnect(CLIENT_RETRY_CLOSE, reason, { rotate: false, immediate: true });
+    } else {
+      this.#scheduleReconnect(CLIENT_RETRY_CLOSE, reason, { rotate: true });
+    }
   }
 
   /** Stops for good, reporting `error` (null for a user-initiated close). Idempotent. */
   close(error: ClientError | null = null, code: number = CLOSE_CODES.normal): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
+    this.#cancelReconnect();
     const ws = this.#ws;
     this.#ws = null;
     if (ws && ws.readyState <= 1) ws.close(code);
@@ -155,8 +213,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     const ws = new this.#options.WebSocketImpl(this.#url);
     this.#ws = ws;
     this.#announced = null;
+    let opened = false;
     ws.addEventListener('open', () => {
       if (ws !== this.#ws) return;
+      opened = true;
       const reconnect = this.#everOpened;
       this.#everOpened = true;
       this.emit('open', { reconnect, url: this.#url });
@@ -168,7 +228,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     ws.addEventListener('close', (event: CloseEvent) => {
       if (ws !== this.#ws) return;
       this.#ws = null;
-      this.#onClose(event.code, event.reason);
+      this.#onClose(event.code, event.reason, opened);
     });
     // 'error' is always followed by 'close'; nothing to do here.
   }
@@ -198,16 +258,25 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       if (msg.method === 'disconnecting') {
         const { code, message, reconnect, url } = msg.data;
         this.#announced = { error: new ClientError(code, message), reconnect };
-        if (reconnect && url) this.#url = toSocketUrl(url, this.#url);
+        if (reconnect && url) {
+          this.#url = toSocketUrl(url, this.#url);
+          this.#failures = 0;
+        }
       }
       this.emit('notification', msg);
     }
   }
 
-  #onClose(code: number, reason: string): void {
+  #onClose(code: number, reason: string, opened: boolean): void {
     this.#rejectAll(new ClientError(ClientErrors.SOCKET_CLOSED, `Connection closed (${code})`));
     if (this.#ended) return;
     if (!this.#everOpened) {
+      const next = this.#untried.shift();
+      if (next) {
+        this.#url = toSocketUrl(next, this.#url);
+        this.#open();
+        return;
+      }
       this.emit('close', { code, reason, retryInMs: null });
       this.close(new ClientError(ClientErrors.CONNECT_FAILED, `Could not connect to ${this.#url} (close code ${code})`));
       return;
@@ -219,22 +288,49 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       this.close(terminal);
       return;
     }
-    this.#scheduleReconnect(code, reason);
+    if (!opened) this.#failures++;
+    this.#scheduleReconnect(code, reason, { rotate: !opened && shouldRotate(this.#failures) });
   }
 
-  #scheduleReconnect(code: number, reason: string): void {
-    if (this.#retryTimer) return;
+  /** Opens a new socket after the backoff (none when `immediate`), first moving to another replica when `rotate`. */
+  #scheduleReconnect(code: number, reason: string, how: { rotate: boolean; immediate?: boolean }): void {
+    if (this.#reconnectPending) return;
+    this.#reconnectPending = true;
+    const seq = ++this.#reconnectSeq;
     const { backoff } = this.#options;
     let delay: number;
-    if (code === CLOSE_CODES.goingAway || this.#announced?.reconnect) delay = Math.round(Math.random() * 100);
+    if (how.immediate) delay = 0;
+    else if (code === CLOSE_CODES.goingAway || this.#announced?.reconnect) delay = Math.round(Math.random() * 100);
     else if (code === CLOSE_CODES.policy) delay = backoffDelay(30, backoff);
     else delay = backoffDelay(this.#attempt, backoff);
-    this.#attempt++;
+    if (!how.immediate) this.#attempt++;
     this.emit('close', { code, reason, retryInMs: delay });
+    // Ask where to go while the backoff runs; the socket opens once both are done.
+    const failed = this.#url;
+    const located = how.rotate && this.#locate ? this.#locate(failed, this.#replicas).catch(() => null) : null;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      if (!this.#ended) this.#open();
+      if (!located) this.#reopen(seq, how.rotate, failed, null);
+      else void located.then((preferred) => this.#reopen(seq, how.rotate, failed, preferred));
     }, delay);
+  }
+
+  #reopen(seq: number, rotate: boolean, failed: string, preferred: string | null): void {
+    if (this.#ended || seq !== this.#reconnectSeq) return;
+    this.#reconnectPending = false;
+    if (rotate) {
+      const next = rotationTarget(this.#replicas, failed, preferred);
+      if (next) this.#url = toSocketUrl(next, this.#url);
+      this.#failures = 0;
+    }
+    this.#open();
+  }
+
+  #cancelReconnect(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#reconnectPending = false;
+    this.#reconnectSeq++;
   }
 
   #rejectAll(err: ClientError): void {
@@ -260,9 +356,11 @@ function terminalError(code: number, reason: string, announced: { error: ClientE
 
 /** Accepts a ws(s) URL, an http(s) base URL (mapped to its `/ws`), or a path, resolved against `current`. */
 export function toSocketUrl(target: string, current: string): string {
+  const isBase = /^https?:\/\//i.test(target);
   const url = new URL(target, current.replace(/^ws/, 'http'));
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/ws';
+  else if (isBase && !url.pathname.endsWith('/ws')) url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
   return url.toString();
 }

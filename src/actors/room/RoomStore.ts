@@ -52,7 +52,7 @@ export class RoomStore {
     const key = Keys.room(roomId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const rec = await this.#store.get(key);
-      if (!rec && event.type !== 'peer.join') throw createError(Errors.ROOM_NOT_FOUND, roomId);
+      if (!rec && event.type !== 'peer.join' && event.type !== 'peer.restore') throw createError(Errors.ROOM_NOT_FOUND, roomId);
       const current = rec
         ? roomMachine.resolveState(roomCodec.decode(rec.doc))
         : initialTransition(roomMachine, { roomId, maxPeers: this.#maxPeers, now })[0];

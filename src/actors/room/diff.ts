@@ -1,4 +1,4 @@
-import type { RoomContext, RoomPeer, RoomProducer } from './machine.js';
+import { own, type RoomContext, type RoomPeer, type RoomProducer } from './machine.js';
 
 /** What changed between two room snapshots, in the terms clients are notified in. */
 export type RoomChange =
@@ -17,13 +17,13 @@ export function diffRoom(prev: RoomContext | null, next: RoomContext | null): Ro
   const after = next?.peers ?? EMPTY;
   const changes: RoomChange[] = [];
   for (const [peerId, old] of Object.entries(before)) {
-    const now = after[peerId];
+    const now = own(after, peerId);
     if (now && now.joinedAt === old.joinedAt) continue;
     for (const producerId of Object.keys(old.producers)) changes.push({ type: 'producerRemoved', peerId, producerId, replicaId: old.replicaId });
     changes.push({ type: 'peerLeft', peerId, replicaId: old.replicaId });
   }
   for (const [peerId, now] of Object.entries(after)) {
-    const old = before[peerId];
+    const old = own(before, peerId);
     if (!old || old.joinedAt !== now.joinedAt) {
       changes.push({ type: 'peerJoined', peer: now });
       for (const producer of Object.values(now.producers)) changes.push({ type: 'producerAdded', peerId, producer });
@@ -33,12 +33,12 @@ export function diffRoom(prev: RoomContext | null, next: RoomContext | null): Ro
       changes.push({ type: 'peerUpdated', peer: now });
     }
     for (const [producerId, p] of Object.entries(old.producers)) {
-      const q = now.producers[producerId];
+      const q = own(now.producers, producerId);
       if (!q) changes.push({ type: 'producerRemoved', peerId, producerId, replicaId: p.replicaId });
       else if (q.paused !== p.paused) changes.push({ type: 'producerPaused', peerId, producerId, paused: q.paused });
     }
     for (const [producerId, q] of Object.entries(now.producers)) {
-      if (!old.producers[producerId]) changes.push({ type: 'producerAdded', peerId, producer: q });
+      if (!own(old.producers, producerId)) changes.push({ type: 'producerAdded', peerId, producer: q });
     }
   }
   return changes;

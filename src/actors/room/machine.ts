@@ -40,8 +40,11 @@ export type RoomInput = { roomId: string; maxPeers: number; now: number };
 export type RoomEvent =
   | { type: 'peer.join'; peer: Omit<RoomPeer, 'producers'> }
   | { type: 'peer.update'; peerId: string; spokenLanguage?: string; listeningLanguage?: string }
-  | { type: 'peer.leave'; peerId: string }
-  | { type: 'peer.mediaLost'; peerId: string }
+  /** `replicaId`, when given, must still host the peer: a peer that moved is not removed by its old replica. */
+  | { type: 'peer.leave'; peerId: string; replicaId?: string }
+  | { type: 'peer.mediaLost'; peerId: string; replicaId?: string }
+  /** Re-asserts a peer exactly as its replica holds it (after Redis lost data); not a rejoin. */
+  | { type: 'peer.restore'; peer: RoomPeer }
   | { type: 'producer.add'; peerId: string; producer: RoomProducer }
   | { type: 'producer.close'; peerId: string; producerId: string }
   | { type: 'producer.pause'; peerId: string; producerId: string; paused: boolean }
@@ -51,21 +54,35 @@ export type RoomEvent =
 export function roomRejection(ctx: RoomContext, event: RoomEvent): 'ROOM_FULL' | 'UNKNOWN_PEER' | 'UNKNOWN_PRODUCER' | null {
   switch (event.type) {
     case 'peer.join': {
-      const rejoin = event.peer.peerId in ctx.peers;
+      const rejoin = Object.hasOwn(ctx.peers, event.peer.peerId);
       return !rejoin && Object.keys(ctx.peers).length >= ctx.maxPeers ? 'ROOM_FULL' : null;
     }
-    case 'peer.update':
+    case 'peer.restore': {
+      const known = Object.hasOwn(ctx.peers, event.peer.peerId);
+      return !known && Object.keys(ctx.peers).length >= ctx.maxPeers ? 'ROOM_FULL' : null;
+    }
     case 'peer.leave':
-    case 'peer.mediaLost':
+    case 'peer.mediaLost': {
+      const peer = own(ctx.peers, event.peerId);
+      return peer && (event.replicaId === undefined || peer.replicaId === event.replicaId) ? null : 'UNKNOWN_PEER';
+    }
+    case 'peer.update':
     case 'producer.add':
-      return event.peerId in ctx.peers ? null : 'UNKNOWN_PEER';
+      return Object.hasOwn(ctx.peers, event.peerId) ? null : 'UNKNOWN_PEER';
     case 'producer.close':
-    case 'producer.pause':
-      if (!(event.peerId in ctx.peers)) return 'UNKNOWN_PEER';
-      return event.producerId in ctx.peers[event.peerId]!.producers ? null : 'UNKNOWN_PRODUCER';
+    case 'producer.pause': {
+      const peer = own(ctx.peers, event.peerId);
+      if (!peer) return 'UNKNOWN_PEER';
+      return Object.hasOwn(peer.producers, event.producerId) ? null : 'UNKNOWN_PRODUCER';
+    }
     case 'replica.gone':
       return null;
   }
+}
+
+/** Own-property lookup: peer and producer ids are client-chosen strings ('constructor' included). */
+export function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 function withPeer(ctx: RoomContext, peerId: string, change: (p: RoomPeer) => RoomPeer): Record<string, RoomPeer> {
@@ -100,6 +117,9 @@ export const roomMachine = setup({
         // A rejoin (reconnect, maybe through another replica) starts with no media: the old one is gone.
         return { ...context.peers, [event.peer.peerId]: { ...event.peer, producers: {} } };
       },
+    }),
+    restorePeer: assign({
+      peers: ({ context, event }) => (event.type === 'peer.restore' ? { ...context.peers, [event.peer.peerId]: event.peer } : context.peers),
     }),
     updatePeer: assign({
       peers: ({ context, event }) => {
@@ -154,6 +174,7 @@ export const roomMachine = setup({
     open: {
       on: {
         'peer.join': { guard: 'accepted', actions: 'addPeer' },
+        'peer.restore': { guard: 'accepted', actions: 'restorePeer' },
         'peer.update': { guard: 'accepted', actions: 'updatePeer' },
         'peer.leave': [
           { guard: 'emptiesRoom', target: 'closed', actions: 'removePeer' },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
@@ -89,4 +89,37 @@ export function staticRoutes(app: TemplatedApp, webDir: string): void {
     send(res, state, 200, file.type, file.body);
   });
   app.any('/*', (res) => sendJson(res, guard(res), 405, { error: { code: Errors.NOT_FOUND.code, message: 'Method not allowed' } }));
+}
+
+/** GET /rooms/:roomId/connect — the least-loaded healthy replica for a (new or returning) peer of the room. */
+export function connectRoute(app: TemplatedApp, s: Services): void {
+  app.get('/rooms/:roomId/connect', (res, req) => {
+    const state = guard(res);
+    const roomId = req.getParameter(0) ?? '';
+    if (!isValidId(roomId)) {
+      sendJson(res, state, 400, { error: { code: Errors.INVALID_PARAMS.code, message: 'room id must be 1-64 characters of [A-Za-z0-9_.-]' } });
+      return;
+    }
+    const target = s.cluster.connectTarget();
+    if (!target) {
+      sendJson(res, state, 503, { error: { code: Errors.NOT_READY.code, message: 'no replica is accepting peers' } });
+      return;
+    }
+    sendJson(res, state, 200, { url: target.url, replicaId: target.replicaId, roomId });
+  });
+}
+
+/** POST /admin/drain — needs `Authorization: Bearer <auth.adminToken>`; absent when no admin token is configured. */
+export function adminRoutes(app: TemplatedApp, s: Services): void {
+  const expected = Buffer.from(`Bearer ${s.config.auth.adminToken}`);
+  app.post('/admin/drain', (res, req) => {
+    const state = guard(res);
+    const given = Buffer.from(req.getHeader('authorization'));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      sendJson(res, state, 401, { error: { code: Errors.FORBIDDEN.code, message: 'admin token required' } });
+      return;
+    }
+    s.requestDrain();
+    sendJson(res, state, 202, { draining: true, replicaId: s.replicaId, peers: s.sessions.size });
+  });
 }

@@ -9,9 +9,12 @@ export const consume: MethodHandler<'consume'> = {
   params: z.object({ transportId: idSchema, producerId: idSchema, rtpCapabilities: objectSchema }).strict(),
   async handle({ session, services }, params) {
     const room = await services.rooms.get(session.roomId);
-    const owner = room && Object.values(room.peers).find((p) => params.producerId in p.producers);
+    const owner = room && Object.values(room.peers).find((p) => Object.hasOwn(p.producers, params.producerId));
     if (!owner) throw createError(Errors.PRODUCER_NOT_FOUND, params.producerId);
     if (owner.peerId === session.peerId) throw createError(Errors.CANNOT_CONSUME, 'a peer does not consume itself');
+    // A producer of a peer on another replica reaches this router through a pipe.
+    const producer = owner.producers[params.producerId]!;
+    await services.cluster.pipes.ensureProducer(session.roomId, params.producerId, producer.replicaId);
     const consumer = await session.media!.consume(params.transportId, params.producerId, params.rtpCapabilities as unknown as types.RtpCapabilities);
     const kind = consumer.kind as MediaKind;
     session.send({ type: 'consumer.created', consumerId: consumer.id, producerId: params.producerId, kind });

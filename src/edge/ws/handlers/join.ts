@@ -18,11 +18,12 @@ export const join: MethodHandler<'join'> = {
   async handle({ conn, services }, params) {
     if (conn.session) throw createError(Errors.ALREADY_JOINED);
     if (conn.joining) throw createError(Errors.WRONG_STATE, 'a join is already in progress');
+    if (services.cluster.draining) throw services.cluster.drainingError();
     if (services.lifecycle.shuttingDown) throw createError(Errors.SHUTTING_DOWN);
-    const claims = await verifyJoinToken(services.tokenKey, params.token);
-    if (claims.roomId !== params.roomId) throw createError(Errors.TOKEN_WRONG_ROOM);
     conn.joining = true;
     try {
+      const claims = await verifyJoinToken(services.tokenKey, params.token);
+      if (claims.roomId !== params.roomId) throw createError(Errors.TOKEN_WRONG_ROOM);
       const spokenLanguage = params.spokenLanguage ?? 'en';
       const result = await services.sessions.join(conn.link, claims, {
         spokenLanguage,
@@ -34,6 +35,7 @@ export const join: MethodHandler<'join'> = {
         throw createError(Errors.WRONG_STATE, 'connection closed during join');
       }
       conn.session = result.session;
+      services.metrics.observeJoin(result.resumed);
       const media = result.session.media!;
       return {
         peerId: claims.identity,
@@ -44,6 +46,7 @@ export const join: MethodHandler<'join'> = {
         peers: Object.values(result.room.peers)
           .filter((p) => p.peerId !== claims.identity)
           .map(toPeerInfo),
+        replicas: services.cluster.alternatives(),
       };
     } finally {
       conn.joining = false;

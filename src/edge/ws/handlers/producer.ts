@@ -33,6 +33,10 @@ export const produce: MethodHandler<'produce'> = {
       producer.close();
       throw err;
     }
+    // Closed while the room was being told (socket dropped): take it back out.
+    if (producer.closed) {
+      await services.rooms.apply(session.roomId, { type: 'producer.close', peerId: session.peerId, producerId: producer.id }).catch(() => undefined);
+    }
     return { producerId: producer.id };
   },
 };

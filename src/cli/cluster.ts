@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
+import { describeExit, isRunning, spawnReplica, stopReplicas, type ReadyLine, type ReplicaChild } from './children.js';
+
+export const CLUSTER_USAGE = `parley cluster [options]
+
+Runs several gateway replicas on this machine, sharing one Redis and one token
+secret, so that one room can span replicas. Ctrl-C stops them all.
+
+      --replicas <n>     Number of replicas (default 3)
+  -p, --port <n>         First HTTP port; replica i uses <n>+i (default 8080)
+      --rtc-port <n>     First WebRtcServer port; replica i uses <n>+i*workers (default 40000)
+      --workers <n>      mediasoup workers per replica (default 1)
+      --redis-url <url>  Use this Redis instead of starting an embedded redis-server
+      --log-level <lvl>  trace|debug|info|warn|error (default info)
+  -h, --help             Show this help
+
+The replicas share PARLEY_AUTH_SECRET when it is set, else a secret generated at start.`;
+
+/** Time each replica gets to stop gracefully before it is killed. */
+const STOP_GRACE_MS = 20_000;
+/** Time the replicas get to print gateway.ready. */
+const READY_TIMEOUT_MS = 60_000;
+const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
+
+type ClusterOptions = {
+  replicas: number;
+  port: number;
+  rtcPort: number;
+  workers: number;
+  redisUrl: string | null;
+  logLevel: string | null;
+};
+
+/** A started replica with what the table shows. */
+type Replica = ReplicaChild & { replicaId: string; url: string; port: number; rtcPort: number };
+
+/** `parley cluster`: N replicas until SIGINT/SIGTERM. 0 after a requested stop, 1 when every replica died. */
+export async function runCluster(args: string[]): Promise<number> {
+  const options = parseClusterArgs(args);
+  if (!options) {
+    console.log(CLUSTER_USAGE);
+    return 0;
+  }
+  const stop = onStopSignal();
+  let stopping = false;
+  let redis: EmbeddedRedis | null = null;
+  let replicas: Replica[] = [];
+  try {
+    redis = options.redisUrl ? null : await EmbeddedRedis.start();
+    const redisUrl = options.redisUrl ?? redis!.url;
+    if (redis) console.log(`embedded redis-server on ${redisUrl}`);
+    replicas = startReplicas(options, redisUrl);
+    for (const r of replicas) reportUnexpectedExit(r, () => stopping);
+    const started = await Promise.race([waitStarted(replicas), stop.requested.then(() => null)]);
+    if (started === null) return 0;
+    if (started.length === 0) {
+      console.error('no replica started');
+      return 1;
+    }
+    printReady(started, redisUrl);
+    const allExited = Promise.all(replicas.map((r) => r.exited)).then(() => 'exited' as const);
+    if ((await Promise.race([stop.requested, allExited])) === 'signal') return 0;
+    console.error('every replica has exited');
+    return 1;
+  } finally {
+    // Shutdown order: the replicas (each drains and flushes its snapshots), then Redis.
+    stopping = true;
+    await stopReplicas(replicas, STOP_GRACE_MS);
+    await redis?.stop();
+    stop.dispose();
+  }
+}
+
+/** The options, or null for --help. Throws TypeError on a bad value. */
+function parseClusterArgs(args: string[]): ClusterOptions | null {
+  const { values } = parseArgs({
+    args,
+    options: {
+      replicas: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      'rtc-port': { type: 'string' },
+      workers: { type: 'string' },
+      'redis-url': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  const replicas = intOption('--replicas', values.replicas, 3, 1, 64);
+  const workers = intOption('--workers', values.workers, 1, 1, 64);
+  const port = intOption('--port', values.port, 8080, 1, 65535 - replicas);
+  const rtcPort = intOption('--rtc-port', values['rtc-port'], 40000, 1024, 65000 - replicas * workers);
+  return { replicas, port, rtcPort, workers, redisUrl: values['redis-url'] || null, logLevel: values['log-level'] ?? null };
+}
+
+function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new TypeError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function startReplicas(options: ClusterOptions, redisUrl: string): Replica[] {
+  const secret = process.env.PARLEY_AUTH_SECRET || randomBytes(32).toString('hex');
+  const host = hostname();
+  return Array.from({ length: options.replicas }, (_, i) => {
+    const replicaId = `${host}-r${i}`;
+    const port = options.port + i;
+    const rtcPort = options.rtcPort + i * options.workers;
+    const url = `http://localhost:${port}`;
+    const args = [BIN, 'up', '--json-logs', '--port', String(port), '--rtc-port', String(rtcPort), '--workers', String(options.workers)];
+    args.push('--replica-id', replicaId, '--redis-url', redisUrl);
+    if (options.logLevel) args.push('--log-level', options.logLevel);
+    const env = { PARLEY_AUTH_SECRET: secret, PARLEY_REPLICA_PUBLIC_URL: url, PARLEY_LOG_PRETTY: 'false' };
+    const child = spawnReplica({ label: `r${i}`, args, env }, (line) => console.log(line));
+    return { ...child, replicaId, url, port, rtcPort };
+  });
+}
+
+/** Resolves once every replica is ready or has failed to start (each failure reported), with the ready ones. */
+async function waitStarted(replicas: Replica[]): Promise<Replica[]> {
+  const results = await Promise.all(
+    replicas.map(async (r) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not ready within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      });
+      try {
+        const ready: ReadyLine = await Promise.race([r.ready, timeout]);
+        return { ...r, port: ready.port };
+      } catch (err) {
+        console.error(`[${r.label}] replica ${r.replicaId} failed to start: ${(err as Error).message}`);
+        if (isRunning(r.child)) r.child.kill('SIGTERM');
+        return null;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return results.filter((r): r is Replica => r !== null);
+}
+
+/** Reports a replica that exits after it was ready, unless the cluster is stopping. It is not restarted. */
+function reportUnexpectedExit(r: Replica, stopping: () => boolean): void {
+  r.ready.then(
+    () =>
+      r.exited.then((exit) => {
+        if (!stopping()) console.error(`[${r.label}] replica ${r.replicaId} exited unexpectedly (${describeExit(exit)}); the others keep running`);
+      }),
+    () => undefined, // reported by waitStarted
+  );
+}
+
+function printReady(replicas: Replica[], redisUrl: string): void {
+  const rows = [['replica', 'url', 'rtc port'], ...replicas.map((r) => [r.replicaId, r.url, String(r.rtcPort)])];
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  console.log('');
+  for (const row of rows) console.log(`  ${row.map((cell, col) => cell.padEnd(widths[col]!)).join('   ')}`.trimEnd());
+  console.log('\nopen any of these URLs in browsers; one room can span replicas (Ctrl-C stops the cluster)\n');
+  const summary = replicas.map((r) => ({ replicaId: r.replicaId, url: r.url, port: r.port }));
+  console.log(JSON.stringify({ event: 'cluster.ready', replicas: summary, redisUrl }));
+}
+
+/** A promise that settles on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
+function onStopSignal(): { requested: Promise<'signal'>; dispose: () => void } {
+  let dispose = (): void => undefined;
+  const requested = new Promise<'signal'>((resolve) => {
+    const handler = (signal: NodeJS.Signals): void => {
+      console.log(`${signal}: stopping every replica`);
+      resolve('signal');
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    dispose = () => {
+      process.removeListener('SIGINT', handler);
+      process.removeListener('SIGTERM', handler);
+    };
+  });
+  return { requested, dispose };
+}

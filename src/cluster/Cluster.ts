@@ -1,0 +1,137 @@
+import type { RoomStore } from '../actors/room/RoomStore.js';
+import type { Config } from '../config/schema.js';
+import { Errors, createError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RoomRouters } from '../media/RoomRouters.js';
+import { CLOSE_CODES } from '../protocol/messages.js';
+import type { SessionManager } from '../session/SessionManager.js';
+import type { Store } from '../state/Store.js';
+import { PipeManager } from './PipeManager.js';
+import { reapReplica } from './reapReplica.js';
+import { ReplicaRegistry, type ReplicaEntry } from './ReplicaRegistry.js';
+import { ReplicaRpc } from './ReplicaRpc.js';
+import { RoomMediaSync } from './RoomMediaSync.js';
+
+export type ClusterStats = { failovers: number; rpcLatencyMs: number[] };
+
+/**
+ * Everything that makes one room span replicas: the registry (liveness, load,
+ * drain flag), replica-to-replica requests, PipeTransports, the room-event
+ * sync, reaping gone replicas and draining this one.
+ */
+export class Cluster {
+  readonly registry: ReplicaRegistry;
+  readonly rpc: ReplicaRpc;
+  readonly pipes: PipeManager;
+  readonly sync: RoomMediaSync;
+  readonly stats: ClusterStats = { failovers: 0, rpcLatencyMs: [] };
+  readonly #o: { config: Config; store: Store; rooms: RoomStore; log: Logger; replicaId: string };
+  #sessions: SessionManager | null = null;
+  #drain: Promise<void> | null = null;
+
+  constructor(o: { config: Config; store: Store; rooms: RoomStore; routers: RoomRouters; replicaId: string; url: string; log: Logger; load: () => { peers: number; consumers: number } }) {
+    this.#o = o;
+    const media = o.config.media;
+    const pipeIp = media.pipeListenIp || media.listenIp;
+    this.rpc = new ReplicaRpc({ store: o.store, replicaId: o.replicaId, timeoutMs: o.config.cluster.rpcTimeoutMs, log: o.log });
+    this.rpc.onLatency = (ms) => this.stats.rpcLatencyMs.push(ms);
+    this.pipes = new PipeManager({
+      replicaId: o.replicaId,
+      routers: o.routers,
+      rpc: this.rpc,
+      pipe: { listenIp: pipeIp, announcedIp: media.pipeAnnouncedIp, srtp: media.pipeSrtp },
+      log: o.log,
+    });
+    this.sync = new RoomMediaSync({ replicaId: o.replicaId, rooms: o.rooms, pipes: this.pipes, log: o.log });
+    this.registry = new ReplicaRegistry({
+      store: o.store,
+      self: { replicaId: o.replicaId, url: o.url, mediaIp: media.pipeAnnouncedIp || pipeIp, startedAt: Date.now() },
+      load: o.load,
+      heartbeatMs: o.config.cluster.heartbeatMs,
+      staleAfterMs: o.config.cluster.staleAfterMs,
+      log: o.log,
+    });
+    this.registry.observer.on('replicagone', (id, reaper) => void this.#onReplicaGone(id, reaper));
+    this.registry.observer.on('fenced', () => void this.#sessions?.fence());
+  }
+
+  get draining(): boolean {
+    return this.#drain !== null;
+  }
+
+  async start(sessions: SessionManager): Promise<void> {
+    this.#sessions = sessions;
+    this.sync.bind(sessions);
+    await this.rpc.start();
+    await this.registry.start();
+  }
+
+  /** Live, non-draining replicas other than this one, for clients to fail over to. */
+  alternatives(): Array<{ replicaId: string; url: string }> {
+    return this.registry
+      .live()
+      .filter((r) => !r.draining && r.replicaId !== this.#o.replicaId)
+      .map((r) => ({ replicaId: r.replicaId, url: r.url }));
+  }
+
+  /** The replica a new peer of any room should use. */
+  connectTarget(): ReplicaEntry | undefined {
+    return this.registry.leastLoaded();
+  }
+
+  /** The coded refusal for a join that arrives while draining. */
+  drainingError(): Error {
+    const target = this.registry.leastLoaded(this.#o.replicaId);
+    return createError(Errors.REPLICA_DRAINING, target ? `join ${target.url}` : 'no other replica is available', target ? { url: target.url } : undefined);
+  }
+
+  /**
+   * Drain: refuse new peers (naming a live replica), keep calls for
+   * `drainMoveDelayMs`, then ask each peer to move; resolves when no peer is
+   * left or at `drainTimeoutMs`. With no other replica alive there is nowhere
+   * to move: resolves at once (peers keep their place for a restart).
+   */
+  drain(): Promise<void> {
+    this.#drain ??= this.#runDrain();
+    return this.#drain;
+  }
+
+  async stop(): Promise<void> {
+    await this.rpc.stop().catch(() => undefined);
+    await this.registry.stop().catch(() => undefined);
+  }
+
+  async #runDrain(): Promise<void> {
+    const { config, log } = this.#o;
+    const sessions = this.#sessions!;
+    await this.registry.setDraining(true);
+    if (!this.registry.leastLoaded(this.#o.replicaId)) {
+      log.warn('drain: no other live replica; stopping without moving peers');
+      return;
+    }
+    log.info({ peers: sessions.size, moveInMs: config.cluster.drainMoveDelayMs }, 'draining');
+    const deadline = Date.now() + config.cluster.drainTimeoutMs;
+    await sleep(config.cluster.drainMoveDelayMs);
+    for (const session of sessions.all()) {
+      const target = this.registry.leastLoaded(this.#o.replicaId);
+      const link = session.link;
+      if (!link) continue;
+      const err = createError(Errors.REPLICA_DRAINING);
+      link.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: true, ...(target ? { url: target.url } : {}) } });
+      link.close(CLOSE_CODES.goingAway, err.code);
+    }
+    while (sessions.size > 0 && Date.now() < deadline) await sleep(200);
+    log.info({ left: sessions.size }, sessions.size === 0 ? 'drained' : 'drain deadline reached');
+  }
+
+  async #onReplicaGone(replicaId: string, reaper: boolean): Promise<void> {
+    this.pipes.replicaGone(replicaId);
+    if (!reaper) return;
+    this.stats.failovers += 1;
+    await reapReplica({ store: this.#o.store, rooms: this.#o.rooms, deadReplicaId: replicaId, log: this.#o.log }).catch((err: unknown) =>
+      this.#o.log.error({ err, replica: replicaId }, 'reaping a gone replica failed'),
+    );
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,185 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { Errors, ParleyError, createError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RoomRouters } from '../media/RoomRouters.js';
+import type { ReplicaRpc } from './ReplicaRpc.js';
+
+export type PipeOptions = { listenIp: string; announcedIp: string; srtp: boolean };
+
+type ConnectParams = { roomId: string; ip: string; port: number; srtpParameters?: types.SrtpParameters };
+type ConsumeParams = { roomId: string; producerId: string };
+type ConsumeReply = { kind: types.MediaKind; rtpParameters: types.RtpParameters; paused: boolean; appData: Record<string, unknown> };
+
+export type PipeManagerEvents = { pipeopen: [key: string]; pipeclose: [key: string] };
+
+const keyOf = (roomId: string, replicaId: string) => `${roomId}|${replicaId}`;
+
+/**
+ * Media between replicas of one room. The replica that needs a remote
+ * producer opens an "in" PipeTransport toward its owner (`pipe.connect`), then
+ * asks it to send that producer (`pipe.consume`) and re-creates it locally with
+ * the same id, so local consumers use it like a local producer. One pair per
+ * room and direction; a pipe closes when it carries nothing, when its room
+ * closes here, or when the other replica is gone.
+ */
+export class PipeManager {
+  readonly observer = new EventEmitter<PipeManagerEvents>();
+  readonly #self: string;
+  readonly #routers: RoomRouters;
+  readonly #rpc: ReplicaRpc;
+  readonly #o: PipeOptions;
+  readonly #log: Logger;
+  readonly #in = new Map<string, Promise<types.PipeTransport>>();
+  readonly #out = new Map<string, types.PipeTransport>();
+  readonly #ensuring = new Map<string, Promise<void>>();
+  /** Producers piped in, by id. */
+  readonly #piped = new Map<string, types.Producer>();
+
+  constructor(options: { replicaId: string; routers: RoomRouters; rpc: ReplicaRpc; pipe: PipeOptions; log: Logger }) {
+    this.#self = options.replicaId;
+    this.#routers = options.routers;
+    this.#rpc = options.rpc;
+    this.#o = options.pipe;
+    this.#log = options.log.child({ module: 'pipes' });
+    this.#rpc.handle('pipe.connect', (p, from) => this.#onConnect(p as ConnectParams, from));
+    this.#rpc.handle('pipe.consume', (p, from) => this.#onConsume(p as ConsumeParams, from));
+  }
+
+  get counts(): { pipes: number; pipedProducers: number } {
+    return { pipes: this.#in.size + this.#out.size, pipedProducers: this.#piped.size };
+  }
+
+  /** Makes a producer of `owner` consumable on this replica's router for the room. Idempotent. */
+  ensureProducer(roomId: string, producerId: string, owner: string): Promise<void> {
+    if (owner === this.#self || this.#piped.has(producerId)) return Promise.resolve();
+    let pending = this.#ensuring.get(producerId);
+    if (!pending) {
+      pending = this.#pipeIn(roomId, producerId, owner).finally(() => this.#ensuring.delete(producerId));
+      this.#ensuring.set(producerId, pending);
+    }
+    return pending;
+  }
+
+  /** The producer left the room: drop its piped copy (its local consumers close and are told). */
+  producerRemoved(producerId: string): void {
+    this.#piped.get(producerId)?.close();
+  }
+
+  producerPaused(producerId: string, paused: boolean): void {
+    const p = this.#piped.get(producerId);
+    if (!p || p.closed) return;
+    void (paused ? p.pause() : p.resume()).catch(() => undefined);
+  }
+
+  /** `replicaId` has no peer left in the room: stop sending to it and receiving from it. */
+  replicaLeftRoom(roomId: string, replicaId: string): void {
+    this.#out.get(keyOf(roomId, replicaId))?.close();
+    void this.#in.get(keyOf(roomId, replicaId))?.then((t) => t.close(), () => undefined);
+  }
+
+  /** Another replica is gone: close every pipe toward it. */
+  replicaGone(replicaId: string): void {
+    for (const key of [...this.#out.keys(), ...this.#in.keys()]) {
+      if (key.endsWith(`|${replicaId}`)) this.replicaLeftRoom(key.slice(0, key.lastIndexOf('|')), replicaId);
+    }
+  }
+
+  async #pipeIn(roomId: string, producerId: string, owner: string): Promise<void> {
+    const transport = await this.#inTransport(roomId, owner);
+    let reply: ConsumeReply;
+    try {
+      reply = await this.#rpc.request<ConsumeReply>(owner, 'pipe.consume', { roomId, producerId } satisfies ConsumeParams);
+    } catch (err) {
+      throw remoteError(err, owner);
+    }
+    if (this.#piped.has(producerId)) return;
+    const producer = await transport.produce({ id: producerId, kind: reply.kind, rtpParameters: reply.rtpParameters, paused: reply.paused, appData: reply.appData });
+    this.#piped.set(producerId, producer);
+    producer.observer.once('close', () => {
+      this.#piped.delete(producerId);
+      // A pipe that carries nothing more is closed.
+      if (!transport.closed && ![...this.#piped.values()].some((p) => p.appData.__pipe === transport.id)) transport.close();
+    });
+    producer.appData.__pipe = transport.id;
+    this.#log.debug({ roomId, producerId, owner }, 'producer piped in');
+  }
+
+  #inTransport(roomId: string, owner: string): Promise<types.PipeTransport> {
+    const key = keyOf(roomId, owner);
+    let pending = this.#in.get(key);
+    if (!pending) {
+      pending = this.#openIn(roomId, owner, key);
+      this.#in.set(key, pending);
+      pending.catch(() => this.#in.delete(key));
+    }
+    return pending;
+  }
+
+  async #openIn(roomId: string, owner: string, key: string): Promise<types.PipeTransport> {
+    const transport = await this.#createPipe(roomId, key, this.#in);
+    try {
+      const remote = await this.#rpc.request<ConnectParams>(owner, 'pipe.connect', {
+        roomId,
+        ip: this.#o.announcedIp || this.#o.listenIp,
+        port: transport.tuple.localPort,
+        srtpParameters: transport.srtpParameters,
+      } satisfies ConnectParams);
+      await transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
+      return transport;
+    } catch (err) {
+      transport.close();
+      throw remoteError(err, owner);
+    }
+  }
+
+  /** The other side asks for a pipe toward it: (re)create ours and connect it to theirs. */
+  async #onConnect(p: ConnectParams, from: string): Promise<ConnectParams> {
+    const key = keyOf(p.roomId, from);
+    this.#out.get(key)?.close();
+    const transport = await this.#createPipe(p.roomId, key, this.#out);
+    this.#out.set(key, transport);
+    await transport.connect({ ip: p.ip, port: p.port, srtpParameters: p.srtpParameters });
+    return { roomId: p.roomId, ip: this.#o.announcedIp || this.#o.listenIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters };
+  }
+
+  /** The other side wants one of our producers over the pipe toward it. */
+  async #onConsume(p: ConsumeParams, from: string): Promise<ConsumeReply> {
+    const transport = this.#out.get(keyOf(p.roomId, from));
+    if (!transport || transport.closed) throw createError(Errors.WRONG_STATE, 'no pipe toward the asking replica');
+    let consumer: types.Consumer;
+    try {
+      consumer = await transport.consume({ producerId: p.producerId });
+    } catch {
+      throw createError(Errors.PRODUCER_NOT_FOUND, p.producerId);
+    }
+    consumer.on('producerclose', () => consumer.close());
+    return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: { ...consumer.appData, piped: true } };
+  }
+
+  async #createPipe(roomId: string, key: string, registry: Map<string, unknown>): Promise<types.PipeTransport> {
+    const room = this.#routers.get(roomId);
+    if (!room) throw createError(Errors.ROOM_NOT_FOUND, `no local peer in room ${roomId} on ${this.#self}`);
+    const transport = await room.router.createPipeTransport({
+      listenIp: { ip: this.#o.listenIp, announcedIp: this.#o.announcedIp || undefined },
+      enableRtx: true,
+      enableSrtp: this.#o.srtp,
+      appData: { key },
+    });
+    this.observer.emit('pipeopen', key);
+    transport.observer.once('close', () => {
+      const current = registry.get(key);
+      if (current === transport) registry.delete(key);
+      else if (current instanceof Promise) void current.then((t) => t === transport && registry.delete(key), () => undefined);
+      this.observer.emit('pipeclose', key);
+    });
+    return transport;
+  }
+}
+
+function remoteError(err: unknown, owner: string): Error {
+  if (err instanceof ParleyError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === Errors.PRODUCER_NOT_FOUND.code) return createError(Errors.PRODUCER_NOT_FOUND);
+  return createError(Errors.REPLICA_UNREACHABLE, `${owner}: ${(err as Error).message}`);
+}

@@ -1,0 +1,156 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../logger.js';
+import { Keys } from '../state/keys.js';
+import type { Store } from '../state/Store.js';
+
+/** One replica as every other replica sees it. */
+export type ReplicaEntry = {
+  replicaId: string;
+  /** Base URL browsers use for this replica's signaling and page. */
+  url: string;
+  /** Address other replicas send piped media to. */
+  mediaIp: string;
+  draining: boolean;
+  peers: number;
+  consumers: number;
+  /** Process CPU use over the last heartbeat period, 0..1 per core. */
+  cpu: number;
+  startedAt: number;
+  heartbeatAt: number;
+};
+
+export type ReplicaRegistryEvents = {
+  /** Another replica stopped heartbeating; `reaper` is true for the one replica that won its removal. */
+  replicagone: [replicaId: string, reaper: boolean];
+  /** This replica's own entry had been removed by others (it was paused or cut off): its peers are gone from the rooms. */
+  fenced: [];
+};
+
+export type ReplicaRegistryOptions = {
+  store: Store;
+  self: Omit<ReplicaEntry, 'heartbeatAt' | 'draining' | 'peers' | 'consumers' | 'cpu'>;
+  load: () => { peers: number; consumers: number };
+  heartbeatMs: number;
+  staleAfterMs: number;
+  log: Logger;
+};
+
+/**
+ * The replica registry: a Redis hash of entries refreshed by heartbeat.
+ * An entry older than `staleAfterMs` is gone; the first replica to delete it
+ * (HDEL returns 1) is the reaper that cleans up after it. Liveness is
+ * "heartbeat younger than N seconds", as LiveKit's node registry does it.
+ */
+export class ReplicaRegistry {
+  readonly observer = new EventEmitter<ReplicaRegistryEvents>();
+  readonly #o: ReplicaRegistryOptions;
+  readonly #log: Logger;
+  #draining = false;
+  #registered = false;
+  #timer: NodeJS.Timeout | null = null;
+  #view = new Map<string, ReplicaEntry>();
+  #lastCpu = process.cpuUsage();
+  #lastCpuAt = Date.now();
+
+  constructor(options: ReplicaRegistryOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ module: 'registry' });
+  }
+
+  get selfId(): string {
+    return this.#o.self.replicaId;
+  }
+
+  /** The URL is known once the edge listens, before start(). */
+  setSelfUrl(url: string): void {
+    this.#o.self.url = url;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Registers and starts the heartbeat + sweep loop. */
+  async start(): Promise<void> {
+    await this.tick();
+    this.#timer = setInterval(() => void this.tick().catch((err: unknown) => this.#log.warn({ err }, 'heartbeat failed')), this.#o.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  async setDraining(draining: boolean): Promise<void> {
+    this.#draining = draining;
+    await this.#heartbeat();
+  }
+
+  /** Live replicas (fresh heartbeat), this one included, as of the last sweep. */
+  live(): ReplicaEntry[] {
+    return [...this.#view.values()];
+  }
+
+  /** The live, non-draining replica with the least load (peers, then CPU), optionally not `exclude`. */
+  leastLoaded(exclude?: string): ReplicaEntry | undefined {
+    return this.live()
+      .filter((r) => !r.draining && r.replicaId !== exclude)
+      .sort((a, b) => a.peers - b.peers || a.cpu - b.cpu)[0];
+  }
+
+  entry(replicaId: string): ReplicaEntry | undefined {
+    return this.#view.get(replicaId);
+  }
+
+  /** One heartbeat and one sweep. */
+  async tick(): Promise<void> {
+    await this.#heartbeat();
+    await this.#sweep();
+  }
+
+  /** Removes this replica's entry (clean exit). */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#o.store.hashDelete(Keys.replicas(), this.selfId);
+  }
+
+  async #heartbeat(): Promise<void> {
+    const now = Date.now();
+    const cpu = process.cpuUsage(this.#lastCpu);
+    const cpuShare = (cpu.user + cpu.system) / 1000 / Math.max(1, now - this.#lastCpuAt);
+    this.#lastCpu = process.cpuUsage();
+    this.#lastCpuAt = now;
+    const entry: ReplicaEntry = { ...this.#o.self, ...this.#o.load(), draining: this.#draining, cpu: Number(cpuShare.toFixed(3)), heartbeatAt: now };
+    const isNew = await this.#o.store.hashSet(Keys.replicas(), this.selfId, JSON.stringify(entry));
+    this.#view.set(this.selfId, entry);
+    if (isNew && this.#registered) {
+      this.#log.error('this replica had been declared gone by the others; dropping its sessions');
+      this.observer.emit('fenced');
+    }
+    this.#registered = true;
+  }
+
+  async #sweep(): Promise<void> {
+    const now = Date.now();
+    const all = await this.#o.store.hashGetAll(Keys.replicas());
+    const view = new Map<string, ReplicaEntry>();
+    for (const [id, raw] of Object.entries(all)) {
+      let entry: ReplicaEntry;
+      try {
+        entry = JSON.parse(raw) as ReplicaEntry;
+      } catch {
+        await this.#o.store.hashDelete(Keys.replicas(), id);
+        continue;
+      }
+      if (id !== this.selfId && now - entry.heartbeatAt > this.#o.staleAfterMs) {
+        const reaper = await this.#o.store.hashDelete(Keys.replicas(), id);
+        this.#log.warn({ gone: id, silentMs: now - entry.heartbeatAt, reaper }, 'replica gone');
+        this.observer.emit('replicagone', id, reaper);
+        continue;
+      }
+      view.set(id, entry);
+    }
+    // Replicas that vanished from the hash without us seeing them stale (another reaper was faster).
+    for (const id of this.#view.keys()) {
+      if (!view.has(id) && id !== this.selfId) this.observer.emit('replicagone', id, false);
+    }
+    this.#view = view;
+  }
+}
