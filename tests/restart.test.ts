@@ -39,6 +39,8 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((g) => g.kill()));
+  // Killed gateways would look alive for the staleness window and be chosen as drain targets by the next test.
+  await store.del(Keys.replicas());
 });
 
 afterAll(async () => {

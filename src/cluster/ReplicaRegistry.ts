@@ -82,9 +82,10 @@ export class ReplicaRegistry {
     await this.#heartbeat();
   }
 
-  /** Live replicas (fresh heartbeat), this one included, as of the last sweep. */
+  /** Live replicas (heartbeat fresh right now), this one included. */
   live(): ReplicaEntry[] {
-    return [...this.#view.values()];
+    const now = Date.now();
+    return [...this.#view.values()].filter((r) => r.replicaId === this.selfId || now - r.heartbeatAt <= this.#o.staleAfterMs);
   }
 
   /** The live, non-draining replica with the least load (peers, then CPU), optionally not `exclude`. */
@@ -95,7 +96,7 @@ export class ReplicaRegistry {
   }
 
   entry(replicaId: string): ReplicaEntry | undefined {
-    return this.#view.get(replicaId);
+    return this.live().find((r) => r.replicaId === replicaId);
   }
 
   /** One heartbeat and one sweep. */

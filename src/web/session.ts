@@ -264,9 +264,10 @@ export class Session extends Emitter<SessionEvents> {
       this.#setState('reconnecting');
     });
     signaling.on('open', ({ reconnect, url }) => {
+      if (signaling !== this.#signaling) return;
       this.#lastUrl = toBaseUrl(url);
       // Before the first join succeeded, join() itself handles every socket.
-      if (!reconnect || signaling !== this.#signaling || !this.#joinedOnce) return;
+      if (!reconnect || !this.#joinedOnce) return;
       this.#establish(signaling).catch((err: unknown) => this.#onRejoinFailed(signaling, toClientError(err)));
     });
     signaling.on('ended', (error) => {
