@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
+import { CLUSTER_USAGE, runCluster } from './cluster.js';
 import { runUp } from './up.js';
 
 type Command = { summary: string; usage: string; run: (args: string[]) => Promise<number> };
@@ -22,6 +23,11 @@ const COMMANDS: Record<string, Command> = {
 
 Every config key can also be set from the environment: media.rtcBasePort -> PARLEY_MEDIA_RTC_BASE_PORT.`,
     run: runUpCommand,
+  },
+  cluster: {
+    summary: 'Start Redis and N gateway replicas on this machine, sharing rooms (a local cluster)',
+    usage: CLUSTER_USAGE,
+    run: runCluster,
   },
 };
 

@@ -9,15 +9,17 @@ export function guard(res: HttpResponse): { aborted: boolean } {
   return state;
 }
 
-export function send(res: HttpResponse, state: { aborted: boolean }, status: number, contentType: string, body: string | Uint8Array): void {
+export function send(res: HttpResponse, state: { aborted: boolean }, status: number, contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}): void {
   if (state.aborted) return;
   res.cork(() => {
-    res.writeStatus(statusLine(status)).writeHeader('content-type', contentType).writeHeader('cache-control', 'no-store').end(body);
+    res.writeStatus(statusLine(status)).writeHeader('content-type', contentType).writeHeader('cache-control', 'no-store');
+    for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+    res.end(body);
   });
 }
 
-export function sendJson(res: HttpResponse, state: { aborted: boolean }, status: number, body: unknown): void {
-  send(res, state, status, 'application/json', JSON.stringify(body));
+export function sendJson(res: HttpResponse, state: { aborted: boolean }, status: number, body: unknown, headers?: Record<string, string>): void {
+  send(res, state, status, 'application/json', JSON.stringify(body), headers);
 }
 
 const REASONS: Record<number, string> = { 200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' };

@@ -100,12 +100,14 @@ export function connectRoute(app: TemplatedApp, s: Services): void {
       sendJson(res, state, 400, { error: { code: Errors.INVALID_PARAMS.code, message: 'room id must be 1-64 characters of [A-Za-z0-9_.-]' } });
       return;
     }
+    // Pages served by one replica ask the others when theirs is down: allow any origin (the answer is public).
+    const cors = { 'access-control-allow-origin': '*' };
     const target = s.cluster.connectTarget();
     if (!target) {
-      sendJson(res, state, 503, { error: { code: Errors.NOT_READY.code, message: 'no replica is accepting peers' } });
+      sendJson(res, state, 503, { error: { code: Errors.NOT_READY.code, message: 'no replica is accepting peers' } }, cors);
       return;
     }
-    sendJson(res, state, 200, { url: target.url, replicaId: target.replicaId, roomId });
+    sendJson(res, state, 200, { url: target.url, replicaId: target.replicaId, roomId }, cors);
   });
 }
 
