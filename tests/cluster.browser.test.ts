@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { RedisStore } from '../src/state/RedisStore.js';
 import { joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
-import { bytesFrom, startReplicas } from './helpers/cluster.js';
+import { ADMIN_TOKEN, bytesFrom, startReplicas, watchGap } from './helpers/cluster.js';
 import type { GatewayProcess } from './helpers/gateway.js';
 import { SPEECH_WAV, waitFor } from './helpers/media.js';
 
@@ -42,6 +42,8 @@ async function spread(roomId: string): Promise<{ pages: Page[]; ids: string[] }>
     await joinCall(page, r.url, { roomId, displayName: `P${i}` });
     ps.push(page);
     ids.push(await page.evaluate(() => window.parley!.peerId!));
+    // Each page really is on its own replica.
+    expect((await page.evaluate(() => window.parley!.url)).replace(/\/$/, '')).toBe(r.url);
   }
   return { pages: ps, ids };
 }
@@ -64,5 +66,71 @@ describe('one room across three replicas', () => {
       const others = ids.filter((_, j) => j !== i);
       for (const id of others) expect(await bytesFrom(page, id)).toBeGreaterThan(0);
     }
+  });
+});
+
+/** Keys whose name or stored value mentions `text`. */
+async function keysMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  const client = store.client;
+  for (const key of await store.keys('*')) {
+    const type = await client.type(key);
+    const values = type === 'hash' ? Object.entries(await client.hgetall(key)).flat() : type === 'string' ? [await client.get(key)] : type === 'set' ? await client.smembers(key) : [];
+    if (key.includes(text) || values.some((v) => v?.includes(text))) found.push(key);
+  }
+  return found;
+}
+
+/** Waits until `page` has rejoined (`reconnects` grew past `before`) and hears every id in `from`. */
+async function backWithAudio(page: Page, from: string[], before: number, timeoutMs: number): Promise<void> {
+  await waitFor(async () => {
+    const state = await page.evaluate(() => ({ state: window.parley!.state, reconnects: window.parley!.reconnects }));
+    if (state.state !== 'connected' || state.reconnects <= before) return null;
+    for (const id of from) if ((await bytesFrom(page, id)) === 0) return null;
+    return true;
+  }, timeoutMs, 'the page back with audio');
+}
+
+describe('a replica killed mid-call (kill -9)', () => {
+  it('keeps the others talking, brings its page back through a live replica, and leaves no trace in Redis', async () => {
+    replicas = await startReplicas(redis.url, 3, 'kill');
+    const { pages: ps, ids } = await spread('kill');
+    await everyoneHearsEveryone(ps, ids);
+    const watches = [watchGap(ps[0]!, ids[1]!), watchGap(ps[1]!, ids[0]!)];
+    const before = await ps[2]!.evaluate(() => window.parley!.reconnects);
+    const killedAt = Date.now();
+    await replicas[2]!.kill();
+
+    await backWithAudio(ps[2]!, [ids[0]!, ids[1]!], before, 30_000);
+    const recoveryMs = Date.now() - killedAt;
+    await everyoneHearsEveryone(ps, ids);
+    const gaps = await Promise.all(watches.map((w) => w.stop()));
+    console.log(`[failover] killed replica's page back with audio after ${recoveryMs} ms; survivors' longest gaps ${gaps.map((g) => g.longestGapMs).join(' ms, ')} ms`);
+    for (const g of gaps) expect(g.longestGapMs).toBeLessThan(1000);
+    const url = await ps[2]!.evaluate(() => window.parley!.url);
+    expect([replicas[0]!.url, replicas[1]!.url]).toContain(url.replace(/\/$/, ''));
+
+    await waitFor(async () => ((await keysMentioning('kill-2')).length === 0 ? true : null), 60_000, 'no key mentioning the dead replica');
+  });
+});
+
+describe('draining a replica', () => {
+  it('moves its page to another replica, keeps everyone talking, and the replica exits', async () => {
+    replicas = await startReplicas(redis.url, 3, 'drain');
+    const { pages: ps, ids } = await spread('drain');
+    await everyoneHearsEveryone(ps, ids);
+    const before = await ps[1]!.evaluate(() => window.parley!.reconnects);
+    const res = await fetch(`${replicas[1]!.url}/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(202);
+    // A new peer is refused with a coded redirect while it drains.
+    const refused = await fetch(`${replicas[1]!.url}/admin/drain`, { method: 'POST', headers: { authorization: 'Bearer wrong' } });
+    expect(refused.status).toBe(401);
+
+    await backWithAudio(ps[1]!, [ids[0]!, ids[2]!], before, 30_000);
+    await everyoneHearsEveryone(ps, ids);
+    expect(await replicas[1]!.exited).toBe(0);
+    for (const page of ps) expect(await page.evaluate(() => window.parley!.state)).toBe('connected');
+    const moved = await ps[1]!.evaluate(() => window.parley!.url);
+    expect(moved.replace(/\/$/, '')).not.toBe(replicas[1]!.url);
   });
 });

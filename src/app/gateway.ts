@@ -155,6 +155,7 @@ function sumMedia(sessions: SessionManager): { transports: number; producers: nu
 function reassertAll(s: Services): void {
   s.log.info('redis connection back; re-asserting snapshots');
   s.pool.refreshSnapshots();
+  s.cluster.registry.reconnected();
   void s.cluster.registry.tick().catch(() => undefined);
   void s.sessions.reassertRooms();
 }

@@ -74,9 +74,16 @@ export class Cluster {
       .map((r) => ({ replicaId: r.replicaId, url: r.url }));
   }
 
-  /** The replica a new peer of any room should use. */
+  /**
+   * The replica a new peer should use: this one while its load is within one peer of the least
+   * loaded (so pages stay where they were served and ties do not pile onto one replica), else the
+   * least loaded live one.
+   */
   connectTarget(): ReplicaEntry | undefined {
-    return this.registry.leastLoaded();
+    const best = this.registry.leastLoaded();
+    const self = this.registry.entry(this.#o.replicaId);
+    if (self && !self.draining && best && self.peers <= best.peers + 1) return self;
+    return best;
   }
 
   /** The coded refusal for a join that arrives while draining. */

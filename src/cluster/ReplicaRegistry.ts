@@ -99,6 +99,11 @@ export class ReplicaRegistry {
     return this.live().find((r) => r.replicaId === replicaId);
   }
 
+  /** Redis came back (maybe empty): the next heartbeat re-registers without reading that as being fenced. */
+  reconnected(): void {
+    this.#registered = false;
+  }
+
   /** One heartbeat and one sweep. */
   async tick(): Promise<void> {
     await this.#heartbeat();
