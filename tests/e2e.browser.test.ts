@@ -87,3 +87,27 @@ describe('a mediasoup worker that dies', () => {
     await leaveCall(b);
   });
 });
+
+describe('a room spread over two workers of one replica', () => {
+  it('puts the second peer on another worker and pipes media between the routers', async () => {
+    const spread = await startTestGateway(redis.url, { media: { workers: 2, maxPeersPerRouter: 1 } });
+    try {
+      const a = await browser.newPage();
+      const b = await browser.newPage();
+      await joinCall(a, spread.url, { roomId: 'e2e-spread', displayName: 'Ann' });
+      await joinCall(b, spread.url, { roomId: 'e2e-spread', displayName: 'Ben' });
+      const routers = spread.services.routers.routersOf('e2e-spread');
+      expect(routers).toHaveLength(2);
+      expect(new Set(routers.map((r) => r.slot.index)).size).toBe(2);
+      const idA = await a.evaluate(() => window.parley!.peerId!);
+      const idB = await b.evaluate(() => window.parley!.peerId!);
+      await hearsPeer(a, idB);
+      await hearsPeer(b, idA);
+      await leaveCall(a);
+      await leaveCall(b);
+      expect(spread.services.routers.routersOf('e2e-spread')).toEqual([]);
+    } finally {
+      await spread.close();
+    }
+  });
+});

@@ -69,7 +69,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     store,
     log: rlog,
   });
-  const routers = new RoomRouters({ pool, log: rlog });
+  const routers = new RoomRouters({ pool, log: rlog, maxPeersPerRouter: config.media.maxPeersPerRouter });
   const rooms = new RoomStore({ store, replicaId, maxPeers: config.rooms.maxPeers, log: rlog });
   let sessionsRef: SessionManager | null = null;
   const cluster = new Cluster({

@@ -42,7 +42,7 @@ export class Cluster {
       pipe: { listenIp: pipeIp, announcedIp: media.pipeAnnouncedIp, srtp: media.pipeSrtp },
       log: o.log,
     });
-    this.sync = new RoomMediaSync({ replicaId: o.replicaId, rooms: o.rooms, pipes: this.pipes, log: o.log });
+    this.sync = new RoomMediaSync({ replicaId: o.replicaId, rooms: o.rooms, pipes: this.pipes, routers: o.routers, log: o.log });
     this.registry = new ReplicaRegistry({
       store: o.store,
       self: { replicaId: o.replicaId, url: o.url, mediaIp: media.pipeAnnouncedIp || pipeIp, startedAt: Date.now() },

@@ -96,6 +96,8 @@ export class PipeManager {
     if (this.#piped.has(producerId)) return;
     const producer = await transport.produce({ id: producerId, kind: reply.kind, rtpParameters: reply.rtpParameters, paused: reply.paused, appData: reply.appData });
     this.#piped.set(producerId, producer);
+    const primary = this.#routers.get(roomId);
+    if (primary) this.#routers.markAvailable(roomId, producerId, primary);
     producer.observer.once('close', () => {
       this.#piped.delete(producerId);
       // A pipe that carries nothing more is closed.
@@ -147,6 +149,9 @@ export class PipeManager {
   async #onConsume(p: ConsumeParams, from: string): Promise<ConsumeReply> {
     const transport = this.#out.get(keyOf(p.roomId, from));
     if (!transport || transport.closed) throw createError(Errors.WRONG_STATE, 'no pipe toward the asking replica');
+    // Pipes live on the room's primary router; the producer may be on another of its routers here.
+    const primary = this.#routers.get(p.roomId);
+    if (primary) await this.#routers.ensureOn(p.roomId, p.producerId, primary).catch(() => undefined);
     let consumer: types.Consumer;
     try {
       consumer = await transport.consume({ producerId: p.producerId });

@@ -1,5 +1,6 @@
 import type { RoomBusMessage, RoomStore } from '../actors/room/RoomStore.js';
 import type { Logger } from '../logger.js';
+import type { RoomRouters } from '../media/RoomRouters.js';
 import type { SessionManager } from '../session/SessionManager.js';
 import type { PipeManager } from './PipeManager.js';
 
@@ -13,11 +14,13 @@ export class RoomMediaSync {
   readonly #self: string;
   readonly #rooms: RoomStore;
   readonly #pipes: PipeManager;
+  readonly #routers: RoomRouters;
   readonly #log: Logger;
   #sessions: SessionManager | null = null;
 
-  constructor(options: { replicaId: string; rooms: RoomStore; pipes: PipeManager; log: Logger }) {
+  constructor(options: { replicaId: string; rooms: RoomStore; pipes: PipeManager; routers: RoomRouters; log: Logger }) {
     this.#self = options.replicaId;
+    this.#routers = options.routers;
     this.#rooms = options.rooms;
     this.#pipes = options.pipes;
     this.#log = options.log.child({ module: 'room-media-sync' });
@@ -43,6 +46,7 @@ export class RoomMediaSync {
           break;
         case 'producerRemoved':
           if (change.replicaId !== this.#self) this.#pipes.producerRemoved(change.producerId);
+          this.#routers.producerGone(roomId, change.producerId);
           break;
         case 'producerPaused':
           this.#pipes.producerPaused(change.producerId, change.paused);

@@ -68,6 +68,8 @@ export const configSchema = strict({
     pipePortMax: z.number().int().min(1024).max(65535).default(41999),
     /** Encrypt media between replicas with SRTP. */
     pipeSrtp: z.boolean().default(false),
+    /** Peers of one room per router (worker) on a replica; past it the room spreads to another worker (pipeToRouter). 0 = no limit. */
+    maxPeersPerRouter: z.number().int().min(0).default(50),
     /** Per-peer limits. */
     maxTransportsPerPeer: z.number().int().positive().default(4),
     maxProducersPerPeer: z.number().int().positive().default(4),

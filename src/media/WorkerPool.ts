@@ -93,11 +93,13 @@ export class WorkerPool {
     });
   }
 
-  /** The running worker with the least load. */
-  leastLoaded(): WorkerSlot {
+  /** The running worker with the least load (among those `filter` accepts; with a filter, undefined when none does). */
+  leastLoaded(): WorkerSlot;
+  leastLoaded(filter: (slot: WorkerSlot) => boolean): WorkerSlot | undefined;
+  leastLoaded(filter?: (slot: WorkerSlot) => boolean): WorkerSlot | undefined {
     let best: WorkerSlot | undefined;
-    for (const slot of this.#slots.values()) if (!best || slot.load < best.load) best = slot;
-    if (!best) throw createError(Errors.NOT_READY, 'no mediasoup worker is running (restarting)');
+    for (const slot of this.#slots.values()) if ((!filter || filter(slot)) && (!best || slot.load < best.load)) best = slot;
+    if (!best && !filter) throw createError(Errors.NOT_READY, 'no mediasoup worker is running (restarting)');
     return best;
   }
 

@@ -15,6 +15,8 @@ export const consume: MethodHandler<'consume'> = {
     // A producer of a peer on another replica reaches this router through a pipe.
     const producer = owner.producers[params.producerId]!;
     await services.cluster.pipes.ensureProducer(session.roomId, params.producerId, producer.replicaId);
+    // ...and a producer on another of this replica's routers of the room, through pipeToRouter.
+    await services.routers.ensureOn(session.roomId, params.producerId, session.media!.room);
     const consumer = await session.media!.consume(params.transportId, params.producerId, params.rtpCapabilities as unknown as types.RtpCapabilities);
     const kind = consumer.kind as MediaKind;
     session.send({ type: 'consumer.created', consumerId: consumer.id, producerId: params.producerId, kind });

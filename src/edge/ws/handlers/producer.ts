@@ -23,6 +23,7 @@ export const produce: MethodHandler<'produce'> = {
       source,
     });
     session.send({ type: 'producer.created', producerId: producer.id, kind: params.kind, source });
+    services.routers.markAvailable(session.roomId, producer.id, session.media!.room);
     try {
       await services.rooms.apply(session.roomId, {
         type: 'producer.add',
