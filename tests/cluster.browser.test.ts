@@ -58,8 +58,8 @@ async function everyoneHearsEveryone(ps: Page[], ids: string[], timeoutMs = 20_0
 }
 
 describe('one room across three replicas', () => {
-  it('three pages on three replicas each hear both others', async () => {
-    replicas = await startReplicas(redis.url, 3, 'span');
+  it('three pages on three replicas each hear both others (pipes encrypted with SRTP)', async () => {
+    replicas = await startReplicas(redis.url, 3, 'span', { PARLEY_MEDIA_PIPE_SRTP: 'true' });
     const { pages: ps, ids } = await spread('span');
     await everyoneHearsEveryone(ps, ids);
     for (const [i, page] of ps.entries()) {

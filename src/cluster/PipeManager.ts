@@ -159,6 +159,13 @@ export class PipeManager {
       throw createError(Errors.PRODUCER_NOT_FOUND, p.producerId);
     }
     consumer.on('producerclose', () => consumer.close());
+    // The sending side of a pipe closes with its last consumer: it carries nothing any more.
+    consumer.observer.once('close', () => {
+      const open = (transport.appData.consumers as number) - 1;
+      transport.appData.consumers = open;
+      if (open === 0 && !transport.closed) transport.close();
+    });
+    transport.appData.consumers = ((transport.appData.consumers as number | undefined) ?? 0) + 1;
     return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: { ...consumer.appData, piped: true } };
   }
 

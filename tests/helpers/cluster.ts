@@ -16,12 +16,12 @@ export const FAST_CLUSTER_ENV = {
 };
 
 /** Starts `n` replicas of `parley up` on one Redis, each with its own HTTP and RTC ports. */
-export async function startReplicas(redisUrl: string, n: number, prefix: string): Promise<GatewayProcess[]> {
+export async function startReplicas(redisUrl: string, n: number, prefix: string, env: Record<string, string> = {}): Promise<GatewayProcess[]> {
   const replicas: GatewayProcess[] = [];
   for (let i = 0; i < n; i++) {
     const port = await freeTcpPort();
     const rtcBasePort = await freePortRange(1);
-    replicas.push(await spawnGateway(redisUrl, { port, rtcBasePort, replicaId: `${prefix}-${i}`, env: FAST_CLUSTER_ENV }));
+    replicas.push(await spawnGateway(redisUrl, { port, rtcBasePort, replicaId: `${prefix}-${i}`, env: { ...FAST_CLUSTER_ENV, ...env } }));
   }
   return replicas;
 }

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
+import { startReplicas } from './helpers/cluster.js';
+import type { GatewayProcess } from './helpers/gateway.js';
+import { waitFor } from './helpers/media.js';
+import { SignalingClient, testToken } from './helpers/signaling.js';
+
+let redis: EmbeddedRedis;
+let replicas: GatewayProcess[] = [];
+const clients: SignalingClient[] = [];
+
+/** Synthetic but valid parameters: mediasoup accepts them without real media flowing. */
+const OPUS_SEND = {
+  codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
+  encodings: [{ ssrc: 11111111 }],
+  headerExtensions: [],
+  rtcp: { cname: 'test' },
+};
+const DTLS = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
+
+async function metric(g: GatewayProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${g.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+async function joined(g: GatewayProcess, roomId: string, identity: string): Promise<{ c: SignalingClient; data: any }> {
+  const c = await SignalingClient.connect(g.url);
+  clients.push(c);
+  const res = await c.request('join', { token: await testToken(roomId, identity), roomId });
+  expect(res.ok, JSON.stringify(res.error)).toBe(true);
+  return { c, data: res.data };
+}
+
+beforeAll(async () => {
+  redis = await EmbeddedRedis.start();
+  replicas = await startReplicas(redis.url, 2, 'sig');
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all(replicas.map((r) => r.kill()));
+  await redis?.stop();
+});
+
+describe('media across two replicas (signaling level)', () => {
+  it('pipes a producer on demand, cascades its close to the far consumer, and closes idle pipes', async () => {
+    const [g0, g1] = replicas as [GatewayProcess, GatewayProcess];
+    const alice = await joined(g0, 'pipes', 'alice');
+    const send = await alice.c.request('createTransport', { direction: 'send' });
+    expect((await alice.c.request('connectTransport', { transportId: send.data.id, dtlsParameters: DTLS })).ok).toBe(true);
+    const produced = await alice.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: OPUS_SEND });
+    expect(produced.ok, JSON.stringify(produced.error)).toBe(true);
+    const producerId = produced.data.producerId as string;
+
+    const bob = await joined(g1, 'pipes', 'bob');
+    expect(bob.data.replicas.map((r: { url: string }) => r.url)).toContain(g0.url);
+    const alicePeer = bob.data.peers.find((p: { peerId: string }) => p.peerId === 'alice');
+    expect(alicePeer.producers.map((p: { producerId: string }) => p.producerId)).toEqual([producerId]);
+
+    const recv = await bob.c.request('createTransport', { direction: 'recv' });
+    const consumed = await bob.c.request('consume', { transportId: recv.data.id, producerId, rtpCapabilities: bob.data.routerRtpCapabilities });
+    expect(consumed.ok, JSON.stringify(consumed.error)).toBe(true);
+    expect(consumed.data.peerId).toBe('alice');
+    expect(await metric(g1, 'parley_piped_producers')).toBe(1);
+    expect(await metric(g1, 'parley_pipes_open')).toBe(1);
+    expect(await metric(g0, 'parley_pipes_open')).toBe(1);
+
+    // Closing on A cascades: room event -> B drops its piped copy -> B's consumer closes -> Bob is told.
+    expect((await alice.c.request('closeProducer', { producerId })).ok).toBe(true);
+    await bob.c.waitFor('producerClosed', (d) => d.producerId === producerId);
+    await bob.c.waitFor('consumerClosed', (d) => d.consumerId === consumed.data.consumerId);
+    await waitFor(async () => ((await metric(g1, 'parley_pipes_open')) === 0 && (await metric(g0, 'parley_pipes_open')) === 0 ? true : null), 5000, 'idle pipes closed');
+    expect(await metric(g1, 'parley_piped_producers')).toBe(0);
+
+    // A producer the room does not know is refused with a code, across replicas too.
+    const bogus = await bob.c.request('consume', { transportId: recv.data.id, producerId: 'nope', rtpCapabilities: bob.data.routerRtpCapabilities });
+    expect(bogus.error!.code).toBe('ERR_PRODUCER_NOT_FOUND');
+    // Each replica sees the other in its registry view (refreshed every heartbeat).
+    await waitFor(async () => ((await metric(g0, 'parley_replicas_alive')) === 2 && (await metric(g1, 'parley_replicas_alive')) === 2 ? true : null), 5000, 'both replicas alive in both views');
+  });
+});
