@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { RedisStore } from '../src/state/RedisStore.js';
-import { joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
+import { joinAs, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
 import { ADMIN_TOKEN, bytesFrom, startReplicas, watchGap } from './helpers/cluster.js';
 import type { GatewayProcess } from './helpers/gateway.js';
 import { SPEECH_WAV, waitFor } from './helpers/media.js';
@@ -37,11 +37,10 @@ async function spread(roomId: string): Promise<{ pages: Page[]; ids: string[] }>
   const ids: string[] = [];
   const ps: Page[] = [];
   for (const [i, r] of replicas.entries()) {
-    const page = await browser.newPage();
+    const { page, peerId } = await joinAs(browser, r.url, roomId, `P${i}`);
     pages.push(page);
-    await joinCall(page, r.url, { roomId, displayName: `P${i}` });
     ps.push(page);
-    ids.push(await page.evaluate(() => window.parley!.peerId!));
+    ids.push(peerId);
     // Each page really is on its own replica.
     expect((await page.evaluate(() => window.parley!.url)).replace(/\/$/, '')).toBe(r.url);
   }

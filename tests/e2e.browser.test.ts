@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
-import { inboundAudio, joinCall, launchBrowser, leaveCall, type ParleyBrowser } from './helpers/browser.js';
+import { inboundAudio, joinAs, launchBrowser, leaveCall, type ParleyBrowser } from './helpers/browser.js';
 import { startTestGateway } from './helpers/gateway.js';
 import { SPEECH_WAV, waitFor } from './helpers/media.js';
 
@@ -34,12 +34,8 @@ async function hearsPeer(page: Page, fromPeerId: string): Promise<{ bytesReceive
 
 describe('a real browser call', () => {
   it('two Chromium pages hear each other through the web client, and leaving cleans up', async () => {
-    const a = await browser.newPage();
-    const b = await browser.newPage();
-    await joinCall(a, gateway.url, { roomId: 'e2e-call', displayName: 'Ann' });
-    await joinCall(b, gateway.url, { roomId: 'e2e-call', displayName: 'Ben' });
-    const idA = await a.evaluate(() => window.parley!.peerId!);
-    const idB = await b.evaluate(() => window.parley!.peerId!);
+    const { page: a, peerId: idA } = await joinAs(browser, gateway.url, 'e2e-call', 'Ann');
+    const { page: b, peerId: idB } = await joinAs(browser, gateway.url, 'e2e-call', 'Ben');
 
     const atA = await hearsPeer(a, idB);
     const atB = await hearsPeer(b, idA);
@@ -63,12 +59,8 @@ describe('a real browser call', () => {
 
 describe('a mediasoup worker that dies', () => {
   it('is recreated without the process exiting, and the peers get their audio back', async () => {
-    const a = await browser.newPage();
-    const b = await browser.newPage();
-    await joinCall(a, gateway.url, { roomId: 'e2e-worker', displayName: 'Ann' });
-    await joinCall(b, gateway.url, { roomId: 'e2e-worker', displayName: 'Ben' });
-    const idA = await a.evaluate(() => window.parley!.peerId!);
-    const idB = await b.evaluate(() => window.parley!.peerId!);
+    const { page: a, peerId: idA } = await joinAs(browser, gateway.url, 'e2e-worker', 'Ann');
+    const { page: b, peerId: idB } = await joinAs(browser, gateway.url, 'e2e-worker', 'Ben');
     await hearsPeer(a, idB);
 
     const pool = gateway.services.pool;
@@ -92,15 +84,11 @@ describe('a room spread over two workers of one replica', () => {
   it('puts the second peer on another worker and pipes media between the routers', async () => {
     const spread = await startTestGateway(redis.url, { media: { workers: 2, maxPeersPerRouter: 1 } });
     try {
-      const a = await browser.newPage();
-      const b = await browser.newPage();
-      await joinCall(a, spread.url, { roomId: 'e2e-spread', displayName: 'Ann' });
-      await joinCall(b, spread.url, { roomId: 'e2e-spread', displayName: 'Ben' });
+      const { page: a, peerId: idA } = await joinAs(browser, spread.url, 'e2e-spread', 'Ann');
+      const { page: b, peerId: idB } = await joinAs(browser, spread.url, 'e2e-spread', 'Ben');
       const routers = spread.services.routers.routersOf('e2e-spread');
       expect(routers).toHaveLength(2);
       expect(new Set(routers.map((r) => r.slot.index)).size).toBe(2);
-      const idA = await a.evaluate(() => window.parley!.peerId!);
-      const idB = await b.evaluate(() => window.parley!.peerId!);
       await hearsPeer(a, idB);
       await hearsPeer(b, idA);
       await leaveCall(a);

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
 import { RedisStore } from '../src/state/RedisStore.js';
 import { freePortRange, freeTcpPort } from '../src/util/ports.js';
-import { inboundAudio, joinCall, launchBrowser, waitForState, type ParleyBrowser } from './helpers/browser.js';
+import { joinAs, launchBrowser, waitForState, type ParleyBrowser } from './helpers/browser.js';
+import { bytesFrom } from './helpers/cluster.js';
 import { spawnGateway, type GatewayProcess } from './helpers/gateway.js';
 import { SPEECH_WAV, waitFor } from './helpers/media.js';
 import { SignalingClient, testToken } from './helpers/signaling.js';
@@ -24,11 +24,6 @@ async function roomPeers(roomId: string): Promise<string[]> {
   const rec = await store.get(Keys.room(roomId));
   if (!rec) return [];
   return Object.keys((JSON.parse(rec.doc) as { snapshot: { context: { peers: object } } }).snapshot.context.peers).sort();
-}
-
-/** Total audio bytes `page` has received from `peerId` on its current consumers. */
-async function bytesFrom(page: Page, peerId: string): Promise<number> {
-  return (await inboundAudio(page)).filter((s) => s.peerId === peerId && s.totalAudioEnergy > 0).reduce((n, s) => n + s.bytesReceived, 0);
 }
 
 beforeAll(async () => {
@@ -55,12 +50,8 @@ describe('gateway restart', () => {
     const rtcBasePort = await freePortRange(1);
     const opts = { port, rtcBasePort, replicaId: 'restart-a', graceMs: 30_000 };
     let gateway = await start(opts);
-    const a = await browser.newPage();
-    const b = await browser.newPage();
-    await joinCall(a, gateway.url, { roomId: 'restart', displayName: 'Ann' });
-    await joinCall(b, gateway.url, { roomId: 'restart', displayName: 'Ben' });
-    const idA = await a.evaluate(() => window.parley!.peerId!);
-    const idB = await b.evaluate(() => window.parley!.peerId!);
+    const { page: a, peerId: idA } = await joinAs(browser, gateway.url, 'restart', 'Ann');
+    const { page: b, peerId: idB } = await joinAs(browser, gateway.url, 'restart', 'Ben');
     await waitFor(async () => ((await bytesFrom(a, idB)) > 0 ? true : null), 20_000, 'first audio');
 
     await gateway.stop();

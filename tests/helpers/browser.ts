@@ -150,3 +150,10 @@ export async function leaveCall(page: Page, timeoutMs = 10_000): Promise<void> {
   await page.click('#leave-button');
   await waitForState(page, ['idle'], timeoutMs);
 }
+
+/** Opens a tab, joins `roomId` on `baseUrl` as `displayName`, and returns the page with its peer id. */
+export async function joinAs(browser: ParleyBrowser, baseUrl: string, roomId: string, displayName: string): Promise<{ page: Page; peerId: string }> {
+  const page = await browser.newPage();
+  await joinCall(page, baseUrl, { roomId, displayName });
+  return { page, peerId: await page.evaluate(() => window.parley!.peerId!) };
+}
