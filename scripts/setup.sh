@@ -21,7 +21,7 @@ APT_PACKAGES=(
   libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
   # offline speech engines: TTS, audio tools, ASR (+ models, test clips), MT
   espeak-ng sox
-  pocketsphinx pocketsphinx-en-us pocketsphinx-testdata
+  pocketsphinx pocketsphinx-en-us pocketsphinx-testdata python3-pocketsphinx
   apertium apertium-eng-spa
 )
 APT_TEST_PACKAGES=(

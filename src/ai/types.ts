@@ -1,0 +1,57 @@
+/**
+ * Contracts of the speech-translation pipeline, shared by the gateway (tap,
+ * VAD, playback), the AI workers (engines) and the queues between them.
+ * Audio inside the pipeline is mono signed 16-bit PCM.
+ */
+
+/** Mono 16-bit PCM with its rate. */
+export type PcmAudio = { samples: Int16Array; sampleRate: number };
+
+/** Speech to text, one language or several. */
+export interface SttEngine {
+  /** e.g. 'pocketsphinx:en-us'. */
+  readonly id: string;
+  /** Languages it transcribes, as codes like 'en'. */
+  readonly languages: readonly string[];
+  /** Transcribes one utterance (16 kHz expected). */
+  transcribe(audio: PcmAudio, language: string): Promise<{ text: string }>;
+  close(): Promise<void>;
+}
+
+/** Text to text between language pairs. */
+export interface TranslateEngine {
+  /** e.g. 'apertium'. */
+  readonly id: string;
+  /** Pairs it translates, as [from, to]. */
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  translate(text: string, from: string, to: string): Promise<{ text: string }>;
+  close(): Promise<void>;
+}
+
+/** Text to speech. */
+export interface TtsEngine {
+  /** e.g. 'espeak-ng'. */
+  readonly id: string;
+  readonly languages: readonly string[];
+  synthesize(text: string, language: string): Promise<PcmAudio>;
+  close(): Promise<void>;
+}
+
+/**
+ * Wall-clock marks (ms since epoch) an utterance collects on its way; every
+ * stage adds its own. Exported as histograms and logged per utterance.
+ */
+export type TimingMarks = {
+  /** VAD decided the speaker stopped. */
+  speechEnd: number;
+  /** Job taken by an AI worker for STT. */
+  sttStart?: number;
+  sttDone?: number;
+  translateStart?: number;
+  translateDone?: number;
+  ttsStart?: number;
+  /** First synthesized audio available. */
+  ttsFirstAudio?: number;
+  /** First translated RTP packet sent into the room. */
+  firstRtpOut?: number;
+};
