@@ -55,3 +55,14 @@ export type TimingMarks = {
   /** First translated RTP packet sent into the room. */
   firstRtpOut?: number;
 };
+
+/** The engines an AI worker serves, chosen per language (src/ai/engines/registry.ts builds it). */
+export interface EngineSet {
+  /** The engine for a language, or a coded error (ERR_UNSUPPORTED_LANGUAGE). */
+  stt(language: string): SttEngine;
+  translate(from: string, to: string): TranslateEngine;
+  tts(language: string): TtsEngine;
+  /** Which engine serves which language, for /health and the UI. */
+  describe(): Array<{ stage: 'stt' | 'translate' | 'tts'; language: string; engine: string }>;
+  close(): Promise<void>;
+}
