@@ -117,6 +117,8 @@ export type NotificationMap = {
   producerPaused: { producerId: string; peerId: string };
   producerResumed: { producerId: string; peerId: string };
   consumerClosed: { consumerId: string; producerId: string };
+  /** A line of live captions: the speaker's words (`original`) or their translation into `language`. */
+  caption: { utteranceId: string; speakerPeerId: string; language: string; text: string; original: boolean; final: boolean };
   /** The server closes this socket next; `code` says why (e.g. ERR_SESSION_REPLACED). */
   disconnecting: { code: string; message: string; reconnect: boolean; url?: string };
 };

@@ -1,6 +1,7 @@
 import type { RoomChange } from '../actors/room/diff.js';
 import type { RoomBusMessage } from '../actors/room/RoomStore.js';
 import type { Logger } from '../logger.js';
+import type { NotificationMap } from '../protocol/messages.js';
 import { Channels } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 import type { PeerSession } from './PeerSession.js';
@@ -59,13 +60,18 @@ export class RoomRelay {
   }
 
   #deliver(roomId: string, raw: string): void {
-    let message: RoomBusMessage;
+    let parsed: RoomBusMessage | CaptionMessage;
     try {
-      message = JSON.parse(raw) as RoomBusMessage;
+      parsed = JSON.parse(raw) as RoomBusMessage | CaptionMessage;
     } catch {
       this.#log.warn({ roomId }, 'unreadable room event ignored');
       return;
     }
+    if ('kind' in parsed) {
+      for (const session of this.#options.sessionsIn(roomId)) if (session.link) session.notify('caption', parsed.caption);
+      return;
+    }
+    const message = parsed;
     // seq 0 is the room's deletion; otherwise sequence numbers only grow within one room's life.
     if (message.seq !== 0) {
       const last = this.#lastSeq.get(roomId) ?? 0;
@@ -78,6 +84,15 @@ export class RoomRelay {
       for (const change of message.changes) notifyChange(session, change);
     }
   }
+}
+
+/** Captions travel on the room's channel too; they are not room state (no seq). */
+export type CaptionMessage = { kind: 'caption'; caption: NotificationMap['caption'] };
+
+/** Sends a caption to every peer of the room, on every replica. */
+export async function publishCaption(store: Store, roomId: string, caption: NotificationMap['caption']): Promise<void> {
+  const message: CaptionMessage = { kind: 'caption', caption };
+  await store.publish(Channels.room(roomId), JSON.stringify(message));
 }
 
 function notifyChange(session: PeerSession, change: RoomChange): void {
