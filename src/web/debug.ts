@@ -4,6 +4,7 @@
  */
 
 import type { PeerInfo } from '../protocol/messages.js';
+import type { CaptionRecord } from './captions.js';
 import type { ConnectionState, Session } from './session.js';
 
 export type InboundAudio = { peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number };
@@ -20,6 +21,8 @@ export type ParleyDebugHook = {
   readonly url: string;
   /** Successful re-joins since the call started (after drops, drains, failovers). */
   readonly reconnects: number;
+  /** Every caption notification received (all languages, newest last, at most 500), with its arrival time. */
+  captions: () => CaptionRecord[];
 };
 
 declare global {
@@ -28,7 +31,7 @@ declare global {
   }
 }
 
-export function installDebugHook(session: Session): ParleyDebugHook {
+export function installDebugHook(session: Session, captions: () => CaptionRecord[]): ParleyDebugHook {
   const hook: ParleyDebugHook = {
     get state() {
       return session.state;
@@ -47,6 +50,7 @@ export function installDebugHook(session: Session): ParleyDebugHook {
     get reconnects() {
       return session.reconnects;
     },
+    captions,
   };
   Object.defineProperty(window, 'parley', { value: hook, configurable: true, enumerable: true });
   return hook;

@@ -1,5 +1,7 @@
 /** Entry point: builds the page's parts and connects the session to the view. */
 
+import { CaptionsPanel } from './captions-panel.js';
+import { CaptionStore } from './captions.js';
 import { readPageConfig } from './config.js';
 import { installDebugHook } from './debug.js';
 import { LevelMeters } from './levels.js';
@@ -12,7 +14,8 @@ import { Shell } from './ui.js';
 function start(): void {
   const config = readPageConfig();
   const session = new Session(config);
-  installDebugHook(session);
+  const captionStore = new CaptionStore();
+  installDebugHook(session, () => captionStore.log());
 
   const levels = new LevelMeters();
   const mixer = new Mixer(document.getElementById('audio-sink') as HTMLElement, levels);
@@ -23,6 +26,23 @@ function start(): void {
     mixer,
   );
   const notices = new Notices(document.getElementById('errors') as HTMLElement);
+  const captions = new CaptionsPanel(
+    document.getElementById('captions') as HTMLElement,
+    document.getElementById('stage') as HTMLElement,
+    document.getElementById('captions-button') as HTMLButtonElement,
+  );
+  let captionFrame = 0;
+  const renderCaptions = (): void => {
+    cancelAnimationFrame(captionFrame);
+    captionFrame = 0;
+    const form = session.form;
+    if (!form) return;
+    captions.render(captionStore.utterances(), {
+      listeningLanguage: form.listeningLanguage,
+      selfPeerId: session.peerId,
+      peers: session.peers(),
+    });
+  };
 
   const shell = new Shell(config, {
     join: (form) => {
@@ -65,11 +85,16 @@ function start(): void {
       listeningLanguage: form.listeningLanguage,
       peerCount: peers.length,
     });
+    renderCaptions();
   };
 
   let previous = session.state;
   session.on('state', (state) => {
     shell.setState(state);
+    if (state === 'connecting') {
+      captionStore.clearUtterances(); // a new call starts with an empty panel
+      captions.clear();
+    }
     if (state === 'connected') {
       tiles.start();
       if (previous === 'reconnecting') notices.clear(); // the retries' errors are history now
@@ -90,6 +115,10 @@ function start(): void {
   session.on('mediaremoved', (media) => {
     mixer.remove(media);
     render();
+  });
+  session.on('caption', (caption) => {
+    // Partial captions come in bursts: draw at most once a frame.
+    if (captionStore.add(caption) && !captionFrame) captionFrame = requestAnimationFrame(renderCaptions);
   });
   session.on('error', (error) => notices.show(error));
 

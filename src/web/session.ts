@@ -3,7 +3,7 @@
  * mute, camera, languages, leave. Owns the SignalingClient, the current Call and the Roster.
  */
 
-import type { PeerInfo } from '../protocol/messages.js';
+import type { NotificationMap, PeerInfo } from '../protocol/messages.js';
 import { obtainToken } from './auth.js';
 import { Call } from './call.js';
 import type { RemoteMedia } from './call.js';
@@ -34,6 +34,8 @@ export type SessionEvents = {
   local: [];
   mediaadded: [RemoteMedia];
   mediaremoved: [RemoteMedia];
+  /** A `caption` notification (any language; captions.ts validates and groups them). */
+  caption: [NotificationMap['caption']];
   /** An error to show; the call may or may not go on (see `state`). */
   error: [ClientError];
 };
@@ -321,6 +323,9 @@ export class Session extends Emitter<SessionEvents> {
       case 'producerResumed':
         this.#roster.setPaused(msg.data.producerId, msg.method === 'producerPaused');
         break;
+      case 'caption':
+        this.emit('caption', msg.data);
+        return;
       case 'consumerClosed':
         call?.consumerClosed(msg.data.consumerId);
         return;
