@@ -1,0 +1,140 @@
+/**
+ * Worker-thread side of the audio tap (see vadThread.ts): per stream, Opus
+ * payloads -> 48 kHz PCM -> 16 kHz mono -> Silero VAD -> utterances posted back.
+ * Messages are handled strictly in order.
+ */
+import { parentPort } from 'node:worker_threads';
+import { OpusDecoder } from './opus.js';
+import { Resampler, toMono } from './resample.js';
+import { VAD_SAMPLE_RATE, VadSegmenter, type UtteranceEnd, type VadSegmenterOptions } from './vad.js';
+
+/** Options of one stream. */
+export type TapStreamOptions = VadSegmenterOptions & {
+  /** Channels to decode (1: libopus downmixes a stereo stream; 2: decode both, average here). Default 1. */
+  channels?: 1 | 2;
+};
+
+/** Cost counters of one stream. */
+export type TapStats = {
+  packets: number;
+  /** Packets that failed to decode (replaced by 20 ms of silence). */
+  decodeErrors: number;
+  utterances: number;
+  /** Audio decoded, in ms. */
+  audioMs: number;
+  /** CPU time spent per stage, in ms. */
+  decodeMs: number;
+  resampleMs: number;
+  vadMs: number;
+};
+
+export type ToWorker =
+  | { type: 'open'; id: number; options: TapStreamOptions }
+  | { type: 'audio'; id: number; payload: Uint8Array; arrivalMs: number }
+  | { type: 'flush'; id: number }
+  | { type: 'close'; id: number };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'opened'; id: number }
+  | {
+      type: 'utterance';
+      id: number;
+      samples: Int16Array;
+      startMs: number;
+      endMs: number;
+      endedBy: UtteranceEnd;
+      speechEndAt: number;
+      arrivalMs: number;
+    }
+  | { type: 'closed'; id: number; stats: TapStats }
+  | { type: 'error'; id: number; message: string };
+
+type Stream = {
+  decoder: OpusDecoder;
+  resampler: Resampler;
+  vad: VadSegmenter;
+  stats: TapStats;
+  lastArrivalMs: number;
+};
+
+if (!parentPort) throw new Error('vadWorker.ts must run in a worker thread (see vadThread.ts)');
+const port = parentPort;
+const streams = new Map<number, Stream>();
+let chain: Promise<void> = Promise.resolve();
+
+port.on('message', (msg: ToWorker) => {
+  chain = chain.then(() => handle(msg)).catch((err: unknown) => {
+    post({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+  });
+});
+post({ type: 'ready' });
+
+function post(msg: FromWorker): void {
+  port.postMessage(msg, msg.type === 'utterance' ? [msg.samples.buffer as ArrayBuffer] : []);
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  if (msg.type === 'open') {
+    if (streams.has(msg.id)) throw new Error(`stream ${msg.id} is already open`);
+    const vad = await VadSegmenter.create(msg.options);
+    const channels = msg.options.channels ?? 1;
+    streams.set(msg.id, {
+      decoder: new OpusDecoder({ sampleRate: 48000, channels }),
+      resampler: new Resampler({ fromRate: 48000, toRate: VAD_SAMPLE_RATE }),
+      vad,
+      stats: { packets: 0, decodeErrors: 0, utterances: 0, audioMs: 0, decodeMs: 0, resampleMs: 0, vadMs: 0 },
+      lastArrivalMs: 0,
+    });
+    post({ type: 'opened', id: msg.id });
+    return;
+  }
+  const s = streams.get(msg.id);
+  if (!s) return; // closed meanwhile
+  switch (msg.type) {
+    case 'audio':
+      onAudio(msg.id, s, msg.payload, msg.arrivalMs);
+      return;
+    case 'flush':
+      emit(msg.id, s, s.vad.flush());
+      return;
+    case 'close':
+      s.decoder.close();
+      s.vad.close();
+      streams.delete(msg.id);
+      post({ type: 'closed', id: msg.id, stats: s.stats });
+      return;
+  }
+}
+
+function onAudio(id: number, s: Stream, payload: Uint8Array, arrivalMs: number): void {
+  const st = s.stats;
+  st.packets++;
+  s.lastArrivalMs = arrivalMs;
+  const t0 = performance.now();
+  let pcm48: Int16Array;
+  try {
+    const decoded = s.decoder.decode(payload);
+    pcm48 = s.decoder.channels === 2 ? toMono(decoded, 2) : decoded;
+  } catch {
+    st.decodeErrors++;
+    pcm48 = new Int16Array(960);
+  }
+  const t1 = performance.now();
+  const pcm16 = s.resampler.process(pcm48);
+  const t2 = performance.now();
+  const utterances = s.vad.push(pcm16);
+  const t3 = performance.now();
+  st.audioMs += pcm48.length / 48;
+  st.decodeMs += t1 - t0;
+  st.resampleMs += t2 - t1;
+  st.vadMs += t3 - t2;
+  emit(id, s, utterances);
+}
+
+function emit(id: number, s: Stream, utterances: ReturnType<VadSegmenter['push']>): void {
+  for (const u of utterances) {
+    s.stats.utterances++;
+    post({ type: 'utterance', id, ...u, speechEndAt: Date.now(), arrivalMs: s.lastArrivalMs });
+  }
+}
