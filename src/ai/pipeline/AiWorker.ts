@@ -1,0 +1,263 @@
+/**
+ * The AI side of the pipeline: BullMQ workers for the stt, translate and tts
+ * queues, calling the engines of an EngineSet and publishing captions, audio
+ * and drops to the results queue of the gateway replica that asked.
+ */
+import { EventEmitter } from 'node:events';
+import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Errors, ParleyError, createError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { EngineSet } from '../types.js';
+import { AiCache, type AiCacheOptions, type AiCacheStats } from './cache.js';
+import { audioOf, encodePcm, refOf, type ResultJob, type SttJob, type TranslateJob, type TtsJob, type UtteranceRef } from './jobs.js';
+import { PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names.js';
+import { PipelineQueues, createBullConnection } from './PipelineQueues.js';
+
+export type AiWorkerOptions = {
+  redisUrl: string;
+  /** Engines per language; owned by the caller (not closed by close()). */
+  engines: EngineSet;
+  /** Jobs processed at once per stage (default 2). */
+  concurrency?: number;
+  /** An utterance older than marks.speechEnd + maxAgeMs is dropped, ms (default 10 000). */
+  maxAgeMs?: number;
+  /** BullMQ job lock, ms (default 5 000); see WORKER_TUNING. */
+  lockDurationMs?: number;
+  /** BullMQ stalled-job scan period, ms (default 2 000). */
+  stalledIntervalMs?: number;
+  /** Times a job may be recovered from a dead worker before it fails (default 1). */
+  maxStalledCount?: number;
+  /** Longest one engine call may take, ms (default 5 000); past it the attempt fails with ERR_ENGINE_FAILED. */
+  engineTimeoutMs?: number;
+  /** BullMQ prefix and cache key prefix (default 'parley'). */
+  prefix?: string;
+  /** Translation/audio cache settings; false disables the cache. */
+  cache?: Omit<AiCacheOptions, 'prefix'> | false;
+  log: Logger;
+};
+
+export type AiWorkerEvents = {
+  /** A stage finished a job: waitMs in the queue, durationMs processing. */
+  processed: [{ stage: PipelineStage; waitMs: number; durationMs: number }];
+  /** An utterance (or one target language of it) was dropped. */
+  dropped: [{ stage: PipelineStage; code: string; reason: string }];
+};
+
+/**
+ * Tuned for speech, where a result is worth little after a few seconds:
+ * - lockDuration 5 s: a worker renews its lock every 2.5 s while it processes; when the process dies
+ *   the lock lapses within 5 s. Shorter would risk false stalls (and double processing) when an
+ *   engine blocks the event loop for seconds, so engines must run inference off the main loop.
+ * - stalledInterval 2 s: a live worker scans active jobs every 2 s; a job is moved back to wait by
+ *   the first scan that finds its lock gone and saw it active in the previous scan, so a job held by
+ *   a crashed worker is retried about 3-9 s after the crash (lock expiry + up to two scans). Each
+ *   scan is one small Lua script per queue, run by one worker per interval.
+ * - maxStalledCount 1: one recovery; a job that stalls twice (an input that kills workers) fails and
+ *   is reported dropped instead of taking down worker after worker.
+ * maxAgeMs must exceed lockDuration + 2 x stalledInterval for a recovered job to still be useful.
+ */
+export const AI_WORKER_DEFAULTS = {
+  concurrency: 2,
+  maxAgeMs: 10_000,
+  lockDurationMs: 5_000,
+  stalledIntervalMs: 2_000,
+  maxStalledCount: 1,
+  engineTimeoutMs: 5_000,
+} as const;
+
+/** Codes that no retry can fix. */
+const UNRECOVERABLE_CODES = new Set([Errors.UNSUPPORTED_LANGUAGE.code, Errors.MODEL_MISSING.code, Errors.UTTERANCE_DROPPED.code]);
+
+type Outcome = { done: true } | { skipped: string };
+
+export class AiWorker {
+  readonly observer = new EventEmitter<AiWorkerEvents>();
+  readonly #engines: EngineSet;
+  readonly #queues: PipelineQueues;
+  readonly #connection: Redis;
+  readonly #cache: AiCache | null;
+  readonly #log: Logger;
+  readonly #maxAgeMs: number;
+  readonly #engineTimeoutMs: number;
+  readonly #workers: Worker[] = [];
+  #closing: Promise<void> | null = null;
+
+  private constructor(options: AiWorkerOptions, connection: Redis, queues: PipelineQueues) {
+    this.#engines = options.engines;
+    this.#connection = connection;
+    this.#queues = queues;
+    this.#log = options.log.child({ module: 'ai-worker' });
+    this.#maxAgeMs = options.maxAgeMs ?? AI_WORKER_DEFAULTS.maxAgeMs;
+    this.#engineTimeoutMs = options.engineTimeoutMs ?? AI_WORKER_DEFAULTS.engineTimeoutMs;
+    this.#cache = options.cache === false ? null : new AiCache(connection, { ...options.cache, prefix: queues.prefix });
+  }
+
+  static async create(options: AiWorkerOptions): Promise<AiWorker> {
+    const prefix = options.prefix ?? PIPELINE_PREFIX;
+    const connection = createBullConnection(options.redisUrl, 'parley-ai-worker');
+    const queues = await PipelineQueues.create({ connection, prefix, maxAgeMs: options.maxAgeMs ?? AI_WORKER_DEFAULTS.maxAgeMs });
+    const ai = new AiWorker(options, connection, queues);
+    const settings: WorkerOptions = {
+      connection,
+      prefix,
+      concurrency: options.concurrency ?? AI_WORKER_DEFAULTS.concurrency,
+      lockDuration: options.lockDurationMs ?? AI_WORKER_DEFAULTS.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs ?? AI_WORKER_DEFAULTS.stalledIntervalMs,
+      maxStalledCount: options.maxStalledCount ?? AI_WORKER_DEFAULTS.maxStalledCount,
+    };
+    ai.#start('stt', (job: Job<SttJob>) => ai.#stt(job), settings);
+    ai.#start('translate', (job: Job<TranslateJob>) => ai.#translate(job), settings);
+    ai.#start('tts', (job: Job<TtsJob>) => ai.#tts(job), settings);
+    await Promise.all(ai.#workers.map((w) => w.waitUntilReady()));
+    return ai;
+  }
+
+  /** Cache hit/miss counters (null when the cache is disabled). */
+  get cacheStats(): AiCacheStats | null {
+    return this.#cache?.stats ?? null;
+  }
+
+  /** Stops taking jobs, lets running ones finish (bounded by engineTimeoutMs), then closes queues and Redis. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all(this.#workers.map((w) => w.close()));
+      await this.#queues.close();
+      await this.#connection.quit().catch(() => this.#connection.disconnect());
+    })();
+    return this.#closing;
+  }
+
+  #start<T extends SttJob | TranslateJob | TtsJob>(stage: PipelineStage, processor: (job: Job<T>) => Promise<Outcome>, settings: WorkerOptions): void {
+    const worker = new Worker<T, Outcome>(stageQueue(stage), processor, { ...settings, name: `ai-${stage}` });
+    worker.on('error', (err) => this.#log.warn({ err, stage }, 'worker error'));
+    worker.on('completed', (job) => {
+      const started = job.processedOn ?? job.timestamp;
+      this.observer.emit('processed', { stage, waitMs: started - job.timestamp, durationMs: (job.finishedOn ?? Date.now()) - started });
+    });
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (!final) {
+        this.#log.warn({ stage, jobId: job.id, err: err.message }, 'job failed; retrying');
+        return;
+      }
+      void this.#reportDropped(stage, job.data, err);
+    });
+    this.#workers.push(worker);
+  }
+
+  async #stt(job: Job<SttJob>): Promise<Outcome> {
+    const data = job.data;
+    const marks = { ...data.marks, sttStart: Date.now() };
+    this.#checkAge(data, marks.speechEnd);
+    const engine = this.#lookup(() => this.#engines.stt(data.language));
+    const { text } = await this.#call(engine.id, () => engine.transcribe(audioOf(data), data.language));
+    marks.sttDone = Date.now();
+    const transcript = text.trim();
+    if (!transcript) return { skipped: 'empty transcript' };
+    const ref = refOf(data);
+    const targets = [...new Set(data.targets)].filter((to) => to !== data.language);
+    await Promise.all([
+      this.#queues.addTranslations(targets.map((to) => ({ ...ref, from: data.language, to, text: transcript, marks }))),
+      this.#publish(data, { language: data.language, kind: 'caption', text: transcript, original: true, final: true, marks }),
+    ]);
+    return { done: true };
+  }
+
+  async #translate(job: Job<TranslateJob>): Promise<Outcome> {
+    const data = job.data;
+    const marks = { ...data.marks, translateStart: Date.now() };
+    this.#checkAge(data, marks.speechEnd);
+    const engine = this.#lookup(() => this.#engines.translate(data.from, data.to));
+    let text = await this.#cache?.getTranslation(engine.id, data.from, data.to, data.text);
+    let cacheWrite: Promise<void> | undefined;
+    if (text == null) {
+      text = (await this.#call(engine.id, () => engine.translate(data.text, data.from, data.to))).text.trim();
+      if (text) cacheWrite = this.#cache?.putTranslation(engine.id, data.from, data.to, data.text, text);
+    }
+    marks.translateDone = Date.now();
+    if (!text) return { skipped: 'empty translation' };
+    await Promise.all([
+      this.#queues.addTts({ ...refOf(data), language: data.to, text, marks }),
+      this.#publish(data, { language: data.to, kind: 'caption', text, original: false, final: true, marks }),
+      cacheWrite,
+    ]);
+    return { done: true };
+  }
+
+  async #tts(job: Job<TtsJob>): Promise<Outcome> {
+    const data = job.data;
+    const marks = { ...data.marks, ttsStart: Date.now() };
+    this.#checkAge(data, marks.speechEnd);
+    const engine = this.#lookup(() => this.#engines.tts(data.language));
+    let audio = await this.#cache?.getAudio(engine.id, data.language, data.text);
+    let cacheWrite: Promise<void> | undefined;
+    if (!audio) {
+      audio = await this.#call(engine.id, () => engine.synthesize(data.text, data.language));
+      cacheWrite = this.#cache?.putAudio(engine.id, data.language, data.text, audio);
+    }
+    marks.ttsFirstAudio = Date.now();
+    const result = { language: data.language, kind: 'audio', text: data.text, audio: encodePcm(audio.samples), sampleRate: audio.sampleRate, marks } as const;
+    await Promise.all([this.#publish(data, result), cacheWrite]);
+    return { done: true };
+  }
+
+  /** Too late to be useful: fail without retry (reported as dropped). */
+  #checkAge(ref: UtteranceRef, speechEnd: number): void {
+    const now = Date.now();
+    const deadline = Math.min(ref.deadline, speechEnd + this.#maxAgeMs);
+    if (now > deadline) throw unrecoverable(createError(Errors.UTTERANCE_DROPPED, `${now - speechEnd} ms after speech end, past its deadline`));
+  }
+
+  /** The engine for a language; an unsupported language or missing model fails without retry. */
+  #lookup<E>(get: () => E): E {
+    try {
+      return get();
+    } catch (err) {
+      if (err instanceof ParleyError && UNRECOVERABLE_CODES.has(err.code)) throw unrecoverable(err);
+      throw createError(Errors.ENGINE_FAILED, (err as Error).message);
+    }
+  }
+
+  /** An engine call bounded by engineTimeoutMs. The call itself cannot be cancelled and may finish later, unused. */
+  async #call<T>(engineId: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(createError(Errors.ENGINE_FAILED, `${engineId} did not answer within ${this.#engineTimeoutMs} ms`)), this.#engineTimeoutMs);
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } catch (err) {
+      if (err instanceof ParleyError && UNRECOVERABLE_CODES.has(err.code)) throw unrecoverable(err);
+      if (err instanceof ParleyError && err.code === Errors.ENGINE_FAILED.code) throw err;
+      throw createError(Errors.ENGINE_FAILED, `${engineId}: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #publish(ref: UtteranceRef, result: DistributiveOmit<ResultJob, 'utteranceId' | 'roomId' | 'speakerPeerId'>): Promise<void> {
+    const { utteranceId, roomId, speakerPeerId } = ref;
+    return this.#queues.publishResult(ref.replicaId, { ...result, utteranceId, roomId, speakerPeerId } as ResultJob);
+  }
+
+  async #reportDropped(stage: PipelineStage, data: SttJob | TranslateJob | TtsJob, err: Error): Promise<void> {
+    const code = (err as { code?: string }).code ?? Errors.UTTERANCE_DROPPED.code;
+    const language = 'to' in data ? data.to : data.language;
+    this.#log.info({ stage, utteranceId: data.utteranceId, roomId: data.roomId, language, code, reason: err.message }, 'utterance dropped');
+    this.observer.emit('dropped', { stage, code, reason: err.message });
+    try {
+      await this.#publish(data, { kind: 'dropped', language, stage, code, reason: err.message });
+    } catch (publishErr) {
+      this.#log.warn({ err: publishErr, utteranceId: data.utteranceId }, 'could not deliver a dropped result');
+    }
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** BullMQ fails an UnrecoverableError at once, whatever attempts remain; the code rides along. */
+function unrecoverable(err: ParleyError): UnrecoverableError & { code: string } {
+  return Object.assign(new UnrecoverableError(err.message), { code: err.code });
+}
