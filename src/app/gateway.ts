@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RoomStore } from '../actors/room/RoomStore.js';
+import { startInterpreter, type InterpreterHandle } from '../ai/gateway/startInterpreter.js';
 import { tokenKey } from '../auth/tokens.js';
 import { Cluster } from '../cluster/Cluster.js';
 import { defaultReplicaId } from '../config/load.js';
@@ -90,9 +91,13 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     limits: { maxTransports: config.media.maxTransportsPerPeer, maxProducers: config.media.maxProducersPerPeer },
     reconnectGraceMs: config.rooms.reconnectGraceMs,
     log: rlog,
-    onRoomChanges: cluster.sync.onRoomChanges,
+    onRoomChanges: (roomId, message) => {
+      cluster.sync.onRoomChanges(roomId, message);
+      interpreter?.onRoomChanges(roomId);
+    },
   });
   sessionsRef = sessions;
+  let interpreter: InterpreterHandle | null = null;
   const metrics = new GatewayMetrics(
     {
       rooms: () => routers.size,
@@ -119,7 +124,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   );
   let requestDrain!: () => void;
   const drainRequested = new Promise<void>((resolve) => (requestDrain = resolve));
-  services = { config, replicaId, log: rlog, store, rooms, pool, routers, sessions, cluster, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
+  if (config.ai.enabled) {
+    interpreter = await startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, routers, sessions, registry: metrics.registry, log: rlog });
+  }
+  services = { config, replicaId, log: rlog, store, rooms, pool, routers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
   await restoreSessions({ store, rooms, sessions, replicaId, log: rlog });
   const edge = await startEdge(services, { webDir: WEB_DIR });
   const url = config.replica.publicUrl || `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;
@@ -179,6 +187,7 @@ async function shutdown(o: { services: Services; edge: EdgeServer; heartbeat: No
   clearInterval(o.heartbeat);
   await step('edge', () => o.edge.close());
   await step('sessions', () => s.sessions.stopAll());
+  await step('interpreter', () => s.interpreter?.close());
   await step('routers', () => s.routers.closeAll());
   await step('cluster', () => s.cluster.stop());
   await step('workers', () => s.pool.close());

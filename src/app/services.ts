@@ -1,4 +1,5 @@
 import type { RoomStore } from '../actors/room/RoomStore.js';
+import type { InterpreterHandle } from '../ai/gateway/startInterpreter.js';
 import type { TokenKey } from '../auth/tokens.js';
 import type { Cluster } from '../cluster/Cluster.js';
 import type { Config } from '../config/schema.js';
@@ -20,6 +21,8 @@ export type Services = {
   routers: RoomRouters;
   sessions: SessionManager;
   cluster: Cluster;
+  /** Speech translation for this replica's speakers (null when ai.enabled is false). */
+  interpreter: InterpreterHandle | null;
   tokenKey: TokenKey;
   metrics: GatewayMetrics;
   lifecycle: { shuttingDown: boolean; redisUp: boolean };

@@ -91,6 +91,22 @@ export const configSchema = strict({
     /** A draining replica exits when empty, or at this deadline (ms). */
     drainTimeoutMs: z.number().int().min(0).default(30000),
   }).prefault({}),
+  ai: strict({
+    /** Tap speakers whose language a listener does not share, and play translations into the room. */
+    enabled: z.boolean().default(true),
+    /** An utterance older than this (from the end of speech) is dropped at any stage (ms). */
+    maxAgeMs: z.number().int().min(500).default(10000),
+    /** Waiting speech-recognition jobs above which new utterances are dropped. */
+    maxQueueDepth: z.number().int().positive().default(50),
+    /** Where production models live (see `parley models`). */
+    modelsDir: z.string().default('models'),
+    /** Python with the pocketsphinx module (Debian's python3-pocketsphinx). */
+    pythonBin: z.string().default('/usr/bin/python3'),
+    /** Per-call limit on an engine (ms); past it the utterance is dropped with ERR_ENGINE_FAILED. */
+    engineTimeoutMs: z.number().int().min(100).default(5000),
+    /** Jobs an AI worker runs at once per stage. */
+    concurrency: z.number().int().positive().default(2),
+  }).prefault({}),
   log: strict({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** Pretty, human-readable logs instead of JSON lines. */

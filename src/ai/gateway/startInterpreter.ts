@@ -1,0 +1,66 @@
+import type { Registry } from 'prom-client';
+import type { RoomStore } from '../../actors/room/RoomStore.js';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../logger.js';
+import type { RoomRouters } from '../../media/RoomRouters.js';
+import type { SessionManager } from '../../session/SessionManager.js';
+import type { Store } from '../../state/Store.js';
+import { VadThread } from '../audio/vadThread.js';
+import { PipelineQueues } from '../pipeline/PipelineQueues.js';
+import { ResultsConsumer } from '../pipeline/ResultsConsumer.js';
+import { Interpreter } from './Interpreter.js';
+import { UtteranceTimings } from './UtteranceTimings.js';
+
+export type InterpreterHandle = {
+  interpreter: Interpreter;
+  /** Called for every room event this replica sees. */
+  onRoomChanges(roomId: string): void;
+  /** Shutdown, in order: stop tapping and playing, stop taking results, close the queues, stop the VAD thread. */
+  close(): Promise<void>;
+};
+
+/** Builds the gateway's translation side: VAD thread, queues, results consumer, interpreter. */
+export async function startInterpreter(o: {
+  config: Config;
+  redisUrl: string;
+  replicaId: string;
+  store: Store;
+  rooms: RoomStore;
+  routers: RoomRouters;
+  sessions: SessionManager;
+  registry: Registry;
+  log: Logger;
+}): Promise<InterpreterHandle> {
+  const vad = await VadThread.create();
+  const queues = await PipelineQueues.create({ connection: o.redisUrl, maxQueueDepth: o.config.ai.maxQueueDepth, maxAgeMs: o.config.ai.maxAgeMs });
+  const timings = new UtteranceTimings(o.registry, o.log);
+  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, queues, vad, timings, log: o.log });
+  const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, log: o.log });
+  // Room events can arrive in bursts: one refresh per room at a time, the latest state wins.
+  const running = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  const refresh = (roomId: string): void => {
+    if (running.has(roomId)) {
+      again.add(roomId);
+      return;
+    }
+    const p = interpreter
+      .refresh(roomId)
+      .catch((err: unknown) => o.log.warn({ err, roomId }, 'translation refresh failed'))
+      .finally(() => {
+        running.delete(roomId);
+        if (again.delete(roomId)) refresh(roomId);
+      });
+    running.set(roomId, p);
+  };
+  return {
+    interpreter,
+    onRoomChanges: refresh,
+    async close() {
+      await interpreter.close();
+      await consumer.close().catch(() => undefined);
+      await queues.close().catch(() => undefined);
+      await vad.close().catch(() => undefined);
+    },
+  };
+}
