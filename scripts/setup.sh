@@ -20,7 +20,7 @@ APT_PACKAGES=(
   meson ninja-build pkg-config build-essential python3
   libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
   # offline speech engines: TTS, audio tools, ASR (+ models, test clips), MT
-  espeak-ng sox
+  espeak-ng sox bzip2
   pocketsphinx pocketsphinx-en-us pocketsphinx-testdata python3-pocketsphinx
   apertium apertium-eng-spa
 )

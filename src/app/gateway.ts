@@ -127,7 +127,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   if (config.ai.enabled) {
     interpreter = await startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, routers, sessions, registry: metrics.registry, log: rlog });
   }
-  services = { config, replicaId, log: rlog, store, rooms, pool, routers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
+  services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
   await restoreSessions({ store, rooms, sessions, replicaId, log: rlog });
   const edge = await startEdge(services, { webDir: WEB_DIR });
   const url = config.replica.publicUrl || `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;

@@ -16,6 +16,8 @@ export type Services = {
   replicaId: string;
   log: Logger;
   store: Store;
+  /** The Redis this replica uses (the embedded one's URL when none was configured). */
+  redisUrl: string;
   rooms: RoomStore;
   pool: WorkerPool;
   routers: RoomRouters;

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
+import { AI_WORKER_USAGE, runAiWorker } from './aiWorker.js';
 import { CLUSTER_USAGE, runCluster } from './cluster.js';
+import { MODELS_USAGE, runModels } from './models.js';
 import { runUp } from './up.js';
 
 type Command = { summary: string; usage: string; run: (args: string[]) => Promise<number> };
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
       --replica-id <id>  Stable replica id (default <hostname>-<port>)
       --log-level <lvl>  trace|debug|info|warn|error (default info)
       --json-logs        Log JSON lines instead of pretty text
+      --ai-workers <n>   AI worker processes to start beside the gateway (default 1; 0 = none)
   -h, --help             Show this help
 
 Every config key can also be set from the environment: media.rtcBasePort -> PARLEY_MEDIA_RTC_BASE_PORT.`,
@@ -28,6 +31,16 @@ Every config key can also be set from the environment: media.rtcBasePort -> PARL
     summary: 'Start Redis and N gateway replicas on this machine, sharing rooms (a local cluster)',
     usage: CLUSTER_USAGE,
     run: runCluster,
+  },
+  'ai-worker': {
+    summary: 'Run an AI worker: speech recognition, translation and speech synthesis jobs from the gateways\' Redis',
+    usage: AI_WORKER_USAGE,
+    run: runAiWorker,
+  },
+  models: {
+    summary: 'List, download and verify production models (offline engines need none)',
+    usage: MODELS_USAGE,
+    run: (args) => runModels(args),
   },
 };
 
@@ -78,6 +91,7 @@ async function runUpCommand(args: string[]): Promise<number> {
       'replica-id': { type: 'string' },
       'log-level': { type: 'string' },
       'json-logs': { type: 'boolean' },
+      'ai-workers': { type: 'string' },
     },
     strict: true,
   });
@@ -94,5 +108,7 @@ async function runUpCommand(args: string[]): Promise<number> {
   else if (process.stdout.isTTY && process.env.PARLEY_LOG_PRETTY === undefined) set('log', 'pretty', true);
   const config = loadConfig({ file: values.config, overrides });
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
-  return runUp(config, log);
+  const aiWorkers = values['ai-workers'] === undefined ? 1 : Number(values['ai-workers']);
+  if (!Number.isInteger(aiWorkers) || aiWorkers < 0 || aiWorkers > 16) throw new TypeError(`--ai-workers must be 0..16, got "${values['ai-workers']}"`);
+  return runUp(config, log, { aiWorkers: config.ai.enabled ? aiWorkers : 0, configFile: values.config });
 }

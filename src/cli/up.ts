@@ -1,10 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startGateway } from '../app/gateway.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 
-/** `parley up`: one replica until SIGINT/SIGTERM, then a graceful stop. */
-export async function runUp(config: Config, log: Logger): Promise<number> {
+const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
+
+/** AI worker child processes on the gateway's Redis; their logs are passed through. */
+function startAiWorkers(n: number, redisUrl: string, log: Logger, configFile?: string): ChildProcess[] {
+  return Array.from({ length: n }, (_, i) => {
+    const args = [BIN, 'ai-worker', '--redis-url', redisUrl, ...(configFile ? ['--config', configFile] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('exit', (code, signal) => {
+      if (code !== 0) log.error({ worker: i, code, signal }, 'AI worker exited; translation stops until it is restarted');
+    });
+    return child;
+  });
+}
+
+async function stopChildren(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
+}
+
+/** `parley up`: one replica (and its AI workers) until SIGINT/SIGTERM, then a graceful stop. */
+export async function runUp(config: Config, log: Logger, options: { aiWorkers: number; configFile?: string } = { aiWorkers: 0 }): Promise<number> {
   const gateway = await startGateway(config, log);
+  const workers = startAiWorkers(options.aiWorkers, gateway.services.redisUrl, log, options.configFile);
+  process.once('exit', () => workers.forEach((w) => w.kill('SIGKILL')));
   // A machine-readable line for scripts and tests that start the gateway as a child process.
   process.stdout.write(`${JSON.stringify({ event: 'gateway.ready', url: gateway.url, port: gateway.port, replicaId: gateway.services.replicaId })}\n`);
   if (config.mode === 'dev') log.info(`open ${gateway.url}/ in two browser tabs, join the same room, and talk`);
@@ -22,6 +54,7 @@ export async function runUp(config: Config, log: Logger): Promise<number> {
     process.exit(1);
   }, 15_000);
   force.unref();
+  await stopChildren(workers);
   await gateway.close();
   return 0;
 }

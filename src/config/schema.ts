@@ -95,7 +95,7 @@ export const configSchema = strict({
     /** Tap speakers whose language a listener does not share, and play translations into the room. */
     enabled: z.boolean().default(true),
     /** An utterance older than this (from the end of speech) is dropped at any stage (ms). */
-    maxAgeMs: z.number().int().min(500).default(10000),
+    maxAgeMs: z.number().int().min(500).default(15000),
     /** Waiting speech-recognition jobs above which new utterances are dropped. */
     maxQueueDepth: z.number().int().positive().default(50),
     /** Where production models live (see `parley models`). */
@@ -103,7 +103,7 @@ export const configSchema = strict({
     /** Python with the pocketsphinx module (Debian's python3-pocketsphinx). */
     pythonBin: z.string().default('/usr/bin/python3'),
     /** Per-call limit on an engine (ms); past it the utterance is dropped with ERR_ENGINE_FAILED. */
-    engineTimeoutMs: z.number().int().min(100).default(5000),
+    engineTimeoutMs: z.number().int().min(100).default(10000),
     /** Jobs an AI worker runs at once per stage. */
     concurrency: z.number().int().positive().default(2),
   }).prefault({}),

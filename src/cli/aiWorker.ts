@@ -1,0 +1,122 @@
+import { parseArgs } from 'node:util';
+import { createEngines } from '../ai/engines/registry.js';
+import { AI_WORKER_DEFAULTS, AiWorker } from '../ai/pipeline/AiWorker.js';
+import { loadConfig } from '../config/load.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { EngineSet } from '../ai/types.js';
+
+export const AI_WORKER_USAGE = `parley ai-worker [options]
+
+Runs speech recognition, translation and speech synthesis for the gateway
+replicas that share its Redis (queues parley-stt, parley-translate, parley-tts).
+Start as many as the CPU allows; Ctrl-C lets running jobs finish, then exits.
+
+      --redis-url <url>    The gateways' Redis (else redis.url / PARLEY_REDIS_URL; required)
+      --concurrency <n>    Jobs each stage runs at once (default ${AI_WORKER_DEFAULTS.concurrency})
+      --models-dir <dir>   Directory holding engine models (default ./models)
+      --log-level <lvl>    trace|debug|info|warn|error (default info)
+  -c, --config <file>      YAML config file (see parley.sample.yaml); also PARLEY_CONFIG
+  -h, --help               Show this help`;
+
+type AiWorkerArgs = { redisUrl: string | undefined; concurrency: number; modelsDir: string; logLevel: string | undefined; config: string | undefined };
+
+/** `parley ai-worker`: serves pipeline jobs until SIGINT/SIGTERM. 0 after a requested stop. */
+export async function runAiWorker(args: string[]): Promise<number> {
+  const options = parseAiWorkerArgs(args);
+  if (!options) {
+    console.log(AI_WORKER_USAGE);
+    return 0;
+  }
+  const overrides: Record<string, Record<string, unknown>> = {};
+  if (options.redisUrl !== undefined) overrides.redis = { url: options.redisUrl };
+  overrides.log = { ...(options.logLevel !== undefined ? { level: options.logLevel } : {}) };
+  if (process.stdout.isTTY && process.env.PARLEY_LOG_PRETTY === undefined) overrides.log.pretty = true;
+  const config = loadConfig({ file: options.config, overrides });
+  if (!config.redis.url) throw new TypeError('ai-worker needs the gateways\' Redis: pass --redis-url or set redis.url (PARLEY_REDIS_URL)');
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'parley-ai' });
+
+  const stop = onStopSignal(log);
+  let engines: EngineSet | null = null;
+  let worker: AiWorker | null = null;
+  try {
+    const set: EngineSet = await createEngines({ modelsDir: options.modelsDir ?? config.ai.modelsDir, pythonBin: config.ai.pythonBin, logger: log });
+    engines = set;
+    logEngines(set, log);
+    worker = await AiWorker.create({
+      redisUrl: config.redis.url,
+      engines: set,
+      concurrency: options.concurrency,
+      maxAgeMs: config.ai.maxAgeMs,
+      engineTimeoutMs: config.ai.engineTimeoutMs,
+      log,
+    });
+    log.info({ event: 'ai-worker.ready', concurrency: options.concurrency }, 'AI worker ready');
+    await stop.requested;
+    return 0;
+  } finally {
+    // Shutdown order: the queue workers (running jobs finish, bounded by the engine timeout), then the engines.
+    await worker?.close();
+    await engines?.close();
+    stop.dispose();
+    log.info({ event: 'ai-worker.stopped' }, 'AI worker stopped');
+  }
+}
+
+/** The options, or null for --help. Throws TypeError on a bad value. */
+function parseAiWorkerArgs(args: string[]): AiWorkerArgs | null {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'redis-url': { type: 'string' },
+      concurrency: { type: 'string' },
+      'models-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  const raw = values.concurrency;
+  const concurrency = raw === undefined ? AI_WORKER_DEFAULTS.concurrency : Number(raw);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new TypeError(`--concurrency must be an integer from 1 to 64, got "${raw}"`);
+  return {
+    redisUrl: values['redis-url'],
+    concurrency,
+    modelsDir: values['models-dir'] ?? 'models',
+    logLevel: values['log-level'],
+    config: values.config,
+  };
+}
+
+/** One line per stage and engine, with the languages (or pairs) it serves. */
+function logEngines(engines: EngineSet, log: Logger): void {
+  const served = new Map<string, string[]>();
+  for (const { stage, language, engine } of engines.describe()) {
+    const key = `${stage}\u0000${engine}`;
+    served.set(key, [...(served.get(key) ?? []), language]);
+  }
+  if (served.size === 0) log.warn('no engine is available: every utterance will be dropped with ERR_UNSUPPORTED_LANGUAGE');
+  for (const [key, languages] of served) {
+    const [stage, engine] = key.split('\u0000');
+    log.info({ stage, engine, languages }, `${stage}: ${engine} serves ${languages.join(', ')}`);
+  }
+}
+
+/** A promise that settles on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
+function onStopSignal(log: Logger): { requested: Promise<void>; dispose: () => void } {
+  let dispose = (): void => undefined;
+  const requested = new Promise<void>((resolve) => {
+    const handler = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping: letting running jobs finish');
+      resolve();
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    dispose = () => {
+      process.removeListener('SIGINT', handler);
+      process.removeListener('SIGTERM', handler);
+    };
+  });
+  return { requested, dispose };
+}

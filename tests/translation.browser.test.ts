@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Histogram } from 'prom-client';
+import { createEngines } from '../src/ai/engines/registry.js';
+import { AiWorker } from '../src/ai/pipeline/AiWorker.js';
+import type { EngineSet } from '../src/ai/types.js';
+import type { Gateway } from '../src/app/gateway.js';
+import { createLogger } from '../src/logger.js';
+import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
+import { inboundAudio, joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
+import { startTestGateway } from './helpers/gateway.js';
+import { SPEECH_WAV, waitFor } from './helpers/media.js';
+
+// The clip's reference transcript (Debian's pocketsphinx-testdata):
+// "and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them"
+const REFERENCE_WORDS = ['mister', 'john', 'dashwood', 'leisure', 'consider', 'much', 'there', 'might', 'prudently', 'power'];
+
+let redis: EmbeddedRedis;
+let gateway: Gateway;
+let engines: EngineSet;
+let worker: AiWorker;
+let browser: ParleyBrowser;
+
+beforeAll(async () => {
+  const log = createLogger({ level: 'warn', pretty: false });
+  redis = await EmbeddedRedis.start();
+  gateway = await startTestGateway(redis.url);
+  engines = await createEngines({ modelsDir: '/nonexistent-models', pythonBin: '/usr/bin/python3', logger: log });
+  worker = await AiWorker.create({ redisUrl: redis.url, engines, log, engineTimeoutMs: gateway.services.config.ai.engineTimeoutMs, maxAgeMs: gateway.services.config.ai.maxAgeMs });
+  browser = await launchBrowser({ fakeAudioWav: SPEECH_WAV });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.close();
+  await engines?.close();
+  await gateway?.close();
+  await redis?.stop();
+});
+
+describe('speech translation in a call', () => {
+  it('an English speaker is captioned and heard in Spanish by a Spanish listener', async () => {
+    const a = await browser.newPage();
+    const b = await browser.newPage();
+    await joinCall(a, gateway.url, { roomId: 'translate', displayName: 'Ann', spokenLanguage: 'en', listeningLanguage: 'en' });
+    await joinCall(b, gateway.url, { roomId: 'translate', displayName: 'Ben', spokenLanguage: 'es', listeningLanguage: 'es' });
+    const idA = await a.evaluate(() => window.parley!.peerId!);
+
+    // Captions: Ann's words in English, and their Spanish translation.
+    const captions = await waitFor(async () => {
+      const all = await b.evaluate(() => window.parley!.captions());
+      const fromAnn = all.filter((c) => c.speakerPeerId === idA);
+      const original = fromAnn.filter((c) => c.original && c.language === 'en');
+      const spanish = fromAnn.filter((c) => !c.original && c.language === 'es' && c.text.trim().length > 0);
+      return original.length > 0 && spanish.length > 0 ? { original, spanish } : null;
+    }, 60_000, 'English captions and their Spanish translation at the listener');
+    const heard = captions.original.map((c) => c.text.toLowerCase()).join(' ');
+    const matched = REFERENCE_WORDS.filter((w) => heard.includes(w));
+    console.log(`[translation] recognized: "${heard}" (${matched.length}/${REFERENCE_WORDS.length} reference words)`);
+    console.log(`[translation] Spanish: "${captions.spanish.map((c) => c.text).join(' | ')}"`);
+    expect(matched.length).toBeGreaterThanOrEqual(2);
+    expect(captions.spanish.map((c) => c.text).join(' ')).not.toBe(heard);
+
+    // The translated voice: a producer of Ann with source translation:es, received with speech energy.
+    const translated = await waitFor(async () => {
+      const peer = (await b.evaluate(() => window.parley!.peers())).find((p) => p.peerId === idA);
+      const voice = peer?.producers.find((p) => p.source === 'translation:es');
+      if (!voice) return null;
+      const stats = (await inboundAudio(b)).find((s) => s.producerId === voice.producerId);
+      return stats && stats.bytesReceived > 0 && stats.totalAudioEnergy > 0 ? stats : null;
+    }, 60_000, 'the Spanish voice of Ann at the listener');
+    expect(translated.totalAudioEnergy).toBeGreaterThan(0);
+
+    // The per-stage timings of those utterances, as the gateway measured them.
+    const registry = gateway.services.metrics.registry;
+    const e2e = (await (registry.getSingleMetric('parley_ai_end_to_end_seconds') as Histogram).get()).values;
+    const stages = (await (registry.getSingleMetric('parley_ai_stage_seconds') as Histogram).get()).values;
+    const mean = (vals: typeof e2e, label?: string) => {
+      const sum = vals.find((v) => v.metricName?.endsWith('_sum') && (!label || v.labels.stage === label))?.value ?? 0;
+      const count = vals.find((v) => v.metricName?.endsWith('_count') && (!label || v.labels.stage === label))?.value ?? 0;
+      return count ? `${Math.round((sum / count) * 1000)} ms (n=${count})` : 'n/a';
+    };
+    console.log(`[translation] end of speech -> first translated packet: mean ${mean(e2e)}; stages: ${['queue_stt', 'stt', 'translate', 'tts', 'playout'].map((s) => `${s} ${mean(stages, s)}`).join(', ')}`);
+    expect(e2e.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0).toBeGreaterThan(0);
+  });
+});
