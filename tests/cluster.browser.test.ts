@@ -110,7 +110,7 @@ describe('a replica killed mid-call (kill -9)', () => {
     expect([replicas[0]!.url, replicas[1]!.url]).toContain(url.replace(/\/$/, ''));
 
     await waitFor(async () => ((await keysMentioning('kill-2')).length === 0 ? true : null), 60_000, 'no key mentioning the dead replica');
-  });
+  }, 120_000);
 });
 
 describe('draining a replica', () => {

@@ -1,5 +1,6 @@
 import type { RoomStore } from '../actors/room/RoomStore.js';
 import type { Logger } from '../logger.js';
+import { PIPELINE_PREFIX, QueueNames } from '../ai/pipeline/names.js';
 import { Keys } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 
@@ -26,7 +27,11 @@ export async function reapReplica(options: { store: Store; rooms: RoomStore; dea
     roomCount += 1;
     peerCount += orphans.length;
   }
-  const own = await store.keys(Keys.replicaPattern(deadReplicaId));
+  // Its own keys, and its AI results queue (results nobody will play any more).
+  const own = [
+    ...(await store.keys(Keys.replicaPattern(deadReplicaId))),
+    ...(await store.keys(`${PIPELINE_PREFIX}:${QueueNames.results(deadReplicaId)}:*`)),
+  ];
   await store.del(...own);
   options.log.warn({ replica: deadReplicaId, rooms: roomCount, peers: peerCount, keys: own.length }, 'reaped a gone replica');
   return { rooms: roomCount, peers: peerCount };
