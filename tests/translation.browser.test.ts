@@ -8,7 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { inboundAudio, joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
 import { startTestGateway } from './helpers/gateway.js';
-import { SPEECH_WAV, waitFor } from './helpers/media.js';
+import { speechWithPauses, waitFor } from './helpers/media.js';
 
 // The clip's reference transcript (Debian's pocketsphinx-testdata):
 // "and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them"
@@ -26,7 +26,7 @@ beforeAll(async () => {
   gateway = await startTestGateway(redis.url);
   engines = await createEngines({ modelsDir: '/nonexistent-models', pythonBin: '/usr/bin/python3', logger: log });
   worker = await AiWorker.create({ redisUrl: redis.url, engines, log, engineTimeoutMs: gateway.services.config.ai.engineTimeoutMs, maxAgeMs: gateway.services.config.ai.maxAgeMs });
-  browser = await launchBrowser({ fakeAudioWav: SPEECH_WAV });
+  browser = await launchBrowser({ fakeAudioWav: speechWithPauses() });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,10 @@
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { createEngines } from '../ai/engines/registry.js';
 import { AI_WORKER_DEFAULTS, AiWorker } from '../ai/pipeline/AiWorker.js';
+import { AiWorkerMetrics, serveAiWorkerMetrics, type MetricsServer } from '../ai/worker/AiWorkerMetrics.js';
+import { EngineDirectory } from '../ai/worker/EngineDirectory.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { EngineSet } from '../ai/types.js';
@@ -14,11 +18,12 @@ Start as many as the CPU allows; Ctrl-C lets running jobs finish, then exits.
       --redis-url <url>    The gateways' Redis (else redis.url / PARLEY_REDIS_URL; required)
       --concurrency <n>    Jobs each stage runs at once (default ${AI_WORKER_DEFAULTS.concurrency})
       --models-dir <dir>   Directory holding engine models (default ./models)
+      --metrics-port <n>   Serve /metrics (Prometheus) and /health on this port (default 0: off)
       --log-level <lvl>    trace|debug|info|warn|error (default info)
   -c, --config <file>      YAML config file (see parley.sample.yaml); also PARLEY_CONFIG
   -h, --help               Show this help`;
 
-type AiWorkerArgs = { redisUrl: string | undefined; concurrency: number; modelsDir: string; logLevel: string | undefined; config: string | undefined };
+type AiWorkerArgs = { redisUrl: string | undefined; concurrency: number; modelsDir: string; metricsPort: number; logLevel: string | undefined; config: string | undefined };
 
 /** `parley ai-worker`: serves pipeline jobs until SIGINT/SIGTERM. 0 after a requested stop. */
 export async function runAiWorker(args: string[]): Promise<number> {
@@ -36,8 +41,14 @@ export async function runAiWorker(args: string[]): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'parley-ai' });
 
   const stop = onStopSignal(log);
+  // Unique among live workers; a restarted container (same host name and pid 1) takes its old entry back.
+  const workerId = `${hostname()}-${process.pid}`;
   let engines: EngineSet | null = null;
   let worker: AiWorker | null = null;
+  let redis: Redis | null = null;
+  let directory: EngineDirectory | null = null;
+  let metrics: AiWorkerMetrics | null = null;
+  let server: MetricsServer | null = null;
   try {
     const set: EngineSet = await createEngines({ modelsDir: options.modelsDir ?? config.ai.modelsDir, pythonBin: config.ai.pythonBin, logger: log });
     engines = set;
@@ -50,12 +61,27 @@ export async function runAiWorker(args: string[]): Promise<number> {
       engineTimeoutMs: config.ai.engineTimeoutMs,
       log,
     });
-    log.info({ event: 'ai-worker.ready', concurrency: options.concurrency }, 'AI worker ready');
+    // Directory and metrics share one plain client (bounded retries, unlike BullMQ's), so a dead Redis cannot hang shutdown.
+    redis = new Redis(config.redis.url, { connectionName: 'parley-ai-worker-meta', maxRetriesPerRequest: 2 });
+    redis.on('error', () => undefined); // reconnects by itself; heartbeat failures are logged by the directory
+    if (options.metricsPort > 0) {
+      metrics = AiWorkerMetrics.create({ workerId, worker, redis });
+      server = await serveAiWorkerMetrics({ metrics, engines: set, port: options.metricsPort });
+      log.info({ port: server.port }, `metrics on http://0.0.0.0:${server.port}/metrics`);
+    }
+    directory = await EngineDirectory.create({ redis, workerId, engines: set, log });
+    log.info({ event: 'ai-worker.ready', workerId, concurrency: options.concurrency }, 'AI worker ready');
     await stop.requested;
     return 0;
   } finally {
-    // Shutdown order: the queue workers (running jobs finish, bounded by the engine timeout), then the engines.
+    // Shutdown order: leave the engine directory (gateways stop counting on us), the queue workers (running
+    // jobs finish, bounded by the engine timeout), the metrics server (scrapable while draining), the shared
+    // Redis client, then the engines.
+    await directory?.close();
     await worker?.close();
+    await server?.close();
+    await metrics?.close();
+    await redis?.quit().catch(() => redis?.disconnect());
     await engines?.close();
     stop.dispose();
     log.info({ event: 'ai-worker.stopped' }, 'AI worker stopped');
@@ -70,6 +96,7 @@ function parseAiWorkerArgs(args: string[]): AiWorkerArgs | null {
       'redis-url': { type: 'string' },
       concurrency: { type: 'string' },
       'models-dir': { type: 'string' },
+      'metrics-port': { type: 'string' },
       'log-level': { type: 'string' },
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
@@ -80,10 +107,14 @@ function parseAiWorkerArgs(args: string[]): AiWorkerArgs | null {
   const raw = values.concurrency;
   const concurrency = raw === undefined ? AI_WORKER_DEFAULTS.concurrency : Number(raw);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new TypeError(`--concurrency must be an integer from 1 to 64, got "${raw}"`);
+  const rawPort = values['metrics-port'];
+  const metricsPort = rawPort === undefined ? 0 : Number(rawPort);
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65_535) throw new TypeError(`--metrics-port must be an integer from 0 to 65535, got "${rawPort}"`);
   return {
     redisUrl: values['redis-url'],
     concurrency,
     modelsDir: values['models-dir'] ?? 'models',
+    metricsPort,
     logLevel: values['log-level'],
     config: values.config,
   };

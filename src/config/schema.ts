@@ -96,6 +96,10 @@ export const configSchema = strict({
     enabled: z.boolean().default(true),
     /** An utterance older than this (from the end of speech) is dropped at any stage (ms). */
     maxAgeMs: z.number().int().min(500).default(15000),
+    /** A speaker who does not pause is cut into utterances of at most this long (ms); shorter means faster captions. */
+    maxUtteranceMs: z.number().int().min(1000).max(30000).default(6000),
+    /** Silence that ends an utterance (ms). */
+    minSilenceMs: z.number().int().min(100).max(3000).default(500),
     /** Waiting speech-recognition jobs above which new utterances are dropped. */
     maxQueueDepth: z.number().int().positive().default(50),
     /** Where production models live (see `parley models`). */

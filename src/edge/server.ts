@@ -2,6 +2,7 @@ import uWS from 'uWebSockets.js';
 import type { Services } from '../app/services.js';
 import { CLOSE_CODES } from '../protocol/messages.js';
 import type { ClientLink } from '../session/PeerSession.js';
+import { aiRoutes } from './http/aiRoutes.js';
 import { adminRoutes, connectRoute, devTokenRoute, healthRoutes, staticRoutes } from './http/routes.js';
 import { dispatch } from './ws/dispatch.js';
 import { RateLimiter } from './ws/RateLimiter.js';
@@ -88,6 +89,7 @@ export function startEdge(services: Services, options: { webDir: string }): Prom
 
   healthRoutes(app, services);
   connectRoute(app, services);
+  aiRoutes(app, services);
   if (config.mode === 'dev') devTokenRoute(app, services);
   if (config.auth.adminToken) adminRoutes(app, services);
   staticRoutes(app, options.webDir);

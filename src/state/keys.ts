@@ -27,6 +27,8 @@ export const Keys = {
   worker: (replicaId: string, index: number) => `${KEY_PREFIX}:replica:${replicaId}:worker:${index}`,
   /** Pattern matching every key that belongs to a replica. */
   replicaPattern: (replicaId: string) => `${KEY_PREFIX}:replica:${replicaId}:*`,
+  /** Hash: AI worker id -> JSON announcement (engines it serves, heartbeat, host, pid). */
+  aiWorkers: () => `${KEY_PREFIX}:ai:workers`,
 } as const;
 
 export const Channels = {

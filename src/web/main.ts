@@ -4,6 +4,7 @@ import { CaptionsPanel } from './captions-panel.js';
 import { CaptionStore } from './captions.js';
 import { readPageConfig } from './config.js';
 import { installDebugHook } from './debug.js';
+import { EngineStatus } from './engines.js';
 import { LevelMeters } from './levels.js';
 import { Mixer } from './mixer.js';
 import { Notices } from './notices.js';
@@ -26,6 +27,7 @@ function start(): void {
     mixer,
   );
   const notices = new Notices(document.getElementById('errors') as HTMLElement);
+  const engineStatus = new EngineStatus(document.getElementById('ai-engines') as HTMLElement);
   const captions = new CaptionsPanel(
     document.getElementById('captions') as HTMLElement,
     document.getElementById('stage') as HTMLElement,
@@ -68,9 +70,12 @@ function start(): void {
     else levels.unwatch(SELF_LEVEL_KEY);
     if (!form || !inCall) {
       tiles.render(null, [], '');
+      engineStatus.clear();
       return;
     }
     const peers = session.peers();
+    const speaking = peers.filter((p) => p.role !== 'listener').map((p) => p.spokenLanguage);
+    engineStatus.update(session.url, form.listeningLanguage, speaking);
     tiles.render(
       { ...form, muted: session.muted, hasMic: mic !== null, camTrack: session.camTrack },
       peers,

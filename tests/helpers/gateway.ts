@@ -86,3 +86,33 @@ export async function spawnGateway(redisUrl: string, options: { port?: number; r
   };
   return { ...ready, child, exited, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL'), logs: () => output };
 }
+
+export type AiWorkerProcess = { child: ChildProcess; exited: Promise<number | null>; kill(): Promise<void>; stop(): Promise<void>; logs(): string };
+
+/** The real `parley ai-worker` as a child process on `redisUrl`; resolves once it serves jobs. */
+export async function spawnAiWorker(redisUrl: string, env: Record<string, string> = {}): Promise<AiWorkerProcess> {
+  const child = spawn(process.execPath, [BIN, 'ai-worker', '--redis-url', redisUrl], {
+    env: { ...process.env, PARLEY_LOG_PRETTY: 'false', PARLEY_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ai-worker did not start in 60 s:\n${output}`)), 60_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      output += b.toString();
+      if (output.includes('ai-worker.ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then((code) => reject(new Error(`ai-worker exited with ${code}:\n${output}`)));
+  });
+  const signal = async (sig: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(sig);
+    await exited;
+  };
+  return { child, exited, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM'), logs: () => output };
+}

@@ -17,6 +17,13 @@ import type { UtteranceTimings } from './UtteranceTimings.js';
 type Listening = { tap: PlainTap; audio: AudioTap; roomId: string; speakerPeerId: string; producerId: string };
 type Voice = { inject: PlainInject; roomId: string; speakerPeerId: string; language: string };
 
+/** 200 ms at 48 kHz: a multiple of the 20 ms Opus frame, so only an utterance's last chunk is padded. */
+const PLAYOUT_CHUNK = 9600;
+
+/** Audio parts of one utterance waiting for their turn (results may arrive out of order). */
+type PartQueue = { next: number; waiting: Map<number, Int16Array>; parts: number; marks: AudioResultMarks };
+type AudioResultMarks = Extract<ResultJob, { kind: 'audio' }>['marks'];
+
 export type InterpreterOptions = {
   replicaId: string;
   store: Store;
@@ -26,6 +33,8 @@ export type InterpreterOptions = {
   queues: PipelineQueues;
   vad: VadThread;
   timings: UtteranceTimings;
+  /** Utterance segmentation (VAD). */
+  segmentation: { maxUtteranceMs: number; minSilenceMs: number };
   log: Logger;
 };
 
@@ -52,6 +61,7 @@ export class Interpreter {
   readonly #taps = new Map<string, Listening>();
   readonly #voices = new Map<string, Promise<Voice>>();
   readonly #rooms = new Map<string, RoomContext>();
+  readonly #parts = new Map<string, PartQueue>();
   #closed = false;
 
   constructor(options: InterpreterOptions) {
@@ -85,6 +95,7 @@ export class Interpreter {
   readonly onResult = async (result: ResultJob): Promise<void> => {
     if (result.kind === 'dropped') {
       this.#o.timings.dropped(result.stage, result.code, result.reason, result.utteranceId);
+      await this.#skipPart(result);
       return;
     }
     if (result.kind === 'caption') {
@@ -104,16 +115,59 @@ export class Interpreter {
     });
     if (!voice) return;
     const pcm = audioOf(result);
-    const marks = { ...result.marks };
-    voice.inject.once('firstPacket', (at) => {
-      marks.firstRtpOut = at;
-      this.#o.timings.delivered(result.utteranceId, result.language, marks);
-    });
-    await voice.inject.send(resample(pcm.samples, pcm.sampleRate, 48000));
+    const part = (result as { part?: number }).part ?? 0;
+    const parts = (result as { parts?: number }).parts ?? 1;
+    const key = `${result.utteranceId}|${result.language}`;
+    let queue = this.#parts.get(key);
+    if (!queue) {
+      queue = { next: 0, waiting: new Map(), parts, marks: { ...result.marks } };
+      this.#parts.set(key, queue);
+    }
+    queue.parts = parts;
+    if (queue.marks.speechEnd === 0) queue.marks = { ...result.marks };
+    queue.waiting.set(part, resample(pcm.samples, pcm.sampleRate, 48000));
+    await this.#playReady(key, queue, voice, result.utteranceId, result.language);
   };
+
+  /** A dropped sentence leaves a hole its successors must not wait for; a drop without a part ends the utterance. */
+  async #skipPart(result: Extract<ResultJob, { kind: 'dropped' }>): Promise<void> {
+    const key = `${result.utteranceId}|${result.language}`;
+    const queue = this.#parts.get(key);
+    if (result.part === undefined) {
+      this.#parts.delete(key);
+      return;
+    }
+    if (!queue) {
+      this.#parts.set(key, { next: 0, waiting: new Map([[result.part, new Int16Array(0)]]), parts: result.parts ?? 1, marks: { speechEnd: 0 } });
+      return;
+    }
+    queue.waiting.set(result.part, new Int16Array(0));
+    const voice = this.#voices.get(`${result.roomId}|${result.speakerPeerId}|${result.language}`);
+    if (voice) await this.#playReady(key, queue, await voice, result.utteranceId, result.language);
+  }
+
+  /** Plays the parts that are next in line. */
+  async #playReady(key: string, queue: PartQueue, voice: Voice, utteranceId: string, language: string): Promise<void> {
+    // Parts play in order; a part that arrives early waits for the ones before it.
+    while (queue.waiting.has(queue.next)) {
+      const samples = queue.waiting.get(queue.next)!;
+      queue.waiting.delete(queue.next);
+      if (queue.next === 0 && samples.length > 0) {
+        const marks = queue.marks;
+        voice.inject.once('firstPacket', (at) => {
+          marks.firstRtpOut = at;
+          this.#o.timings.delivered(utteranceId, language, marks);
+        });
+      }
+      queue.next += 1;
+      if (samples.length > 0) await playout(voice.inject, samples);
+    }
+    if (queue.next >= queue.parts) this.#parts.delete(key);
+  }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#parts.clear();
     for (const key of [...this.#taps.keys()]) this.#closeTap(key);
     for (const v of this.#voices.values()) void v.then((voice) => voice.inject.close(), () => undefined);
     this.#voices.clear();
@@ -123,7 +177,7 @@ export class Interpreter {
     const session = this.#o.sessions.get(roomId, speakerPeerId);
     const router = session?.media?.room.router;
     if (!router) return;
-    const audio = await this.#o.vad.openTap();
+    const audio = await this.#o.vad.openTap(this.#o.segmentation);
     const tap = await PlainTap.create({ router, producerId, onPayload: (payload, _packet, arrivalMs) => audio.push(payload, arrivalMs) }).catch((err: unknown) => {
       void audio.close();
       throw err;
@@ -210,5 +264,17 @@ export class Interpreter {
       const stillWanted = room && this.#o.sessions.get(roomId, voice.speakerPeerId) && targetsFor(room, voice.speakerPeerId).includes(voice.language);
       if (!stillWanted) voice.inject.close();
     }
+  }
+}
+
+/**
+ * Queues speech for sending in 200 ms pieces, yielding between them: the first
+ * packet leaves after one chunk's encode, and Opus encoding never holds the
+ * event loop for a whole utterance.
+ */
+async function playout(inject: PlainInject, samples48k: Int16Array): Promise<void> {
+  for (let at = 0; at < samples48k.length; at += PLAYOUT_CHUNK) {
+    void inject.send(samples48k.subarray(at, at + PLAYOUT_CHUNK)).catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -1,18 +1,32 @@
 /**
  * The AI side of the pipeline: BullMQ workers for the stt, translate and tts
  * queues, calling the engines of an EngineSet and publishing captions, audio
- * and drops to the results queue of the gateway replica that asked.
+ * and drops to the results queue of the gateway replica that asked. The tts
+ * stage speaks a translation sentence by sentence, one audio result per
+ * sentence, so the room hears the first while the next is synthesized.
  */
 import { EventEmitter } from 'node:events';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Errors, ParleyError, createError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { EngineSet } from '../types.js';
+import type { EngineSet, PcmAudio, TimingMarks, TtsEngine } from '../types.js';
 import { AiCache, type AiCacheOptions, type AiCacheStats } from './cache.js';
-import { audioOf, encodePcm, refOf, type ResultJob, type SttJob, type TranslateJob, type TtsJob, type UtteranceRef } from './jobs.js';
-import { PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names.js';
-import { PipelineQueues, createBullConnection } from './PipelineQueues.js';
+import {
+  audioOf,
+  encodePcm,
+  refOf,
+  type AudioResult,
+  type DroppedResult,
+  type ResultJob,
+  type SttJob,
+  type TranslateJob,
+  type TtsJob,
+  type UtteranceRef,
+} from './jobs.js';
+import { JobIds, PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names.js';
+import { PipelineQueues, RESULT_JOB_OPTIONS, createBullConnection } from './PipelineQueues.js';
+import { splitSentences } from './sentences.js';
 
 export type AiWorkerOptions = {
   redisUrl: string;
@@ -186,28 +200,76 @@ export class AiWorker {
     return { done: true };
   }
 
+  /**
+   * Speaks the translation sentence by sentence (see AudioResult): part i is published as soon as it is
+   * synthesized and part i-1 is published, while part i+1 is synthesized. An engine failure or the deadline
+   * drops that part only (a DroppedResult with its `part`) and the next sentence goes on; an unrecoverable
+   * engine error fails the job, which drops the parts not yet published.
+   */
   async #tts(job: Job<TtsJob>): Promise<Outcome> {
     const data = job.data;
-    const marks = { ...data.marks, ttsStart: Date.now() };
+    const marks: TimingMarks = { ...data.marks, ttsStart: Date.now() };
     this.#checkAge(data, marks.speechEnd);
     const engine = this.#lookup(() => this.#engines.tts(data.language));
-    let audio = await this.#cache?.getAudio(engine.id, data.language, data.text);
-    let cacheWrite: Promise<void> | undefined;
-    if (!audio) {
-      audio = await this.#call(engine.id, () => engine.synthesize(data.text, data.language));
-      cacheWrite = this.#cache?.putAudio(engine.id, data.language, data.text, audio);
+    const sentences = splitSentences(data.text, data.language);
+    if (sentences.length === 0) return { skipped: 'nothing to say' };
+    const parts = sentences.length;
+    const cacheWrites: Array<Promise<void> | undefined> = [];
+    let published: Promise<void> = Promise.resolve();
+    try {
+      for (const [part, text] of sentences.entries()) {
+        const [spoken] = await Promise.all([this.#speak(engine, data, text, cacheWrites), published]);
+        if (!(spoken instanceof ParleyError)) marks.ttsFirstAudio ??= Date.now();
+        published = this.#publishPart(data, { text, part, parts, marks }, spoken);
+      }
+      await Promise.all([published, ...cacheWrites]);
+    } catch (err) {
+      await published.catch(() => undefined); // the job's drop must not overtake the part being published
+      throw err;
     }
-    marks.ttsFirstAudio = Date.now();
-    const result = { language: data.language, kind: 'audio', text: data.text, audio: encodePcm(audio.samples), sampleRate: audio.sampleRate, marks } as const;
-    await Promise.all([this.#publish(data, result), cacheWrite]);
     return { done: true };
+  }
+
+  /** One sentence's audio, from the cache or the engine; an engine failure or a passed deadline is returned, not thrown. */
+  async #speak(engine: TtsEngine, data: TtsJob, text: string, cacheWrites: Array<Promise<void> | undefined>): Promise<PcmAudio | ParleyError> {
+    const expired = this.#expired(data, data.marks.speechEnd);
+    if (expired) return expired;
+    const cached = await this.#cache?.getAudio(engine.id, data.language, text);
+    if (cached) return cached;
+    try {
+      const audio = await this.#call(engine.id, () => engine.synthesize(text, data.language));
+      cacheWrites.push(this.#cache?.putAudio(engine.id, data.language, text, audio));
+      return audio;
+    } catch (err) {
+      if (err instanceof ParleyError && err.code === Errors.ENGINE_FAILED.code) return err;
+      throw err;
+    }
+  }
+
+  /** Publishes one sentence of a tts job: its audio, or its drop (logged and reported to the observer). */
+  #publishPart(data: TtsJob, part: { text: string; part: number; parts: number; marks: TimingMarks }, spoken: PcmAudio | ParleyError): Promise<void> {
+    const language = data.language;
+    if (!(spoken instanceof ParleyError)) {
+      const audio = encodePcm(spoken.samples);
+      return this.#publish(data, { kind: 'audio', language, text: part.text, audio, sampleRate: spoken.sampleRate, part: part.part, parts: part.parts, marks: part.marks });
+    }
+    const { code, message: reason } = spoken;
+    this.#log.info({ stage: 'tts', utteranceId: data.utteranceId, roomId: data.roomId, language, part: part.part, parts: part.parts, code, reason }, 'sentence dropped');
+    this.observer.emit('dropped', { stage: 'tts', code, reason });
+    return this.#publish(data, { kind: 'dropped', language, stage: 'tts', code, reason, part: part.part, parts: part.parts });
   }
 
   /** Too late to be useful: fail without retry (reported as dropped). */
   #checkAge(ref: UtteranceRef, speechEnd: number): void {
+    const expired = this.#expired(ref, speechEnd);
+    if (expired) throw unrecoverable(expired);
+  }
+
+  /** ERR_UTTERANCE_DROPPED when the utterance is past its deadline, else null. */
+  #expired(ref: UtteranceRef, speechEnd: number): ParleyError | null {
     const now = Date.now();
     const deadline = Math.min(ref.deadline, speechEnd + this.#maxAgeMs);
-    if (now > deadline) throw unrecoverable(createError(Errors.UTTERANCE_DROPPED, `${now - speechEnd} ms after speech end, past its deadline`));
+    return now > deadline ? createError(Errors.UTTERANCE_DROPPED, `${now - speechEnd} ms after speech end, past its deadline`) : null;
   }
 
   /** The engine for a language; an unsupported language or missing model fails without retry. */
@@ -239,7 +301,21 @@ export class AiWorker {
 
   #publish(ref: UtteranceRef, result: DistributiveOmit<ResultJob, 'utteranceId' | 'roomId' | 'speakerPeerId'>): Promise<void> {
     const { utteranceId, roomId, speakerPeerId } = ref;
-    return this.#queues.publishResult(ref.replicaId, { ...result, utteranceId, roomId, speakerPeerId } as ResultJob);
+    const full = { ...result, utteranceId, roomId, speakerPeerId } as ResultJob;
+    if (full.kind !== 'caption' && full.part !== undefined) return this.#publishSentence(ref.replicaId, full);
+    return this.#queues.publishResult(ref.replicaId, full);
+  }
+
+  /**
+   * A result for one sentence, under a job id that carries its index (`res-<utterance>-audio-p<part>-<language>`):
+   * with publishResult's id (one per utterance, kind and language) every part after the first would be a
+   * no-op. As there, re-adding a kept id is a no-op, so a retried tts job does not deliver a part twice.
+   * Belongs in PipelineQueues.publishResult / JobIds.result; kept here until those take a part.
+   */
+  async #publishSentence(replicaId: string, result: AudioResult | DroppedResult): Promise<void> {
+    const kind = result.kind === 'dropped' ? `dropped-${result.stage}` : result.kind;
+    const jobId = JobIds.result(result.utteranceId, `${kind}-p${result.part}`, result.language);
+    await this.#queues.results(replicaId).add(result.kind, result, { ...RESULT_JOB_OPTIONS, jobId });
   }
 
   async #reportDropped(stage: PipelineStage, data: SttJob | TranslateJob | TtsJob, err: Error): Promise<void> {

@@ -36,8 +36,28 @@ type ResultRef = { utteranceId: string; roomId: string; speakerPeerId: string; l
 /** Text of an utterance: the transcript (original) or a translation. */
 export type CaptionResult = ResultRef & { kind: 'caption'; text: string; original: boolean; final: true; marks: TimingMarks };
 
-/** Synthesized translation, to be played into the room. */
-export type AudioResult = ResultRef & { kind: 'audio'; text: string; audio: string; sampleRate: number; marks: TimingMarks };
+/**
+ * One synthesized sentence of a translation, to be played into the room. The tts stage splits a
+ * translation into `parts` sentences and publishes each as soon as it is synthesized, part i only after
+ * part i-1; but the results consumer handles results concurrently, so they may still arrive out of
+ * order, and the gateway must play an utterance's parts (per language) in `part` order, holding an
+ * early one until those before it are played or dropped. Every part 0..parts-1 gets exactly one
+ * result: this, or a DroppedResult with the same `part` (unless the whole tts job is dropped: a
+ * DroppedResult without `part` then ends the utterance's remaining parts).
+ */
+export type AudioResult = ResultRef & {
+  kind: 'audio';
+  /** This sentence's text. */
+  text: string;
+  audio: string;
+  sampleRate: number;
+  /** Index of this sentence in the translation, from 0. */
+  part: number;
+  /** Number of sentences in the translation. */
+  parts: number;
+  /** The same on every part: ttsFirstAudio is when part 0 (the first part that had audio) was ready. */
+  marks: TimingMarks;
+};
 
 /** An utterance (or one of its target languages) that will produce nothing more. */
 export type DroppedResult = ResultRef & {
@@ -47,6 +67,10 @@ export type DroppedResult = ResultRef & {
   /** ERR_UTTERANCE_DROPPED, ERR_ENGINE_FAILED, ERR_UNSUPPORTED_LANGUAGE, ERR_MODEL_MISSING. */
   code: string;
   reason: string;
+  /** Set when only one sentence of a tts job was dropped: its index; the other parts still come. */
+  part?: number;
+  /** With `part`: number of sentences in the translation. */
+  parts?: number;
 };
 
 export type ResultJob = CaptionResult | AudioResult | DroppedResult;

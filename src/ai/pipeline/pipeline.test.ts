@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedRedis } from '../../state/EmbeddedRedis.js';
 import { AiWorker, type AiWorkerOptions } from './AiWorker.js';
-import { decodePcm, encodePcm, type ResultJob } from './jobs.js';
+import type { TtsEngine } from '../types.js';
+import { decodePcm, encodePcm, type AudioResult, type ResultJob } from './jobs.js';
 import { JobIds } from './names.js';
 import { PipelineQueues } from './PipelineQueues.js';
 import { ResultsConsumer } from './ResultsConsumer.js';
@@ -74,6 +75,24 @@ async function waitFor<T>(what: string, get: () => T | undefined | false, timeou
 
 const ofUtterance = (results: ResultJob[], id: string) => results.filter((r) => r.utteranceId === id);
 
+/** The stand-in tts engine, taking `delayMs` per sentence and reporting when each is synthesized. */
+function slowTts(engines: StandIns, delayMs: number, onSynthesized: (text: string) => void): StandIns['tts'] {
+  const lookup = engines.tts.bind(engines);
+  return (language) => {
+    const base = lookup(language);
+    const engine: TtsEngine = {
+      ...base,
+      synthesize: async (text, lang) => {
+        await sleep(delayMs);
+        const audio = await base.synthesize(text, lang);
+        onSynthesized(text);
+        return audio;
+      },
+    };
+    return engine;
+  };
+}
+
 describe('AI pipeline', () => {
   it('carries an utterance through stt -> translate (2 targets) -> tts back to the gateway, with ordered marks', async () => {
     const h = await harness();
@@ -94,6 +113,7 @@ describe('AI pipeline', () => {
     const audio = mine.filter((r) => r.kind === 'audio');
     expect(audio.map((a) => a.language).sort()).toEqual(['es', 'fr']);
     for (const a of audio) {
+      expect(a).toMatchObject({ part: 0, parts: 1 });
       expect(a.sampleRate).toBe(16_000);
       expect(decodePcm(a.audio).length).toBe(a.text.length * 160);
       const m = a.marks;
@@ -157,17 +177,58 @@ describe('AI pipeline', () => {
     expect(dropped).toMatchObject({ stage: 'translate', language: 'xx', code: 'ERR_UNSUPPORTED_LANGUAGE' });
   });
 
-  it('fails a hanging engine with ERR_ENGINE_FAILED after its timeout (one retry)', async () => {
+  it('drops the sentence of a hanging tts engine with ERR_ENGINE_FAILED after its timeout', async () => {
     const h = await harness({ engineTimeoutMs: 300 });
     h.engines.behavior.tts = 'hang';
     const job = utteranceJob({ targets: ['es'] });
     const started = Date.now();
     await h.queues.enqueueUtterance(job);
     const dropped = await waitFor('dropped', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'dropped'));
-    console.log(`hanging tts engine dropped after ${Date.now() - started} ms (timeout 300 ms, 2 attempts)`);
-    expect(dropped).toMatchObject({ stage: 'tts', code: 'ERR_ENGINE_FAILED', language: 'es' });
-    expect(h.engines.calls.tts).toBe(2);
+    console.log(`hanging tts engine dropped after ${Date.now() - started} ms (timeout 300 ms)`);
+    expect(dropped).toMatchObject({ stage: 'tts', code: 'ERR_ENGINE_FAILED', language: 'es', part: 0, parts: 1 });
+    expect(h.engines.calls.tts).toBe(1); // a sentence is not retried: the next one is worth more
     expect(ofUtterance(h.results, job.utteranceId).filter((r) => r.kind === 'caption')).toHaveLength(2);
+  });
+
+  it('publishes each sentence as soon as it is synthesized: part 0 reaches the gateway while part 1 is synthesized', async () => {
+    const h = await harness();
+    const synthesized = new Map<string, number>();
+    h.engines.tts = slowTts(h.engines, 300, (text) => synthesized.set(text, Date.now()));
+    h.engines.transcript = 'Good morning to everyone here. The meeting starts in five minutes.';
+    const job = utteranceJob({ targets: ['es'] });
+    await h.queues.enqueueUtterance(job);
+    const audio = await waitFor('two audio parts', () => {
+      const a = ofUtterance(h.results, job.utteranceId).filter((r): r is AudioResult => r.kind === 'audio');
+      return a.length >= 2 && a;
+    });
+    expect(audio.map((a) => [a.part, a.parts, a.text])).toEqual([
+      [0, 2, '[es] Good morning to everyone here.'],
+      [1, 2, 'The meeting starts in five minutes.'],
+    ]);
+    const [first, second] = audio as [AudioResult, AudioResult];
+    const secondSynthesized = synthesized.get(second.text)!;
+    // Ordering, not timings: part 0 arrived before sentence 2 was synthesized, part 1 after.
+    expect(h.receivedAt.get(first)!).toBeLessThan(secondSynthesized);
+    expect(h.receivedAt.get(second)!).toBeGreaterThanOrEqual(secondSynthesized);
+    expect(second.marks).toEqual(first.marks);
+    expect(first.marks.ttsFirstAudio!).toBeLessThan(secondSynthesized);
+    console.log(`part 0 at the gateway ${h.receivedAt.get(second)! - h.receivedAt.get(first)!} ms before part 1 (stand-in tts takes 300 ms per sentence)`);
+  });
+
+  it('drops a sentence the engine fails on and goes on with the next', async () => {
+    const h = await harness();
+    const base = h.engines.tts('es');
+    h.engines.tts = () => ({ ...base, synthesize: (text, language) => (text.includes('broken') ? Promise.reject(new Error('bad input')) : base.synthesize(text, language)) });
+    h.engines.transcript = 'This sentence is broken for the engine. This one is spoken as usual.';
+    const job = utteranceJob({ targets: ['es'] });
+    await h.queues.enqueueUtterance(job);
+    const audio = await waitFor('audio part 1', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'audio'));
+    const partOf = (r: ResultJob) => (r.kind === 'caption' ? -1 : (r.part ?? -1));
+    const mine = ofUtterance(h.results, job.utteranceId).filter((r) => r.kind !== 'caption').sort((a, b) => partOf(a) - partOf(b));
+    expect(mine.map((r) => r.kind)).toEqual(['dropped', 'audio']);
+    expect(mine[0]).toMatchObject({ kind: 'dropped', stage: 'tts', code: 'ERR_ENGINE_FAILED', language: 'es', part: 0, parts: 2 });
+    expect(audio).toMatchObject({ part: 1, parts: 2, text: 'This one is spoken as usual.' });
+    expect(audio.kind === 'audio' && audio.marks.ttsFirstAudio).toBeTypeOf('number');
   });
 
   it('refuses an utterance with ERR_UTTERANCE_DROPPED when the stt queue is at its bound', async () => {

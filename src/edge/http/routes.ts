@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.js';
 import { isValidId, signJoinToken } from '../../auth/tokens.js';
 import { Errors, toErrorBody } from '../../errors.js';
+import { aiHealth } from './aiRoutes.js';
 import { guard, readBody, send, sendJson } from './respond.js';
 
 const MIME: Record<string, string> = {
@@ -20,7 +21,9 @@ const MIME: Record<string, string> = {
 
 export function healthRoutes(app: TemplatedApp, s: Services): void {
   app.get('/health', (res) => {
-    sendJson(res, guard(res), 200, { status: 'ok', replicaId: s.replicaId, uptimeSeconds: Math.round(process.uptime()) });
+    const state = guard(res);
+    // Liveness plus which AI engines serve which languages (from the AI workers' directory in Redis).
+    void aiHealth(s).then((ai) => sendJson(res, state, 200, { status: 'ok', replicaId: s.replicaId, uptimeSeconds: Math.round(process.uptime()), ai }));
   });
   app.get('/ready', (res) => {
     const state = guard(res);
