@@ -72,6 +72,8 @@ export type MethodMap = {
       resumed: boolean;
       routerRtpCapabilities: unknown;
       peers: PeerInfo[];
+      /** Volume (0..1) at which a speaker's original voice plays under its translation (config ai.originalVolume). */
+      originalVolume: number;
       /** Other live replicas (base URLs) to fail over to if this one becomes unreachable. */
       replicas: Array<{ replicaId: string; url: string }>;
     };

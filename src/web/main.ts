@@ -126,6 +126,7 @@ function start(): void {
     if (captionStore.add(caption) && !captionFrame) captionFrame = requestAnimationFrame(renderCaptions);
   });
   session.on('error', (error) => notices.show(error));
+  session.on('settings', (settings) => mixer.setDuckedVolume(settings.originalVolume));
 
   shell.setState(session.state);
   window.addEventListener('pagehide', () => void session.leave());

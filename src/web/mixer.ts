@@ -8,7 +8,8 @@ import type { RemoteMedia } from './call.js';
 import type { LevelMeters } from './levels.js';
 
 /** Volume of a speaker's original voice while a translation of it plays. */
-const DUCKED_VOLUME = 0.2;
+/** Volume of a speaker's original voice while their translation plays (the server's ai.originalVolume). */
+const DEFAULT_DUCKED_VOLUME = 0.2;
 
 type Playing = { media: RemoteMedia; element: HTMLMediaElement | null };
 
@@ -22,6 +23,12 @@ export class Mixer {
   readonly #levels: LevelMeters;
   readonly #playing = new Map<string, Playing>();
   #listening = 'en';
+  #ducked = DEFAULT_DUCKED_VOLUME;
+
+  /** Sets how loud originals play under their translation (0 = muted, 1 = not ducked). */
+  setDuckedVolume(volume: number): void {
+    this.#ducked = Math.min(1, Math.max(0, volume));
+  }
 
   constructor(sink: HTMLElement, levels: LevelMeters) {
     this.#sink = sink;
@@ -85,7 +92,7 @@ export class Mixer {
         element.volume = 1;
       } else {
         element.muted = false;
-        element.volume = translated.has(media.peerId) ? DUCKED_VOLUME : 1;
+        element.volume = translated.has(media.peerId) ? this.#ducked : 1;
       }
     }
   }

@@ -36,6 +36,8 @@ export type SessionEvents = {
   mediaremoved: [RemoteMedia];
   /** A `caption` notification (any language; captions.ts validates and groups them). */
   caption: [NotificationMap['caption']];
+  /** Call settings the server sent with the join. */
+  settings: [{ originalVolume: number }];
   /** An error to show; the call may or may not go on (see `state`). */
   error: [ClientError];
 };
@@ -220,6 +222,7 @@ export class Session extends Emitter<SessionEvents> {
       listeningLanguage: form.listeningLanguage,
     });
     signaling.setReplicas(replicaUrls(joined.replicas)); // an older server sends none: keep what we know
+    if (typeof joined.originalVolume === 'number') this.emit('settings', { originalVolume: joined.originalVolume });
     this.#peerId = joined.peerId;
     this.#roster.reset(joined.peers, joined.peerId);
     this.emit('roster');

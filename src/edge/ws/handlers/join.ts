@@ -47,6 +47,7 @@ export const join: MethodHandler<'join'> = {
           .filter((p) => p.peerId !== claims.identity)
           .map(toPeerInfo),
         replicas: services.cluster.alternatives(),
+        originalVolume: services.config.ai.originalVolume,
       };
     } finally {
       conn.joining = false;
