@@ -32,34 +32,42 @@ export async function bytesFrom(page: Page, peerId: string): Promise<number> {
 }
 
 /**
- * Samples the bytes `page` receives from `peerId` every `everyMs` until `stop()`;
- * reports the longest stretch without new bytes.
+ * Watches, inside the page, the audio bytes received from `peerId` (sampled
+ * every `everyMs` from the page's own timer, so a busy test process does not
+ * stretch the measurement) until `stop()`; reports the longest stretch
+ * without new bytes.
  */
-export function watchGap(page: Page, peerId: string, everyMs = 100): { stop(): Promise<{ longestGapMs: number; samples: number }> } {
-  let running = true;
-  let lastBytes = -1;
-  let lastChange = Date.now();
-  let longest = 0;
-  let samples = 0;
-  const loop = (async () => {
-    while (running) {
-      const b = await bytesFrom(page, peerId).catch(() => lastBytes);
-      const now = Date.now();
-      if (b > lastBytes) {
-        if (lastBytes >= 0) longest = Math.max(longest, now - lastChange);
-        lastBytes = b;
-        lastChange = now;
-      }
-      samples += 1;
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-    longest = Math.max(longest, Date.now() - lastChange);
-  })();
+export function watchGap(page: Page, peerId: string, everyMs = 50): { stop(): Promise<{ longestGapMs: number; samples: number }> } {
+  const started = page.evaluate(
+    ({ peerId, everyMs }) => {
+      const w = window as unknown as { __gap?: Record<string, { timer: number; last: number; lastChange: number; longest: number; samples: number }> };
+      w.__gap ??= {};
+      const state = { timer: 0, last: -1, lastChange: performance.now(), longest: 0, samples: 0 };
+      w.__gap[peerId] = state;
+      state.timer = window.setInterval(() => {
+        void window.parley!.inboundAudio().then((stats) => {
+          const bytes = stats.filter((s) => s.peerId === peerId && s.totalAudioEnergy > 0).reduce((n, s) => n + s.bytesReceived, 0);
+          const now = performance.now();
+          if (bytes > state.last) {
+            if (state.last >= 0) state.longest = Math.max(state.longest, now - state.lastChange);
+            state.last = bytes;
+            state.lastChange = now;
+          }
+          state.samples += 1;
+        });
+      }, everyMs);
+    },
+    { peerId, everyMs },
+  );
   return {
     async stop() {
-      running = false;
-      await loop;
-      return { longestGapMs: longest, samples };
+      await started;
+      return page.evaluate((id) => {
+        const w = window as unknown as { __gap: Record<string, { timer: number; lastChange: number; longest: number; samples: number }> };
+        const state = w.__gap[id]!;
+        window.clearInterval(state.timer);
+        return { longestGapMs: Math.round(Math.max(state.longest, performance.now() - state.lastChange)), samples: state.samples };
+      }, peerId);
     },
   };
 }
