@@ -37,3 +37,34 @@ export const Channels = {
   /** Room events published after each accepted room-actor transition. */
   room: (roomId: string) => `${roomTag(roomId)}:events`,
 } as const;
+
+/**
+ * AI pipeline queues (BullMQ stores a queue's keys as `<prefix>:<queueName>:<suffix>`,
+ * so with the default prefix the stt queue lives under `parley:parley-stt:*`).
+ */
+export const QueueNames = {
+  /** One job per utterance, added by the gateway replica that heard it. */
+  stt: 'parley-stt',
+  /** One job per (utterance, target language). */
+  translate: 'parley-translate',
+  /** One job per (utterance, target language) with translated text. */
+  tts: 'parley-tts',
+  /** Captions, audio and drops for the gateway replica that asked. */
+  results: (replicaId: string): string => {
+    if (!replicaId || replicaId.includes(':')) throw new TypeError(`replicaId must be non-empty without ":", got "${replicaId}"`);
+    return `parley-results-${replicaId}`;
+  },
+} as const;
+
+/** AI pipeline cache (translations and synthesized sentences), under the BullMQ prefix. */
+export const CacheKeys = {
+  /** String: translated text of one normalized phrase (sha256 hex), expires after the cache TTL. */
+  translation: (prefix: string, engineId: string, from: string, to: string, hash: string) =>
+    `${prefix}:ai-cache:translate:${engineId}:${from}:${to}:${hash}`,
+  /** Sorted set: translation entry key -> time written; caps the number of translation entries. */
+  translationIndex: (prefix: string) => `${prefix}:ai-cache:translate:index`,
+  /** String (binary): u32 LE sample rate + Int16 LE PCM of one synthesized phrase. */
+  audio: (prefix: string, engineId: string, language: string, hash: string) => `${prefix}:ai-cache:tts:${engineId}:${language}:${hash}`,
+  /** Sorted set: audio entry key -> time written; caps the number of audio entries. */
+  audioIndex: (prefix: string) => `${prefix}:ai-cache:tts:index`,
+} as const;
