@@ -8,6 +8,7 @@ import { EngineDirectory } from '../ai/worker/EngineDirectory.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { EngineSet } from '../ai/types.js';
+import { onStopSignal } from './stopSignal.js';
 
 export const AI_WORKER_USAGE = `parley ai-worker [options]
 
@@ -40,7 +41,8 @@ export async function runAiWorker(args: string[]): Promise<number> {
   if (!config.redis.url) throw new TypeError('ai-worker needs the gateways\' Redis: pass --redis-url or set redis.url (PARLEY_REDIS_URL)');
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'parley-ai' });
 
-  const stop = onStopSignal(log);
+  const stop = onStopSignal((signal) => log.info({ signal }, 'stopping: letting running jobs finish'));
+  const orphaned = parentGone(Number(process.env.PARLEY_PARENT_PID ?? 0));
   // Unique among live workers; a restarted container (same host name and pid 1) takes its old entry back.
   const workerId = `${hostname()}-${process.pid}`;
   let engines: EngineSet | null = null;
@@ -71,9 +73,10 @@ export async function runAiWorker(args: string[]): Promise<number> {
     }
     directory = await EngineDirectory.create({ redis, workerId, engines: set, log });
     log.info({ event: 'ai-worker.ready', workerId, concurrency: options.concurrency }, 'AI worker ready');
-    await stop.requested;
+    await Promise.race([stop.requested, orphaned.then(() => log.warn('parent gateway gone; stopping'))]);
     return 0;
   } finally {
+    stopWatchingParent();
     // Shutdown order: leave the engine directory (gateways stop counting on us), the queue workers (running
     // jobs finish, bounded by the engine timeout), the metrics server (scrapable while draining), the shared
     // Redis client, then the engines.
@@ -134,20 +137,24 @@ function logEngines(engines: EngineSet, log: Logger): void {
   }
 }
 
-/** A promise that settles on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
-function onStopSignal(log: Logger): { requested: Promise<void>; dispose: () => void } {
-  let dispose = (): void => undefined;
-  const requested = new Promise<void>((resolve) => {
-    const handler = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping: letting running jobs finish');
-      resolve();
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-    dispose = () => {
-      process.removeListener('SIGINT', handler);
-      process.removeListener('SIGTERM', handler);
-    };
+
+let parentWatch: NodeJS.Timeout | null = null;
+
+/** Started by `parley up` (PARLEY_PARENT_PID): resolves when that process no longer exists, however it died. */
+function parentGone(pid: number): Promise<void> {
+  if (!pid) return new Promise<void>(() => undefined);
+  return new Promise<void>((resolve) => {
+    parentWatch = setInterval(() => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        resolve();
+      }
+    }, 1000);
+    parentWatch.unref();
   });
-  return { requested, dispose };
+}
+
+function stopWatchingParent(): void {
+  if (parentWatch) clearInterval(parentWatch);
 }

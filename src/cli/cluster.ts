@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
 import { describeExit, isRunning, spawnReplica, stopReplicas, type ReadyLine, type ReplicaChild } from './children.js';
+import { onStopSignal } from './stopSignal.js';
 
 export const CLUSTER_USAGE = `parley cluster [options]
 
@@ -45,7 +46,7 @@ export async function runCluster(args: string[]): Promise<number> {
     console.log(CLUSTER_USAGE);
     return 0;
   }
-  const stop = onStopSignal();
+  const stop = onStopSignal((signal) => console.log(`${signal}: stopping every replica`));
   let stopping = false;
   let redis: EmbeddedRedis | null = null;
   let replicas: Replica[] = [];
@@ -63,7 +64,7 @@ export async function runCluster(args: string[]): Promise<number> {
     }
     printReady(started, redisUrl);
     const allExited = Promise.all(replicas.map((r) => r.exited)).then(() => 'exited' as const);
-    if ((await Promise.race([stop.requested, allExited])) === 'signal') return 0;
+    if ((await Promise.race([stop.requested, allExited])) !== 'exited') return 0;
     console.error('every replica has exited');
     return 1;
   } finally {
@@ -166,20 +167,3 @@ function printReady(replicas: Replica[], redisUrl: string): void {
   console.log(JSON.stringify({ event: 'cluster.ready', replicas: summary, redisUrl }));
 }
 
-/** A promise that settles on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
-function onStopSignal(): { requested: Promise<'signal'>; dispose: () => void } {
-  let dispose = (): void => undefined;
-  const requested = new Promise<'signal'>((resolve) => {
-    const handler = (signal: NodeJS.Signals): void => {
-      console.log(`${signal}: stopping every replica`);
-      resolve('signal');
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-    dispose = () => {
-      process.removeListener('SIGINT', handler);
-      process.removeListener('SIGTERM', handler);
-    };
-  });
-  return { requested, dispose };
-}

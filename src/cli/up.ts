@@ -10,7 +10,8 @@ const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
 function startAiWorkers(n: number, redisUrl: string, log: Logger, configFile?: string): ChildProcess[] {
   return Array.from({ length: n }, (_, i) => {
     const args = [BIN, 'ai-worker', '--redis-url', redisUrl, ...(configFile ? ['--config', configFile] : [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    // The worker watches this pid and stops when this process is gone, however it died (even SIGKILL).
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PARLEY_PARENT_PID: String(process.pid) } });
     child.once('exit', (code, signal) => {
       if (code !== 0) log.error({ worker: i, code, signal }, 'AI worker exited; translation stops until it is restarted');
     });

@@ -63,7 +63,8 @@ export async function spawnGateway(redisUrl: string, options: { port?: number; r
     PARLEY_LOG_PRETTY: 'false',
     ...options.env,
   };
-  const child = spawn(process.execPath, [BIN, 'up', '--json-logs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // No AI worker beside each gateway: tests that need one start it themselves (spawnAiWorker).
+  const child = spawn(process.execPath, [BIN, 'up', '--json-logs', '--ai-workers', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { OpusDecoder, OpusEncoder, encodeOpusFrames } from './opus.js';
-import { float32ToInt16, resample, rms, toMono } from './resample.js';
+import { concatPcm, float32ToInt16, resample, rms, toMono } from './resample.js';
 
 const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
   readWave(path: string): { samples: Float32Array; sampleRate: number };
@@ -14,15 +14,6 @@ function speech48k(): Int16Array {
   return resample(float32ToInt16(wave.samples), 16000, 48000);
 }
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Best normalized cross-correlation of y against x over lags 0..maxLag (Opus delays its output a little). */
 function bestCorrelation(x: Int16Array, y: Int16Array, maxLag: number): { corr: number; lag: number } {
@@ -53,7 +44,7 @@ describe('Opus round trip on real speech', () => {
     const t1 = performance.now();
     expect(frames.length).toBe(Math.ceil(input.length / 960));
     const dec = new OpusDecoder();
-    const decoded = concat(frames.map((f) => dec.decode(f)));
+    const decoded = concatPcm(frames.map((f) => dec.decode(f)));
     const t2 = performance.now();
     dec.close();
 
@@ -78,7 +69,7 @@ describe('Opus round trip on real speech', () => {
     const input = speech48k().subarray(0, 48000 * 2);
     const frames = encodeOpusFrames(input);
     const dec = new OpusDecoder({ channels: 2 });
-    const stereo = concat(frames.map((f) => dec.decode(f)));
+    const stereo = concatPcm(frames.map((f) => dec.decode(f)));
     dec.close();
     expect(stereo.length).toBe(frames.length * 960 * 2);
     const mono = toMono(stereo, 2);

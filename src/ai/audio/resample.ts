@@ -47,6 +47,17 @@ export function float32ToInt16(samples: Float32Array): Int16Array {
 }
 
 /** Root mean square of 16-bit samples (0 for an empty array). */
+/** Joins PCM chunks into one buffer. */
+export function concatPcm(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export function rms(samples: Int16Array): number {
   if (samples.length === 0) return 0;
   let sum = 0;

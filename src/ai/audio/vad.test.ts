@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { float32ToInt16 } from './resample.js';
+import { concatPcm, float32ToInt16 } from './resample.js';
 import { VadSegmenter, type VadSegmenterOptions, type VadUtterance } from './vad.js';
 
 const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
@@ -18,15 +18,6 @@ const CLIPS = readdirSync(DIR)
     return { name: f, pcm: float32ToInt16(w.samples) };
   });
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Pushes `pcm` in 20 ms chunks (as it would arrive from the network), then flushes. */
 async function segment(pcm: Int16Array, options: VadSegmenterOptions = {}, chunk = 320, cost?: { ms: number }): Promise<VadUtterance[]> {
@@ -84,7 +75,7 @@ describe('VadSegmenter on real speech', () => {
   it('splits speech at a pause and places both parts in time', async () => {
     const [a, b] = [CLIPS[0]!.pcm, CLIPS[1]!.pcm];
     const gapMs = 1500;
-    const utts = await segment(concat([a, new Int16Array(16 * gapMs), b]), { minSilenceMs: 400 });
+    const utts = await segment(concatPcm([a, new Int16Array(16 * gapMs), b]), { minSilenceMs: 400 });
     const aEnd = (a.length / 16000) * 1000;
     expect(utts.length).toBeGreaterThanOrEqual(2);
     expect(utts.some((u) => u.endMs <= aEnd + 450)).toBe(true);
@@ -94,7 +85,7 @@ describe('VadSegmenter on real speech', () => {
   });
 
   it('cuts a speaker who never stops at maxUtteranceMs, without losing or repeating audio', async () => {
-    const all = concat(CLIPS.map((c) => c.pcm));
+    const all = concatPcm(CLIPS.map((c) => c.pcm));
     const maxUtteranceMs = 3000;
     const utts = await segment(all, { maxUtteranceMs });
     const totalMs = (all.length / 16000) * 1000;
@@ -112,7 +103,7 @@ describe('VadSegmenter on real speech', () => {
   });
 
   it('gives the same utterances whatever the chunk size', async () => {
-    const pcm = concat([CLIPS[2]!.pcm, new Int16Array(16000), CLIPS[3]!.pcm]);
+    const pcm = concatPcm([CLIPS[2]!.pcm, new Int16Array(16000), CLIPS[3]!.pcm]);
     const a = await segment(pcm, {}, 320);
     const b = await segment(pcm, {}, 7777);
     expect(b.map((u) => [u.startMs, u.endMs])).toEqual(a.map((u) => [u.startMs, u.endMs]));
