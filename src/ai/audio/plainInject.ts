@@ -36,7 +36,7 @@ const FRAME_SAMPLES = 960;
 /** Past this delay the schedule restarts instead of sending a burst. */
 const MAX_CATCH_UP_MS = 200;
 
-type Queued = { frame: Buffer; done?: () => void };
+type Queued = { frame: Buffer; done?: () => void; onSent?: (wallMs: number) => void };
 
 /** A producer whose audio we send. */
 export class PlainInject extends EventEmitter<PlainInjectEvents> {
@@ -77,6 +77,8 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
         socket.once('error', reject);
         socket.bind(0, ip, () => {
           socket.off('error', reject);
+          // A send failure (ENOBUFS, EPERM) must not become an uncaught exception: the packet is lost, as on any network.
+          socket.on('error', () => undefined);
           resolve();
         });
       });
@@ -122,17 +124,20 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
   }
 
   /** Encodes 48 kHz mono PCM to 20 ms Opus frames (the last padded) and queues them; resolves when the last is sent. */
-  send(pcm48kMono: Int16Array): Promise<void> {
+  /** Encodes and queues PCM; `onFirstSent` is called with the wall-clock time its first frame leaves. */
+  send(pcm48kMono: Int16Array, onFirstSent?: (wallMs: number) => void): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('PlainInject is closed'));
-    return this.sendFrames([...this.#encoder.encode(pcm48kMono), ...this.#encoder.flush()]);
+    return this.sendFrames([...this.#encoder.encode(pcm48kMono), ...this.#encoder.flush()], onFirstSent);
   }
 
   /** Queues 20 ms Opus frames; resolves when the last one is sent (or at close). */
-  sendFrames(frames: Buffer[]): Promise<void> {
+  sendFrames(frames: Buffer[], onFirstSent?: (wallMs: number) => void): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('PlainInject is closed'));
     if (frames.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      frames.forEach((frame, i) => this.#queue.push(i === frames.length - 1 ? { frame, done: resolve } : { frame }));
+      frames.forEach((frame, i) =>
+        this.#queue.push({ frame, ...(i === frames.length - 1 ? { done: resolve } : {}), ...(i === 0 && onFirstSent ? { onSent: onFirstSent } : {}) }),
+      );
       if (!this.#timer) this.#startBurst();
     });
   }
@@ -184,6 +189,7 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
         first = false;
         this.emit('firstPacket', Date.now());
       }
+      q.onSent?.(Date.now());
       q.done?.();
       this.#nextAt += FRAME_MS;
       now = performance.now();

@@ -87,6 +87,8 @@ export class PlainTap extends EventEmitter<PlainTapEvents> {
         socket.once('error', reject);
         socket.bind(0, ip, () => {
           socket.off('error', reject);
+          // A send failure (ENOBUFS, EPERM) must not become an uncaught exception: the packet is lost, as on any network.
+          socket.on('error', () => undefined);
           resolve();
         });
       });

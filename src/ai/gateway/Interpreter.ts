@@ -8,21 +8,13 @@ import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { PlainInject } from '../audio/plainInject.js';
 import { PlainTap } from '../audio/plainTap.js';
-import { resample } from '../audio/resample.js';
 import type { AudioTap, AudioUtterance, VadThread } from '../audio/vadThread.js';
 import { audioOf, encodePcm, type ResultJob } from '../pipeline/jobs.js';
 import type { PipelineQueues } from '../pipeline/PipelineQueues.js';
+import { TranslatedVoice } from './TranslatedVoice.js';
 import type { UtteranceTimings } from './UtteranceTimings.js';
 
-type Listening = { tap: PlainTap; audio: AudioTap; roomId: string; speakerPeerId: string; producerId: string };
-type Voice = { inject: PlainInject; roomId: string; speakerPeerId: string; language: string };
-
-/** 200 ms at 48 kHz: a multiple of the 20 ms Opus frame, so only an utterance's last chunk is padded. */
-const PLAYOUT_CHUNK = 9600;
-
-/** Audio parts of one utterance waiting for their turn (results may arrive out of order). */
-type PartQueue = { next: number; waiting: Map<number, Int16Array>; parts: number; marks: AudioResultMarks };
-type AudioResultMarks = Extract<ResultJob, { kind: 'audio' }>['marks'];
+type Listening = { tap: PlainTap; audio: AudioTap; roomId: string; speakerPeerId: string; producerId: string; paused: boolean };
 
 export type InterpreterOptions = {
   replicaId: string;
@@ -31,10 +23,13 @@ export type InterpreterOptions = {
   routers: RoomRouters;
   sessions: SessionManager;
   queues: PipelineQueues;
-  vad: VadThread;
+  /** The VAD thread in use (replaced if it dies). */
+  vad: () => VadThread;
   timings: UtteranceTimings;
   /** Utterance segmentation (VAD). */
   segmentation: { maxUtteranceMs: number; minSilenceMs: number };
+  /** Results older than this past the end of speech are not played. */
+  maxAgeMs: number;
   log: Logger;
 };
 
@@ -52,16 +47,15 @@ export function targetsFor(room: RoomContext, speakerPeerId: string): string[] {
  * taps the microphone of every speaker some listener needs translated
  * (PlainTransport -> Opus decode + VAD in a worker thread), queues each
  * utterance, and turns results into captions (to every replica's peers) and
- * into one translated-voice producer per (speaker, language) in the room,
- * which peers on any replica consume like any producer.
+ * into one translated voice per (speaker, language), a producer of the speaker
+ * that peers on any replica consume like any producer.
  */
 export class Interpreter {
   readonly #o: InterpreterOptions;
   readonly #log: Logger;
   readonly #taps = new Map<string, Listening>();
-  readonly #voices = new Map<string, Promise<Voice>>();
+  readonly #voices = new Map<string, Promise<TranslatedVoice>>();
   readonly #rooms = new Map<string, RoomContext>();
-  readonly #parts = new Map<string, PartQueue>();
   #closed = false;
 
   constructor(options: InterpreterOptions) {
@@ -76,26 +70,35 @@ export class Interpreter {
   /** Re-evaluates a room after any change in it (called for every room event this replica sees). */
   async refresh(roomId: string): Promise<void> {
     if (this.#closed) return;
-    const room = await this.#o.rooms.get(roomId).catch(() => null);
-    if (room) this.#rooms.set(roomId, room);
-    else this.#rooms.delete(roomId);
-    for (const session of this.#o.sessions.inRoom(roomId)) {
-      const mic = Object.entries(session.context.producers).find(([, p]) => p.kind === 'audio' && p.source === 'mic')?.[0];
-      const want = room && mic && targetsFor(room, session.peerId).length > 0 ? mic : null;
-      const key = `${roomId}|${session.peerId}`;
-      const current = this.#taps.get(key);
-      if (current && current.producerId !== want) this.#closeTap(key);
-      if (want && !this.#taps.has(key)) await this.#openTap(key, roomId, session.peerId, want);
+    let room: RoomContext | null;
+    try {
+      room = await this.#o.rooms.get(roomId);
+    } catch (err) {
+      // A Redis blip says nothing about the room: change nothing until it answers again.
+      this.#log.debug({ err, roomId }, 'room unreadable; translation state kept');
+      return;
     }
-    for (const [key, t] of this.#taps) if (t.roomId === roomId && !this.#o.sessions.get(roomId, t.speakerPeerId)) this.#closeTap(key);
+    const local = this.#o.sessions.inRoom(roomId);
+    if (room && local.length > 0) this.#rooms.set(roomId, room);
+    else this.#rooms.delete(roomId);
+    for (const session of local) {
+      try {
+        await this.#refreshSpeaker(roomId, room, session.peerId);
+      } catch (err) {
+        this.#log.warn({ err, roomId, speakerPeerId: session.peerId }, 'could not set up translation for a speaker');
+      }
+    }
+    for (const [key, t] of this.#taps) if (t.roomId === roomId && !this.#o.sessions.get(roomId, t.speakerPeerId)) this.#closeTap(key, true);
     await this.#dropUnwantedVoices(roomId, room);
   }
 
   /** One result of the pipeline for this replica. */
   readonly onResult = async (result: ResultJob): Promise<void> => {
+    if (this.#closed) return;
     if (result.kind === 'dropped') {
       this.#o.timings.dropped(result.stage, result.code, result.reason, result.utteranceId);
-      await this.#skipPart(result);
+      const voice = await this.#voices.get(voiceKey(result.roomId, result.speakerPeerId, result.language))?.catch(() => null);
+      voice?.offer(result.utteranceId, result.part, result.parts ?? 1, null, { speechEnd: 0 }, this.#o.maxAgeMs);
       return;
     }
     if (result.kind === 'caption') {
@@ -109,91 +112,75 @@ export class Interpreter {
       });
       return;
     }
+    // Nobody listens in this language any more (or the speaker left): do not create a voice for a late result.
+    const room = this.#rooms.get(result.roomId);
+    if (!room || !targetsFor(room, result.speakerPeerId).includes(result.language)) return;
     const voice = await this.#voice(result.roomId, result.speakerPeerId, result.language).catch((err: unknown) => {
-      this.#log.warn({ err, roomId: result.roomId }, 'no voice for the translation (speaker gone?)');
+      this.#log.warn({ err, roomId: result.roomId }, 'no voice for the translation');
       return null;
     });
-    if (!voice) return;
-    const pcm = audioOf(result);
-    const part = (result as { part?: number }).part ?? 0;
-    const parts = (result as { parts?: number }).parts ?? 1;
-    const key = `${result.utteranceId}|${result.language}`;
-    let queue = this.#parts.get(key);
-    if (!queue) {
-      queue = { next: 0, waiting: new Map(), parts, marks: { ...result.marks } };
-      this.#parts.set(key, queue);
-    }
-    queue.parts = parts;
-    if (queue.marks.speechEnd === 0) queue.marks = { ...result.marks };
-    queue.waiting.set(part, resample(pcm.samples, pcm.sampleRate, 48000));
-    await this.#playReady(key, queue, voice, result.utteranceId, result.language);
+    voice?.offer(result.utteranceId, result.part, result.parts, audioOf(result), result.marks, this.#o.maxAgeMs);
   };
-
-  /** A dropped sentence leaves a hole its successors must not wait for; a drop without a part ends the utterance. */
-  async #skipPart(result: Extract<ResultJob, { kind: 'dropped' }>): Promise<void> {
-    const key = `${result.utteranceId}|${result.language}`;
-    const queue = this.#parts.get(key);
-    if (result.part === undefined) {
-      this.#parts.delete(key);
-      return;
-    }
-    if (!queue) {
-      this.#parts.set(key, { next: 0, waiting: new Map([[result.part, new Int16Array(0)]]), parts: result.parts ?? 1, marks: { speechEnd: 0 } });
-      return;
-    }
-    queue.waiting.set(result.part, new Int16Array(0));
-    const voice = this.#voices.get(`${result.roomId}|${result.speakerPeerId}|${result.language}`);
-    if (voice) await this.#playReady(key, queue, await voice, result.utteranceId, result.language);
-  }
-
-  /** Plays the parts that are next in line. */
-  async #playReady(key: string, queue: PartQueue, voice: Voice, utteranceId: string, language: string): Promise<void> {
-    // Parts play in order; a part that arrives early waits for the ones before it.
-    while (queue.waiting.has(queue.next)) {
-      const samples = queue.waiting.get(queue.next)!;
-      queue.waiting.delete(queue.next);
-      if (queue.next === 0 && samples.length > 0) {
-        const marks = queue.marks;
-        voice.inject.once('firstPacket', (at) => {
-          marks.firstRtpOut = at;
-          this.#o.timings.delivered(utteranceId, language, marks);
-        });
-      }
-      queue.next += 1;
-      if (samples.length > 0) await playout(voice.inject, samples);
-    }
-    if (queue.next >= queue.parts) this.#parts.delete(key);
-  }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#parts.clear();
-    for (const key of [...this.#taps.keys()]) this.#closeTap(key);
-    for (const v of this.#voices.values()) void v.then((voice) => voice.inject.close(), () => undefined);
+    for (const key of [...this.#taps.keys()]) this.#closeTap(key, false);
+    await Promise.all([...this.#voices.values()].map((v) => v.then((voice) => voice.close(), () => undefined)));
     this.#voices.clear();
   }
 
-  async #openTap(key: string, roomId: string, speakerPeerId: string, producerId: string): Promise<void> {
+  async #refreshSpeaker(roomId: string, room: RoomContext | null, speakerPeerId: string): Promise<void> {
     const session = this.#o.sessions.get(roomId, speakerPeerId);
-    const router = session?.media?.room.router;
-    if (!router) return;
-    const audio = await this.#o.vad.openTap(this.#o.segmentation);
-    const tap = await PlainTap.create({ router, producerId, onPayload: (payload, _packet, arrivalMs) => audio.push(payload, arrivalMs) }).catch((err: unknown) => {
+    const mic = Object.entries(session?.context.producers ?? {}).find(([, p]) => p.kind === 'audio' && p.source === 'mic');
+    const want = room && mic && targetsFor(room, speakerPeerId).length > 0 ? mic[0] : null;
+    const key = `${roomId}|${speakerPeerId}`;
+    const current = this.#taps.get(key);
+    if (current && current.producerId !== want) this.#closeTap(key, true);
+    if (want && !this.#taps.has(key)) await this.#openTap(key, roomId, speakerPeerId, want);
+    // A muted speaker sends no packets, so the VAD never hears the closing silence: end the utterance now.
+    const tap = this.#taps.get(key);
+    const paused = mic?.[1].paused ?? false;
+    if (tap && paused && !tap.paused) tap.audio.flush();
+    if (tap) tap.paused = paused;
+  }
+
+  async #openTap(key: string, roomId: string, speakerPeerId: string, producerId: string): Promise<void> {
+    const router = this.#o.sessions.get(roomId, speakerPeerId)?.media?.room.router;
+    if (!router || this.#closed) return;
+    const audio = await this.#o.vad().openTap(this.#o.segmentation);
+    let tap: PlainTap;
+    try {
+      tap = await PlainTap.create({ router, producerId, onPayload: (payload, _packet, arrivalMs) => audio.push(payload, arrivalMs) });
+    } catch (err) {
       void audio.close();
       throw err;
-    });
-    const listening: Listening = { tap, audio, roomId, speakerPeerId, producerId };
+    }
+    if (this.#closed || this.#taps.has(key)) {
+      tap.close();
+      void audio.close();
+      return;
+    }
+    const listening: Listening = { tap, audio, roomId, speakerPeerId, producerId, paused: false };
     this.#taps.set(key, listening);
     audio.on('utterance', (u) => void this.#onUtterance(listening, u));
     audio.on('error', (err) => this.#log.warn({ err, roomId, speakerPeerId }, 'audio tap error'));
-    tap.once('close', () => this.#taps.get(key) === listening && this.#closeTap(key));
+    // Either half gone (producer closed, VAD thread died): drop the tap so the next refresh opens a new one.
+    const lost = () => {
+      if (this.#taps.get(key) !== listening) return;
+      this.#closeTap(key, false);
+      void this.refresh(roomId);
+    };
+    tap.once('close', lost);
+    audio.once('close', lost);
     this.#log.info({ roomId, speakerPeerId }, 'listening to speaker for translation');
   }
 
-  #closeTap(key: string): void {
+  /** `flush`: the speaker's last words still count (left, muted, changed language). */
+  #closeTap(key: string, flush: boolean): void {
     const t = this.#taps.get(key);
     if (!t) return;
     this.#taps.delete(key);
+    if (flush && !t.audio.closed) t.audio.flush();
     t.tap.close();
     void t.audio.close();
   }
@@ -202,7 +189,7 @@ export class Interpreter {
     const room = this.#rooms.get(t.roomId);
     const speaker = room ? own(room.peers, t.speakerPeerId) : undefined;
     const targets = room ? targetsFor(room, t.speakerPeerId) : [];
-    if (!speaker || targets.length === 0) return;
+    if (!speaker || targets.length === 0 || this.#closed) return;
     const outcome = await this.#o.queues
       .enqueueUtterance({
         utteranceId: randomUUID(),
@@ -222,9 +209,9 @@ export class Interpreter {
     if (outcome && !outcome.accepted) this.#o.timings.dropped('queue', outcome.dropped.code, outcome.dropped.reason, outcome.dropped.utteranceId);
   }
 
-  /** The (speaker, language) voice producer, created in the speaker's router on first use. */
-  #voice(roomId: string, speakerPeerId: string, language: string): Promise<Voice> {
-    const key = `${roomId}|${speakerPeerId}|${language}`;
+  /** The (speaker, language) voice, created in the speaker's router on first use. */
+  #voice(roomId: string, speakerPeerId: string, language: string): Promise<TranslatedVoice> {
+    const key = voiceKey(roomId, speakerPeerId, language);
     let pending = this.#voices.get(key);
     if (!pending) {
       pending = this.#createVoice(roomId, speakerPeerId, language);
@@ -237,44 +224,54 @@ export class Interpreter {
     return pending;
   }
 
-  async #createVoice(roomId: string, speakerPeerId: string, language: string): Promise<Voice> {
+  async #createVoice(roomId: string, speakerPeerId: string, language: string): Promise<TranslatedVoice> {
     const rr = this.#o.sessions.get(roomId, speakerPeerId)?.media?.room;
-    if (!rr) throw new Error(`speaker ${speakerPeerId} has no media here`);
+    if (!rr || this.#closed) throw new Error(`speaker ${speakerPeerId} has no media here`);
     const source = `translation:${language}`;
     const inject = await PlainInject.create({ router: rr.router, appData: { peerId: speakerPeerId, source } });
     const producerId = inject.producer.id;
-    this.#o.routers.markAvailable(roomId, producerId, rr);
-    await this.#o.rooms.apply(roomId, {
-      type: 'producer.add',
-      peerId: speakerPeerId,
-      producer: { producerId, kind: 'audio', source, paused: false, replicaId: this.#o.replicaId },
-    });
+    try {
+      this.#o.routers.markAvailable(roomId, producerId, rr);
+      await this.#o.rooms.apply(roomId, {
+        type: 'producer.add',
+        peerId: speakerPeerId,
+        producer: { producerId, kind: 'audio', source, paused: false, replicaId: this.#o.replicaId },
+      });
+    } catch (err) {
+      inject.close();
+      this.#o.routers.producerGone(roomId, producerId);
+      throw err;
+    }
     inject.once('close', () => {
+      this.#o.routers.producerGone(roomId, producerId);
       void this.#o.rooms.apply(roomId, { type: 'producer.close', peerId: speakerPeerId, producerId }).catch(() => undefined);
     });
-    return { inject, roomId, speakerPeerId, language };
+    return new TranslatedVoice({
+      inject,
+      roomId,
+      speakerPeerId,
+      language,
+      onDelivered: (utteranceId, marks) => this.#o.timings.delivered(utteranceId, language, marks),
+    });
   }
 
-  /** Closes voices nobody listens to any more (and those of speakers gone from this replica). */
+  /**
+   * Closes voices nobody listens to any more, those of speakers gone from this replica, and those the
+   * room no longer lists (a reconnect or a Redis restart rewrote the speaker's producers): a new one
+   * is announced with the next translation.
+   */
   async #dropUnwantedVoices(roomId: string, room: RoomContext | null): Promise<void> {
     for (const [key, pending] of this.#voices) {
       if (!key.startsWith(`${roomId}|`)) continue;
       const voice = await pending.catch(() => null);
       if (!voice) continue;
-      const stillWanted = room && this.#o.sessions.get(roomId, voice.speakerPeerId) && targetsFor(room, voice.speakerPeerId).includes(voice.language);
-      if (!stillWanted) voice.inject.close();
+      const speaker = room ? own(room.peers, voice.speakerPeerId) : undefined;
+      // A voice just created may not be in the room we read yet: give its announcement time to land.
+      const listed = speaker !== undefined && (Object.hasOwn(speaker.producers, voice.producerId) || Date.now() - voice.createdAt < 2000);
+      const stillWanted = room && listed && this.#o.sessions.get(roomId, voice.speakerPeerId) && targetsFor(room, voice.speakerPeerId).includes(voice.language);
+      if (!stillWanted) voice.close();
     }
   }
 }
 
-/**
- * Queues speech for sending in 200 ms pieces, yielding between them: the first
- * packet leaves after one chunk's encode, and Opus encoding never holds the
- * event loop for a whole utterance.
- */
-async function playout(inject: PlainInject, samples48k: Int16Array): Promise<void> {
-  for (let at = 0; at < samples48k.length; at += PLAYOUT_CHUNK) {
-    void inject.send(samples48k.subarray(at, at + PLAYOUT_CHUNK)).catch(() => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+const voiceKey = (roomId: string, speakerPeerId: string, language: string) => `${roomId}|${speakerPeerId}|${language}`;

@@ -31,11 +31,25 @@ export async function startInterpreter(o: {
   registry: Registry;
   log: Logger;
 }): Promise<InterpreterHandle> {
-  const vad = await VadThread.create();
+  let vad = await VadThread.create();
+  // A dead VAD thread is replaced; the taps it carried close and reopen on the next refresh.
+  const watchVad = (thread: VadThread): void => {
+    thread.observer.once('died', (err) => {
+      o.log.error({ err }, 'VAD thread died; starting a new one');
+      void VadThread.create().then(
+        (next) => {
+          vad = next;
+          watchVad(next);
+        },
+        (e: unknown) => o.log.error({ err: e }, 'could not restart the VAD thread; translation is off on this replica'),
+      );
+    });
+  };
+  watchVad(vad);
   const queues = await PipelineQueues.create({ connection: o.redisUrl, maxQueueDepth: o.config.ai.maxQueueDepth, maxAgeMs: o.config.ai.maxAgeMs });
   const timings = new UtteranceTimings(o.registry, o.log);
-  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, queues, vad, timings, segmentation: { maxUtteranceMs: o.config.ai.maxUtteranceMs, minSilenceMs: o.config.ai.minSilenceMs }, log: o.log });
-  const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, log: o.log });
+  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, queues, vad: () => vad, timings, maxAgeMs: o.config.ai.maxAgeMs, segmentation: { maxUtteranceMs: o.config.ai.maxUtteranceMs, minSilenceMs: o.config.ai.minSilenceMs }, log: o.log });
+  const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, maxAgeMs: o.config.ai.maxAgeMs, log: o.log });
   // Room events can arrive in bursts: one refresh per room at a time, the latest state wins.
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
@@ -57,8 +71,10 @@ export async function startInterpreter(o: {
     interpreter,
     onRoomChanges: refresh,
     async close() {
-      await interpreter.close();
+      // Stop taking results first, so none creates a voice after the interpreter closed.
       await consumer.close().catch(() => undefined);
+      await Promise.all(running.values());
+      await interpreter.close();
       await queues.close().catch(() => undefined);
       await vad.close().catch(() => undefined);
     },
