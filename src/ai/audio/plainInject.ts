@@ -4,10 +4,11 @@
  * packet every 20 ms. The producer can be consumed like any participant's.
  */
 import { randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { OpusEncoder } from './opus.js';
+import { withPlainLink } from './plainLink.js';
 import { RtpPacketizer } from './rtp.js';
 
 export type PlainInjectOptions = {
@@ -70,21 +71,7 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
     const ip = options.listenIp ?? '127.0.0.1';
     const payloadType = options.payloadType ?? 100;
     const ssrc = options.ssrc ?? randomInt(1, 2 ** 32 - 1);
-    const socket = createSocket('udp4');
-    let transport: types.PlainTransport | null = null;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, ip, () => {
-          socket.off('error', reject);
-          // A send failure (ENOBUFS, EPERM) must not become an uncaught exception: the packet is lost, as on any network.
-          socket.on('error', () => undefined);
-          resolve();
-        });
-      });
-      transport = await options.router.createPlainTransport({ listenIp: { ip }, rtcpMux: true, comedia: false, appData: options.appData ?? {} });
-      // Without comedia mediasoup only accepts RTP from the address given here: our socket.
-      await transport.connect({ ip, port: socket.address().port });
+    return withPlainLink(options.router, ip, options.appData ?? {}, async ({ socket, transport }) => {
       const producer = await transport.produce({
         kind: 'audio',
         rtpParameters: {
@@ -96,13 +83,8 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
         },
         appData: options.appData ?? {},
       });
-      const packetizer = new RtpPacketizer({ payloadType, ssrc });
-      return new PlainInject(socket, transport, producer, packetizer, options.bitrate ?? 32_000);
-    } catch (err) {
-      transport?.close();
-      socket.close();
-      throw err;
-    }
+      return new PlainInject(socket, transport, producer, new RtpPacketizer({ payloadType, ssrc }), options.bitrate ?? 32_000);
+    });
   }
 
   get closed(): boolean {

@@ -3,7 +3,8 @@
  * no comedia) sends a consumer's packets to a UDP socket of ours, and each
  * Opus payload goes to a callback (RTCP and foreign packets are skipped).
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { withPlainLink } from './plainLink.js';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { isRtcp, parseRtpPacket, type RtpPacket } from './rtp.js';
@@ -80,27 +81,10 @@ export class PlainTap extends EventEmitter<PlainTapEvents> {
     if (!router.canConsume({ producerId, rtpCapabilities: router.rtpCapabilities })) {
       throw new TypeError(`cannot consume producer ${producerId} on router ${router.id}`);
     }
-    const socket = createSocket('udp4');
-    let transport: types.PlainTransport | null = null;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, ip, () => {
-          socket.off('error', reject);
-          // A send failure (ENOBUFS, EPERM) must not become an uncaught exception: the packet is lost, as on any network.
-          socket.on('error', () => undefined);
-          resolve();
-        });
-      });
-      transport = await router.createPlainTransport({ listenIp: { ip }, rtcpMux: true, comedia: false, appData: options.appData ?? {} });
-      await transport.connect({ ip, port: socket.address().port });
+    return withPlainLink(router, ip, options.appData ?? {}, async ({ socket, transport }) => {
       const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, paused: false });
       return new PlainTap(socket, transport, consumer, options.onPayload);
-    } catch (err) {
-      transport?.close();
-      socket.close();
-      throw err;
-    }
+    });
   }
 
   get closed(): boolean {
