@@ -29,6 +29,8 @@ APT_TEST_PACKAGES=(
   chromium fonts-liberation
   # promtool for checking Prometheus config and rules
   prometheus
+  # bench: Janus (VideoRoom SFU) measured side by side; reliability: a real TURN server
+  janus coturn
 )
 NODE_MIN_MAJOR=20
 

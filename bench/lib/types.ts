@@ -1,0 +1,74 @@
+/**
+ * The contract between the bench CLI and its scenarios. One scenario per file in
+ * bench/scenarios/, each exporting `scenario: Scenario`; the CLI finds them by
+ * listing that folder, so adding a scenario never edits a shared registry.
+ */
+
+/** A command-line option of a scenario (`--<name> <value>`). */
+export type OptionSpec = {
+  name: string;
+  type: 'number' | 'string' | 'boolean' | 'list';
+  /** Value for a normal run. */
+  default: number | string | boolean | Array<number | string>;
+  /** Value used by `--smoke` (tiny and fast) when the user did not set the option. */
+  smoke?: number | string | boolean | Array<number | string>;
+  help: string;
+};
+
+export type OptionValues = Record<string, number | string | boolean | Array<number | string>>;
+
+/** A line or scatter series for a plot; x and y in the units the plot names. */
+export type Series = { name: string; points: Array<[number, number]> };
+
+export type PlotSpec = {
+  /** File name stem: the plot is written as <results>/<scenario>-<timestamp>-<id>.svg */
+  id: string;
+  title: string;
+  kind: 'line' | 'scatter' | 'bar';
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  /** Horizontal reference lines (an SLO target, a published figure). */
+  marks?: Array<{ label: string; y: number }>;
+};
+
+/** One row of the summary table; the CLI prints rows as a table and writes them to the report. */
+export type SummaryRow = Record<string, string | number>;
+
+export type ScenarioResult = {
+  /** The summary table (also the Markdown report's table). */
+  summary: SummaryRow[];
+  /**
+   * Named figures that SLOs in bench/slo.yaml refer to, e.g.
+   * 'e2e_p50_ms', 'processing_p95_ms'. Missing figure = SLO reported as "no data".
+   */
+  figures: Record<string, number>;
+  /** Raw samples, written as is into the results JSON. */
+  samples: unknown;
+  plots: PlotSpec[];
+  /** Caveats and observations, printed and added to the report (noisy neighbour, warm-up excluded, ...). */
+  notes: string[];
+};
+
+export type RunContext = {
+  smoke: boolean;
+  /** Progress of the current phase; the CLI draws a bar on stderr (plain lines when not a TTY). */
+  progress(done: number, total: number, label: string): void;
+  /** A line of narration (stderr), kept out of the summary. */
+  log(message: string): void;
+  /** Register cleanup (stop children, close browsers); run in reverse order even when the scenario throws or on Ctrl-C. */
+  defer(cleanup: () => Promise<void> | void): void;
+  signal: AbortSignal;
+  /** Absolute path of bench/results. */
+  resultsDir: string;
+};
+
+export type Scenario = {
+  name: string;
+  /** One line for `--help`. */
+  title: string;
+  /** What is measured, where the clock starts and stops (shown by `<scenario> --help`). */
+  description: string;
+  options: OptionSpec[];
+  run(ctx: RunContext, options: OptionValues): Promise<ScenarioResult>;
+};
