@@ -1,0 +1,74 @@
+/**
+ * Real Opus audio for the load clients: a 2 s speech-like signal (a gliding
+ * voiced tone with syllable-rate amplitude modulation and pauses) encoded once
+ * with libopus (opusscript) into 20 ms frames, then looped by every publisher.
+ * A shared pacer sends one frame per publisher every 20 ms (50 packets/s),
+ * catching up without drift when the event loop was late.
+ */
+import { encodeOpusFrames } from '../../src/ai/audio/opus.js';
+
+export const FRAME_MS = 20;
+/** RTP timestamp step of one 20 ms frame at 48 kHz. */
+export const FRAME_TICKS = 960;
+
+let cached: Buffer[] | null = null;
+
+/** The looped Opus frames (computed once per process). */
+export function opusFrames(): Buffer[] {
+  if (cached) return cached;
+  const rate = 48000;
+  const pcm = new Int16Array(rate * 2);
+  let phase = 0;
+  for (let i = 0; i < pcm.length; i++) {
+    const t = i / rate;
+    const f0 = 140 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
+    phase += (2 * Math.PI * f0) / rate;
+    const syllable = Math.max(0, Math.sin(2 * Math.PI * 4 * t));
+    const pause = t % 1 > 0.8 ? 0 : 1;
+    const voiced = Math.sin(phase) + 0.5 * Math.sin(2 * phase) + 0.25 * Math.sin(3 * phase);
+    pcm[i] = Math.round(6000 * syllable * pause * voiced);
+  }
+  cached = encodeOpusFrames(pcm, { sampleRate: 48000, frameMs: FRAME_MS, bitrate: 32_000 });
+  return cached;
+}
+
+export type FrameSink = (frame: Buffer, frameIndex: number) => void;
+
+/** One 20 ms clock for all publishers of a process. */
+export class Pacer {
+  readonly #sinks = new Set<FrameSink>();
+  #timer: NodeJS.Timeout | null = null;
+  #start = 0;
+  #sent = 0;
+  /** Ticks that fired more than one frame late (the sending process was saturated). */
+  lateTicks = 0;
+
+  add(sink: FrameSink): () => void {
+    this.#sinks.add(sink);
+    if (!this.#timer) this.#begin();
+    return () => {
+      this.#sinks.delete(sink);
+      if (this.#sinks.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #begin(): void {
+    const frames = opusFrames();
+    this.#start = performance.now();
+    this.#sent = 0;
+    this.#timer = setInterval(() => {
+      const due = Math.floor((performance.now() - this.#start) / FRAME_MS);
+      if (due - this.#sent > 1) this.lateTicks += 1;
+      while (this.#sent < due) {
+        const index = this.#sent++;
+        const frame = frames[index % frames.length]!;
+        for (const sink of this.#sinks) sink(frame, index);
+      }
+    }, FRAME_MS / 2);
+  }
+}
