@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { RoomRouters } from '../media/RoomRouters.js';
 import { WorkerPool } from '../media/WorkerPool.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { PortBoundTransports } from '../observability/PortBoundTransports.js';
 import { restoreSessions } from '../session/restore.js';
 import { SessionManager } from '../session/SessionManager.js';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
@@ -98,6 +99,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   });
   sessionsRef = sessions;
   let interpreter: InterpreterHandle | null = null;
+  const portBound = new PortBoundTransports();
+  for (const slot of pool.slots) portBound.watchWorker(slot.worker);
+  pool.observer.on('workerstarted', (slot) => portBound.watchWorker(slot.worker));
   const metrics = new GatewayMetrics(
     {
       rooms: () => routers.size,
@@ -119,6 +123,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
         failovers: cluster.stats.failovers,
         rpcLatencyMs: cluster.stats.rpcLatencyMs.splice(0),
       }),
+      udpPorts: () => [
+        { kind: 'rtc', used: pool.slots.length, capacity: pool.size },
+        { kind: 'pipe', used: portBound.open, capacity: config.media.pipePortMax - config.media.pipePortMin + 1 },
+      ],
     },
     { replica: replicaId },
   );

@@ -10,7 +10,18 @@ export type GatewayGaugeSource = {
   redisUp(): boolean;
   /** Cluster figures; rpcLatencyMs holds the samples since the last call (drained by it). */
   cluster(): { replicas: number; draining: number; pipes: number; pipedProducers: number; failovers: number; rpcLatencyMs: number[] };
+  /** UDP ports in use against what is available, per kind (see UdpPortKind). */
+  udpPorts(): Array<{ kind: UdpPortKind; used: number; capacity: number }>;
 };
+
+/**
+ * 'rtc': the WebRtcServer ports (one per mediasoup worker, shared by every WebRTC
+ * transport), bound vs configured workers; full by design, it never runs out as
+ * peers join. 'pipe': the media.pipePortMin..pipePortMax range, where every
+ * PipeTransport and PlainTransport binds a port of its own; it is the one that
+ * runs out (alert on used/capacity of this kind).
+ */
+export type UdpPortKind = 'rtc' | 'pipe';
 
 /** Every metric the gateway exports; names are the contract with stack/ alerts and dashboards. */
 export class GatewayMetrics {
@@ -59,6 +70,14 @@ export class GatewayMetrics {
     gauge('parley_pipes_open', 'PipeTransports open toward or from other replicas', () => clusterNow().pipes);
     gauge('parley_piped_producers', 'Producers of other replicas piped into this one', () => clusterNow().pipedProducers);
     gauge('parley_redis_up', '1 when the Redis command connection is ready', () => (source.redisUp() ? 1 : 0));
+    new Gauge({
+      name: 'parley_udp_ports_used', help: 'UDP ports in use: rtc = WebRtcServer ports bound, pipe = Pipe/Plain transports open in the pipe port range', labelNames: ['kind'], registers: [r],
+      collect() { for (const p of source.udpPorts()) this.set({ kind: p.kind }, p.used); },
+    });
+    new Gauge({
+      name: 'parley_udp_ports_capacity', help: 'UDP ports available: rtc = configured mediasoup workers, pipe = size of media.pipePortMin..pipePortMax', labelNames: ['kind'], registers: [r],
+      collect() { for (const p of source.udpPorts()) this.set({ kind: p.kind }, p.capacity); },
+    });
     new Gauge({
       name: 'parley_worker_up', help: '1 when the mediasoup worker is running', labelNames: ['worker'], registers: [r],
       collect() { for (const w of source.workers()) this.set({ worker: String(w.index) }, w.state === 'running' ? 1 : 0); },
