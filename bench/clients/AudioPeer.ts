@@ -11,6 +11,8 @@ import { RtpStats } from './RtpStats.js';
 export type AudioPeerOptions = {
   /** Opus payload type to offer (mediasoup's router uses 100; Janus takes what it is offered). */
   opusPayloadType?: number;
+  /** Local IPv4 address to gather host candidates on (default 127.0.0.1). */
+  host?: string;
 };
 
 export class AudioPeer {
@@ -32,8 +34,8 @@ export class AudioPeer {
       iceUseIpv4: true,
       iceUseIpv6: false,
       iceUseTcp: false,
-      iceInterfaceAddresses: { udp4: '127.0.0.1' },
-      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceInterfaceAddresses: { udp4: options.host ?? '127.0.0.1' },
+      iceAdditionalHostAddresses: [options.host ?? '127.0.0.1'],
     });
     this.pc.onTrack.subscribe((track) => {
       track.onReceiveRtp.subscribe((rtp) => this.#onRtp(rtp));
