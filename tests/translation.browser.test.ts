@@ -45,12 +45,12 @@ describe('speech translation in a call', () => {
     await joinCall(b, gateway.url, { roomId: 'translate', displayName: 'Ben', spokenLanguage: 'es', listeningLanguage: 'es' });
     const idA = await a.evaluate(() => window.parley!.peerId!);
 
-    // Captions: Ann's words in English, and their Spanish translation.
+    // Final captions: Ann's words in English, and their Spanish translation.
     const captions = await waitFor(async () => {
       const all = await b.evaluate(() => window.parley!.captions());
       const fromAnn = all.filter((c) => c.speakerPeerId === idA);
-      const original = fromAnn.filter((c) => c.original && c.language === 'en');
-      const spanish = fromAnn.filter((c) => !c.original && c.language === 'es' && c.text.trim().length > 0);
+      const original = fromAnn.filter((c) => c.final && c.original && c.language === 'en');
+      const spanish = fromAnn.filter((c) => c.final && !c.original && c.language === 'es' && c.text.trim().length > 0);
       return original.length > 0 && spanish.length > 0 ? { original, spanish } : null;
     }, 60_000, 'English captions and their Spanish translation at the listener');
     const heard = captions.original.map((c) => c.text.toLowerCase()).join(' ');
@@ -59,6 +59,22 @@ describe('speech translation in a call', () => {
     console.log(`[translation] Spanish: "${captions.spanish.map((c) => c.text).join(' | ')}"`);
     expect(matched.length).toBeGreaterThanOrEqual(2);
     expect(captions.spanish.map((c) => c.text).join(' ')).not.toBe(heard);
+
+    // Partial captions: while Ann still speaks, her words so far and their Spanish translation (final: false),
+    // later replaced by the final text of the same utterance.
+    const partial = await waitFor(async () => {
+      const fromAnn = (await b.evaluate(() => window.parley!.captions())).filter((c) => c.speakerPeerId === idA);
+      const finals = fromAnn.filter((c) => c.final && c.original);
+      for (const final of finals) {
+        const before = fromAnn.filter((c) => c.utteranceId === final.utteranceId && !c.final && c.receivedAt <= final.receivedAt);
+        const original = before.find((c) => c.original && c.text.trim());
+        const spanish = before.find((c) => !c.original && c.language === 'es' && c.text.trim());
+        if (original && spanish) return { original, spanish, final };
+      }
+      return null;
+    }, 60_000, 'partial captions (English and Spanish) before the final caption of the same utterance');
+    console.log(`[translation] partial "${partial.original.text}" / "${partial.spanish.text}" -> final "${partial.final.text}"`);
+    expect(partial.final.text.length).toBeGreaterThan(0);
 
     // The translated voice: a producer of Ann with source translation:es, received with speech energy.
     const translated = await waitFor(async () => {

@@ -14,9 +14,18 @@ export interface SttEngine {
   /** Languages it transcribes, as codes like 'en'. */
   readonly languages: readonly string[];
   /** Transcribes one utterance (16 kHz expected). */
-  transcribe(audio: PcmAudio, language: string): Promise<{ text: string }>;
+  transcribe(audio: PcmAudio, language: string, options?: TranscribeOptions): Promise<{ text: string }>;
   close(): Promise<void>;
 }
+
+export type TranscribeOptions = {
+  /**
+   * The speech so far of an utterance still going on (for a partial caption). An engine that decodes one
+   * request at a time should serve these apart from finals (e.g. on a second decoder), so a partial never
+   * delays a final.
+   */
+  partial?: boolean;
+};
 
 /** Text to text between language pairs. */
 export interface TranslateEngine {

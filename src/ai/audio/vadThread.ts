@@ -26,14 +26,20 @@ export type AudioUtterance = {
   startMs: number;
   endMs: number;
   endedBy: UtteranceEnd;
+  /** The speech segment it ends (the `segment` of the partials before it). */
+  segment: number;
   /** Wall clock (ms since epoch) when the VAD decided the speech ended. */
   speechEndAt: number;
   /** Arrival time passed with the packet whose processing ended it. */
   arrivalMs: number;
 };
 
+/** The speech so far of a segment still going on (only when the tap was opened with partialEveryMs). */
+export type AudioPartial = { samples: Int16Array; sampleRate: 16000; startMs: number; endMs: number; segment: number; /** Wall clock when it was cut. */ at: number };
+
 export type AudioTapEvents = {
   utterance: [AudioUtterance];
+  partial: [AudioPartial];
   /** A bad stream option or a worker failure; the tap closes after a worker failure. */
   error: [Error];
   close: [];
@@ -91,8 +97,11 @@ export class AudioTap extends EventEmitter<AudioTapEvents> {
   /** @internal */
   receive(msg: FromWorker): void {
     if (msg.type === 'utterance') {
-      const { samples, startMs, endMs, endedBy, speechEndAt, arrivalMs } = msg;
-      this.emit('utterance', { samples, sampleRate: 16000, startMs, endMs, endedBy, speechEndAt, arrivalMs });
+      const { samples, startMs, endMs, endedBy, segment, speechEndAt, arrivalMs } = msg;
+      this.emit('utterance', { samples, sampleRate: 16000, startMs, endMs, endedBy, segment, speechEndAt, arrivalMs });
+    } else if (msg.type === 'partial') {
+      const { samples, startMs, endMs, segment, at } = msg;
+      this.emit('partial', { samples, sampleRate: 16000, startMs, endMs, segment, at });
     } else if (msg.type === 'closed') {
       this.#onClosed?.(msg.stats);
     } else if (msg.type === 'error' && this.listenerCount('error') > 0) {

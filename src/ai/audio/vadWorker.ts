@@ -44,9 +44,11 @@ export type FromWorker =
       startMs: number;
       endMs: number;
       endedBy: UtteranceEnd;
+      segment: number;
       speechEndAt: number;
       arrivalMs: number;
     }
+  | { type: 'partial'; id: number; samples: Int16Array; startMs: number; endMs: number; segment: number; at: number }
   | { type: 'closed'; id: number; stats: TapStats }
   | { type: 'error'; id: number; message: string };
 
@@ -71,7 +73,7 @@ port.on('message', (msg: ToWorker) => {
 post({ type: 'ready' });
 
 function post(msg: FromWorker): void {
-  port.postMessage(msg, msg.type === 'utterance' ? [msg.samples.buffer as ArrayBuffer] : []);
+  port.postMessage(msg, msg.type === 'utterance' || msg.type === 'partial' ? [msg.samples.buffer as ArrayBuffer] : []);
 }
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -130,6 +132,8 @@ function onAudio(id: number, s: Stream, payload: Uint8Array, arrivalMs: number):
   st.resampleMs += t2 - t1;
   st.vadMs += t3 - t2;
   emit(id, s, utterances);
+  const partial = s.vad.partial();
+  if (partial) post({ type: 'partial', id, ...partial, at: Date.now() });
 }
 
 function emit(id: number, s: Stream, utterances: ReturnType<VadSegmenter['push']>): void {

@@ -61,6 +61,18 @@ describe.skipIf(!available)('PocketsphinxStt (real pocketsphinx, LibriVox clips)
     expect(b.text).toMatch(/amiable himself/);
   });
 
+  it('decodes partials on a second worker, so a final never queues behind one', async () => {
+    const clip = parseWav(readFileSync(join(CLIPS, 'sense_and_sensibility_01_austen_64kb-0880.wav')));
+    const soFar = { samples: clip.samples.subarray(0, Math.floor(clip.samples.length * 0.6)), sampleRate: clip.sampleRate };
+    const [partial, final] = await Promise.all([stt.transcribe(soFar, 'en', { partial: true }), stt.transcribe(clip, 'en')]);
+    console.info(`partial "${partial.text}" / final "${final.text}"`);
+    expect(final.text).toMatch(/young man/);
+    expect(partial.text.split(' ').length).toBeGreaterThanOrEqual(2);
+    expect(partial.text.split(' ').length).toBeLessThan(final.text.split(' ').length);
+    expect(stt.partialPid).toBeDefined();
+    expect(stt.partialPid).not.toBe(stt.pid);
+  });
+
   it('refuses other languages and other sample rates', async () => {
     const audio = { samples: new Int16Array(8000), sampleRate: 8000 };
     await expect(stt.transcribe({ samples: new Int16Array(16000), sampleRate: 16000 }, 'es')).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_LANGUAGE' });

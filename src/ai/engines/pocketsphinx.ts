@@ -3,13 +3,14 @@
  * A long-lived Python child (pocketsphinx_worker.py, run by Debian's /usr/bin/python3, which is the
  * interpreter python3-pocketsphinx installs into) loads the model once and decodes utterances sent as
  * JSON lines with base64 PCM. One utterance at a time per child: requests queue here, in order.
- * If the child dies it is restarted on the next request.
+ * Partials (speech still going on) get a second child, started on first use, so they never delay a final.
+ * If a child dies it is restarted on the next request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createError, Errors, InvalidStateError, type ParleyError } from '../../errors.js';
-import type { PcmAudio, SttEngine } from '../types.js';
+import type { PcmAudio, SttEngine, TranscribeOptions } from '../types.js';
 
 export type PocketsphinxOptions = {
   /** Interpreter with the `pocketsphinx` module; Debian's python3-pocketsphinx provides it for /usr/bin/python3. */
@@ -143,44 +144,23 @@ class SphinxProcess {
   }
 }
 
-export class PocketsphinxStt implements SttEngine {
-  readonly id = 'pocketsphinx:en-us';
-  readonly languages: readonly string[] = ['en'];
-  private readonly opts: Required<PocketsphinxOptions>;
+/** One decoder process and the requests queued for it, in order; restarted on the next request if it died. */
+class Lane {
   private proc: SphinxProcess | undefined;
   private starting: Promise<SphinxProcess> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
 
-  private constructor(opts: Required<PocketsphinxOptions>) {
-    this.opts = opts;
-  }
+  constructor(private readonly opts: Required<PocketsphinxOptions>) {}
 
-  /** Starts the worker and waits until the model is loaded; rejects with ERR_MODEL_MISSING naming the Debian package when something is not installed. */
-  static async create(options: PocketsphinxOptions = {}): Promise<PocketsphinxStt> {
-    const engine = new PocketsphinxStt({ ...DEFAULTS, ...stripUndefined(options) });
-    await engine.ensureProcess();
-    return engine;
-  }
-
-  /** Model load time of the running worker (ms), as measured inside it. */
   get loadMs(): number {
     return this.proc?.loadMs ?? 0;
   }
 
-  /** Process id of the running worker, if any. */
   get pid(): number | undefined {
     return this.proc && !this.proc.exited ? this.proc.pid : undefined;
   }
 
-  transcribe(audio: PcmAudio, language: string): Promise<{ text: string }> {
-    if (this.closed) return Promise.reject(new InvalidStateError('PocketsphinxStt is closed'));
-    if (!this.languages.includes(language)) {
-      return Promise.reject(createError(Errors.UNSUPPORTED_LANGUAGE, `pocketsphinx transcribes only English, not "${language}"`));
-    }
-    if (audio.sampleRate !== SAMPLE_RATE) {
-      return Promise.reject(new TypeError(`pocketsphinx needs ${SAMPLE_RATE} Hz audio, got ${audio.sampleRate} Hz`));
-    }
+  run(audio: PcmAudio): Promise<{ text: string }> {
     const run = async (): Promise<{ text: string }> => {
       const proc = await this.ensureProcess();
       const budget = this.opts.requestTimeoutMs + (3000 * audio.samples.length) / audio.sampleRate;
@@ -193,19 +173,71 @@ export class PocketsphinxStt implements SttEngine {
     return result;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue;
-    await this.proc?.stop();
-    this.proc = undefined;
-  }
-
-  private async ensureProcess(): Promise<SphinxProcess> {
+  async ensureProcess(): Promise<SphinxProcess> {
     if (this.proc && !this.proc.exited) return this.proc;
     this.starting ??= SphinxProcess.start(this.opts).finally(() => (this.starting = undefined));
     this.proc = await this.starting;
     return this.proc;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.starting?.catch(() => undefined);
+    await this.proc?.stop();
+    this.proc = undefined;
+  }
+}
+
+export class PocketsphinxStt implements SttEngine {
+  readonly id = 'pocketsphinx:en-us';
+  readonly languages: readonly string[] = ['en'];
+  private readonly finals: Lane;
+  /** Partials get their own decoder (started on first use), so a partial never holds up a final. */
+  private readonly partials: Lane;
+  private closed = false;
+
+  private constructor(opts: Required<PocketsphinxOptions>) {
+    this.finals = new Lane(opts);
+    this.partials = new Lane(opts);
+  }
+
+  /** Starts the worker and waits until the model is loaded; rejects with ERR_MODEL_MISSING naming the Debian package when something is not installed. */
+  static async create(options: PocketsphinxOptions = {}): Promise<PocketsphinxStt> {
+    const engine = new PocketsphinxStt({ ...DEFAULTS, ...stripUndefined(options) });
+    await engine.finals.ensureProcess();
+    return engine;
+  }
+
+  /** Model load time of the running worker (ms), as measured inside it. */
+  get loadMs(): number {
+    return this.finals.loadMs;
+  }
+
+  /** Process id of the running worker (the one serving finals), if any. */
+  get pid(): number | undefined {
+    return this.finals.pid;
+  }
+
+  /** Process id of the worker serving partials, once one was asked for. */
+  get partialPid(): number | undefined {
+    return this.partials.pid;
+  }
+
+  transcribe(audio: PcmAudio, language: string, options: TranscribeOptions = {}): Promise<{ text: string }> {
+    if (this.closed) return Promise.reject(new InvalidStateError('PocketsphinxStt is closed'));
+    if (!this.languages.includes(language)) {
+      return Promise.reject(createError(Errors.UNSUPPORTED_LANGUAGE, `pocketsphinx transcribes only English, not "${language}"`));
+    }
+    if (audio.sampleRate !== SAMPLE_RATE) {
+      return Promise.reject(new TypeError(`pocketsphinx needs ${SAMPLE_RATE} Hz audio, got ${audio.sampleRate} Hz`));
+    }
+    return (options.partial ? this.partials : this.finals).run(audio);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.finals.close(), this.partials.close()]);
   }
 }
 

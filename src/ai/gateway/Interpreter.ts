@@ -8,13 +8,28 @@ import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { PlainInject } from '../audio/plainInject.js';
 import { PlainTap } from '../audio/plainTap.js';
-import type { AudioTap, AudioUtterance, VadThread } from '../audio/vadThread.js';
+import type { AudioPartial, AudioTap, AudioUtterance, VadThread } from '../audio/vadThread.js';
 import { audioOf, encodePcm, type ResultJob } from '../pipeline/jobs.js';
 import type { PipelineQueues } from '../pipeline/PipelineQueues.js';
 import { TranslatedVoice } from './TranslatedVoice.js';
 import type { UtteranceTimings } from './UtteranceTimings.js';
 
-type Listening = { tap: PlainTap; audio: AudioTap; roomId: string; speakerPeerId: string; producerId: string; paused: boolean };
+type Listening = {
+  tap: PlainTap;
+  audio: AudioTap;
+  roomId: string;
+  speakerPeerId: string;
+  producerId: string;
+  paused: boolean;
+  /** Utterance ids of the VAD segments that have had partials: the final reuses it, so captions replace in place. */
+  segments: Map<number, string>;
+  /** Until when the partial sent last may still answer (0: none in flight); one partial per speaker at a time. */
+  partialUntil: number;
+  partialSeq: number;
+};
+
+/** A partial not answered within this long is given up (the next one is sent). */
+const PARTIAL_TTL_MS = 3000;
 
 export type InterpreterOptions = {
   replicaId: string;
@@ -27,7 +42,7 @@ export type InterpreterOptions = {
   vad: () => VadThread;
   timings: UtteranceTimings;
   /** Utterance segmentation (VAD). */
-  segmentation: { maxUtteranceMs: number; minSilenceMs: number };
+  segmentation: { maxUtteranceMs: number; minSilenceMs: number; /** 0 = no partial captions. */ partialEveryMs: number };
   /** Results older than this past the end of speech are not played. */
   maxAgeMs: number;
   log: Logger;
@@ -102,13 +117,18 @@ export class Interpreter {
       return;
     }
     if (result.kind === 'caption') {
+      if (!result.final && result.original) {
+        const t = this.#taps.get(`${result.roomId}|${result.speakerPeerId}`);
+        if (t && result.seq === t.partialSeq) t.partialUntil = 0;
+      }
+      if (!result.text) return;
       await publishCaption(this.#o.store, result.roomId, {
         utteranceId: result.utteranceId,
         speakerPeerId: result.speakerPeerId,
         language: result.language,
         text: result.text,
         original: result.original,
-        final: true,
+        final: result.final,
       });
       return;
     }
@@ -160,9 +180,10 @@ export class Interpreter {
       void audio.close();
       return;
     }
-    const listening: Listening = { tap, audio, roomId, speakerPeerId, producerId, paused: false };
+    const listening: Listening = { tap, audio, roomId, speakerPeerId, producerId, paused: false, segments: new Map(), partialUntil: 0, partialSeq: 0 };
     this.#taps.set(key, listening);
     audio.on('utterance', (u) => void this.#onUtterance(listening, u));
+    audio.on('partial', (p) => void this.#onPartial(listening, p));
     audio.on('error', (err) => this.#log.warn({ err, roomId, speakerPeerId }, 'audio tap error'));
     // Either half gone (producer closed, VAD thread died): drop the tap so the next refresh opens a new one.
     const lost = () => {
@@ -185,18 +206,55 @@ export class Interpreter {
     void t.audio.close();
   }
 
-  async #onUtterance(t: Listening, u: AudioUtterance): Promise<void> {
+  /** Who speaks, in which language, and for which languages; null when nobody needs them translated now. */
+  #speaking(t: Listening): { language: string; targets: string[] } | null {
     const room = this.#rooms.get(t.roomId);
     const speaker = room ? own(room.peers, t.speakerPeerId) : undefined;
     const targets = room ? targetsFor(room, t.speakerPeerId) : [];
-    if (!speaker || targets.length === 0 || this.#closed) return;
-    const outcome = await this.#o.queues
-      .enqueueUtterance({
-        utteranceId: randomUUID(),
+    return speaker && targets.length > 0 && !this.#closed ? { language: speaker.spokenLanguage, targets } : null;
+  }
+
+  /** The speech so far: recognized for partial captions, one request per speaker at a time, finals first. */
+  async #onPartial(t: Listening, p: AudioPartial): Promise<void> {
+    const who = this.#speaking(t);
+    if (!who || Date.now() < t.partialUntil) return;
+    let utteranceId = t.segments.get(p.segment);
+    if (!utteranceId) t.segments.set(p.segment, (utteranceId = randomUUID()));
+    t.partialUntil = p.at + PARTIAL_TTL_MS;
+    const sent = await this.#o.queues
+      .enqueuePartial({
+        utteranceId,
         roomId: t.roomId,
         speakerPeerId: t.speakerPeerId,
         replicaId: this.#o.replicaId,
-        language: speaker.spokenLanguage,
+        deadline: p.at + PARTIAL_TTL_MS,
+        language: who.language,
+        targets: who.targets,
+        audio: encodePcm(p.samples),
+        sampleRate: p.sampleRate,
+        seq: ++t.partialSeq,
+      })
+      .catch((err: unknown) => {
+        this.#log.debug({ err }, 'could not queue a partial');
+        return false;
+      });
+    if (!sent) t.partialUntil = 0;
+  }
+
+  async #onUtterance(t: Listening, u: AudioUtterance): Promise<void> {
+    // The final keeps the id its partials had; ids of older segments (partials of a dropped scrap) go.
+    const partialId = t.segments.get(u.segment);
+    for (const segment of t.segments.keys()) if (segment <= u.segment) t.segments.delete(segment);
+    const who = this.#speaking(t);
+    if (!who) return;
+    const { language, targets } = who;
+    const outcome = await this.#o.queues
+      .enqueueUtterance({
+        utteranceId: partialId ?? randomUUID(),
+        roomId: t.roomId,
+        speakerPeerId: t.speakerPeerId,
+        replicaId: this.#o.replicaId,
+        language,
         targets,
         audio: encodePcm(u.samples),
         sampleRate: u.sampleRate,

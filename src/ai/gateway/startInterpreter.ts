@@ -48,7 +48,7 @@ export async function startInterpreter(o: {
   watchVad(vad);
   const queues = await PipelineQueues.create({ connection: o.redisUrl, maxQueueDepth: o.config.ai.maxQueueDepth, maxAgeMs: o.config.ai.maxAgeMs });
   const timings = new UtteranceTimings(o.registry, o.log);
-  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, queues, vad: () => vad, timings, maxAgeMs: o.config.ai.maxAgeMs, segmentation: { maxUtteranceMs: o.config.ai.maxUtteranceMs, minSilenceMs: o.config.ai.minSilenceMs }, log: o.log });
+  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, queues, vad: () => vad, timings, maxAgeMs: o.config.ai.maxAgeMs, segmentation: { maxUtteranceMs: o.config.ai.maxUtteranceMs, minSilenceMs: o.config.ai.minSilenceMs, partialEveryMs: o.config.ai.partialIntervalMs }, log: o.log });
   const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, maxAgeMs: o.config.ai.maxAgeMs, log: o.log });
   // Room events can arrive in bursts: one refresh per room at a time, the latest state wins.
   const running = new Map<string, Promise<void>>();

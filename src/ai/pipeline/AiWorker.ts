@@ -18,6 +18,7 @@ import {
   refOf,
   type AudioResult,
   type DroppedResult,
+  type PartialJob,
   type ResultJob,
   type SttJob,
   type TranslateJob,
@@ -123,6 +124,7 @@ export class AiWorker {
     ai.#start('stt', (job: Job<SttJob>) => ai.#stt(job), settings);
     ai.#start('translate', (job: Job<TranslateJob>) => ai.#translate(job), settings);
     ai.#start('tts', (job: Job<TtsJob>) => ai.#tts(job), settings);
+    ai.#start('partial', (job: Job<PartialJob>) => ai.#partial(job), { ...settings, concurrency: 1 });
     await Promise.all(ai.#workers.map((w) => w.waitUntilReady()));
     return ai;
   }
@@ -142,7 +144,7 @@ export class AiWorker {
     return this.#closing;
   }
 
-  #start<T extends SttJob | TranslateJob | TtsJob>(stage: PipelineStage, processor: (job: Job<T>) => Promise<Outcome>, settings: WorkerOptions): void {
+  #start<T extends SttJob | TranslateJob | TtsJob | PartialJob>(stage: PipelineStage, processor: (job: Job<T>) => Promise<Outcome>, settings: WorkerOptions): void {
     const worker = new Worker<T, Outcome>(stageQueue(stage), processor, { ...settings, name: `ai-${stage}` });
     worker.on('error', (err) => this.#log.warn({ err, stage }, 'worker error'));
     worker.on('completed', (job) => {
@@ -156,7 +158,8 @@ export class AiWorker {
         this.#log.warn({ stage, jobId: job.id, err: err.message }, 'job failed; retrying');
         return;
       }
-      void this.#reportDropped(stage, job.data, err);
+      if (stage === 'partial') this.observer.emit('dropped', { stage, code: (err as { code?: string }).code ?? Errors.UTTERANCE_DROPPED.code, reason: err.message });
+      else void this.#reportDropped(stage, job.data as SttJob | TranslateJob | TtsJob, err);
     });
     this.#workers.push(worker);
   }
@@ -179,23 +182,50 @@ export class AiWorker {
     return { done: true };
   }
 
+  /**
+   * The speech so far of an utterance: its transcript and translations as captions with `final: false`.
+   * The original is published even when empty (the gateway then knows this partial is done); nothing is
+   * spoken, and a failure is only counted (the next partial or the final supersedes it).
+   */
+  async #partial(job: Job<PartialJob>): Promise<Outcome> {
+    const data = job.data;
+    const marks = { speechEnd: Date.now(), sttStart: Date.now() };
+    if (Date.now() > data.deadline) throw unrecoverable(createError(Errors.UTTERANCE_DROPPED, 'partial went stale in the queue'));
+    const engine = this.#lookup(() => this.#engines.stt(data.language));
+    const { text } = await this.#call(engine.id, () => engine.transcribe(audioOf(data), data.language, { partial: true }));
+    const transcript = text.trim();
+    const caption = { kind: 'caption' as const, final: false, seq: data.seq, marks };
+    const translations = transcript ? [...new Set(data.targets)].filter((to) => to !== data.language) : [];
+    await Promise.all([
+      this.#publish(data, { ...caption, language: data.language, text: transcript, original: true }),
+      ...translations.map(async (to) => {
+        const translated = await this.#translateText(data.language, to, transcript).catch(() => '');
+        if (translated) await this.#publish(data, { ...caption, language: to, text: translated, original: false });
+      }),
+    ]);
+    return { done: true };
+  }
+
+  /** Text in `to`, from the cache or the engine (and then cached); empty when the engine gave nothing. */
+  async #translateText(from: string, to: string, text: string): Promise<string> {
+    const engine = this.#lookup(() => this.#engines.translate(from, to));
+    const cached = await this.#cache?.getTranslation(engine.id, from, to, text);
+    if (cached != null) return cached;
+    const translated = (await this.#call(engine.id, () => engine.translate(text, from, to))).text.trim();
+    if (translated) await this.#cache?.putTranslation(engine.id, from, to, text, translated);
+    return translated;
+  }
+
   async #translate(job: Job<TranslateJob>): Promise<Outcome> {
     const data = job.data;
     const marks = { ...data.marks, translateStart: Date.now() };
     this.#checkAge(data, marks.speechEnd);
-    const engine = this.#lookup(() => this.#engines.translate(data.from, data.to));
-    let text = await this.#cache?.getTranslation(engine.id, data.from, data.to, data.text);
-    let cacheWrite: Promise<void> | undefined;
-    if (text == null) {
-      text = (await this.#call(engine.id, () => engine.translate(data.text, data.from, data.to))).text.trim();
-      if (text) cacheWrite = this.#cache?.putTranslation(engine.id, data.from, data.to, data.text, text);
-    }
+    const text = await this.#translateText(data.from, data.to, data.text);
     marks.translateDone = Date.now();
     if (!text) return { skipped: 'empty translation' };
     await Promise.all([
       this.#queues.addTts({ ...refOf(data), language: data.to, text, marks }),
       this.#publish(data, { language: data.to, kind: 'caption', text, original: false, final: true, marks }),
-      cacheWrite,
     ]);
     return { done: true };
   }

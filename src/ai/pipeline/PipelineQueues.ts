@@ -6,7 +6,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Errors, InvalidStateError } from '../../errors.js';
-import type { DroppedResult, ResultJob, SttJob, TranslateJob, TtsJob } from './jobs.js';
+import type { DroppedResult, PartialJob, ResultJob, SttJob, TranslateJob, TtsJob } from './jobs.js';
 import { JobIds, PIPELINE_PREFIX, QueueNames } from './names.js';
 
 export type PipelineQueuesOptions = {
@@ -36,6 +36,9 @@ export const STAGE_JOB_OPTIONS = {
   removeOnFail: { count: 500 },
 } as const satisfies JobsOptions;
 
+/** Partials: one attempt, forgotten once done; the next partial (or the final) supersedes a lost one. */
+export const PARTIAL_JOB_OPTIONS = { attempts: 1, removeOnComplete: true, removeOnFail: true } as const satisfies JobsOptions;
+
 /** Results: delivered once; a failing handler is logged by the consumer, not retried. */
 export const RESULT_JOB_OPTIONS = {
   attempts: 1,
@@ -54,6 +57,7 @@ export class PipelineQueues {
   readonly stt: Queue<SttJob>;
   readonly translate: Queue<TranslateJob>;
   readonly tts: Queue<TtsJob>;
+  readonly partial: Queue<PartialJob>;
   readonly prefix: string;
   readonly maxQueueDepth: number;
   readonly maxAgeMs: number;
@@ -72,13 +76,14 @@ export class PipelineQueues {
     this.stt = new Queue<SttJob>(QueueNames.stt, common);
     this.translate = new Queue<TranslateJob>(QueueNames.translate, common);
     this.tts = new Queue<TtsJob>(QueueNames.tts, common);
+    this.partial = new Queue<PartialJob>(QueueNames.partial, { ...common, defaultJobOptions: PARTIAL_JOB_OPTIONS });
   }
 
   static async create(options: PipelineQueuesOptions): Promise<PipelineQueues> {
     const owns = typeof options.connection === 'string';
     const connection = typeof options.connection === 'string' ? createBullConnection(options.connection, 'parley-pipeline') : options.connection;
     const queues = new PipelineQueues(connection, owns, options);
-    await Promise.all([queues.stt.waitUntilReady(), queues.translate.waitUntilReady(), queues.tts.waitUntilReady()]);
+    await Promise.all([queues.stt, queues.translate, queues.tts, queues.partial].map((q) => q.waitUntilReady()));
     return queues;
   }
 
@@ -102,6 +107,17 @@ export class PipelineQueues {
     return { accepted: true, jobId: added.id! };
   }
 
+  /**
+   * Adds a partial job unless final utterances are waiting for speech recognition: finals come first, and
+   * partials are the first thing shed under load. Resolves false when it was not added.
+   */
+  async enqueuePartial(job: PartialJob): Promise<boolean> {
+    this.#assertOpen();
+    if ((await this.stt.getWaitingCount()) > 0) return false;
+    await this.partial.add('partial', job, { jobId: JobIds.partial(job.utteranceId, job.seq) });
+    return true;
+  }
+
   /** Adds one translate job per target (same options as stt jobs; ids make a re-add after a retry a no-op). */
   async addTranslations(jobs: TranslateJob[]): Promise<void> {
     this.#assertOpen();
@@ -117,7 +133,7 @@ export class PipelineQueues {
   /** Delivers a result to the results queue of a gateway replica. */
   async publishResult(replicaId: string, result: ResultJob): Promise<void> {
     this.#assertOpen();
-    const kind = result.kind === 'dropped' ? `dropped-${result.stage}` : result.kind;
+    const kind = result.kind === 'dropped' ? `dropped-${result.stage}` : result.kind === 'caption' && !result.final ? `partial${result.seq ?? 0}` : result.kind;
     await this.results(replicaId).add(result.kind, result, { ...RESULT_JOB_OPTIONS, jobId: JobIds.result(result.utteranceId, kind, result.language) });
   }
 
@@ -136,7 +152,7 @@ export class PipelineQueues {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.stt, this.translate, this.tts, ...this.#results.values()].map((q) => q.close()));
+    await Promise.all([this.stt, this.translate, this.tts, this.partial, ...this.#results.values()].map((q) => q.close()));
     this.#results.clear();
     if (this.#ownsConnection) await this.#connection.quit().catch(() => this.#connection.disconnect());
   }

@@ -27,14 +27,25 @@ export type SttJob = UtteranceRef & {
   marks: TimingMarks;
 };
 
+/**
+ * The speech so far of an utterance still going on: recognized and translated into captions marked
+ * `final: false`, never spoken. `seq` orders the partials of one utterance; `deadline` is short, as a
+ * partial is stale once the next one is cut.
+ */
+export type PartialJob = UtteranceRef & { language: string; targets: string[]; audio: string; sampleRate: number; seq: number };
+
 export type TranslateJob = UtteranceRef & { from: string; to: string; text: string; marks: TimingMarks };
 
 export type TtsJob = UtteranceRef & { language: string; text: string; marks: TimingMarks };
 
 type ResultRef = { utteranceId: string; roomId: string; speakerPeerId: string; language: string };
 
-/** Text of an utterance: the transcript (original) or a translation. */
-export type CaptionResult = ResultRef & { kind: 'caption'; text: string; original: boolean; final: true; marks: TimingMarks };
+/**
+ * Text of an utterance: the transcript (original) or a translation; `final: false` for the speech so far
+ * (a PartialJob's, with its `seq`; the original of a partial is published even when empty, so the gateway
+ * knows the partial is done).
+ */
+export type CaptionResult = ResultRef & { kind: 'caption'; text: string; original: boolean; final: boolean; seq?: number; marks: TimingMarks };
 
 /**
  * One synthesized sentence of a translation, to be played into the room. The tts stage splits a

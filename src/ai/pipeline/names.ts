@@ -15,7 +15,7 @@ export { CacheKeys, QueueNames } from '../../state/keys.js';
 /** BullMQ prefix of every pipeline queue (tests pass their own). */
 export const PIPELINE_PREFIX = KEY_PREFIX;
 
-export type PipelineStage = 'stt' | 'translate' | 'tts';
+export type PipelineStage = 'stt' | 'translate' | 'tts' | 'partial';
 
 /** Queue name of a stage. */
 export function stageQueue(stage: PipelineStage): string {
@@ -28,5 +28,6 @@ export const JobIds = {
   stt: (utteranceId: string) => `stt-${utteranceId}`,
   translate: (utteranceId: string, to: string) => `tr-${utteranceId}-${to}`,
   tts: (utteranceId: string, language: string) => `tts-${utteranceId}-${language}`,
+  partial: (utteranceId: string, seq: number) => `part-${utteranceId}-${seq}`,
   result: (utteranceId: string, kind: string, language: string) => `res-${utteranceId}-${kind}-${language}`,
 } as const;

@@ -231,6 +231,41 @@ describe('AI pipeline', () => {
     expect(audio.kind === 'audio' && audio.marks.ttsFirstAudio).toBeTypeOf('number');
   });
 
+  it('turns a partial into captions marked final: false (original even when empty), never into speech', async () => {
+    const h = await harness();
+    const base = utteranceJob();
+    const partial = (seq: number) => ({ ...base, seq, deadline: Date.now() + 3000 });
+    expect(await h.queues.enqueuePartial(partial(1))).toBe(true);
+    const first = await waitFor('3 partial captions', () => {
+      const r = ofUtterance(h.results, base.utteranceId);
+      return r.length >= 3 && r;
+    });
+    expect(first.map((r) => r.kind === 'caption' && [r.language, r.original, r.text, r.final, r.seq]).sort()).toEqual([
+      ['en', true, 'hello world', false, 1],
+      ['es', false, '[es] hello world', false, 1],
+      ['fr', false, '[fr] hello world', false, 1],
+    ]);
+    h.engines.transcript = '';
+    expect(await h.queues.enqueuePartial(partial(2))).toBe(true);
+    const second = await waitFor('the empty partial', () => h.results.find((r) => r.kind === 'caption' && r.seq === 2));
+    expect(second).toMatchObject({ original: true, text: '', final: false });
+    await sleep(100);
+    expect(ofUtterance(h.results, base.utteranceId)).toHaveLength(4);
+    expect(h.engines.calls.tts).toBe(0);
+  });
+
+  it('sheds partials while finals wait for speech recognition, and drops a stale one unanswered', async () => {
+    const idle = await harness({ noWorker: true });
+    await idle.queues.enqueueUtterance(utteranceJob());
+    expect(await idle.queues.enqueuePartial({ ...utteranceJob(), seq: 1, deadline: Date.now() + 3000 })).toBe(false);
+    const h = await harness();
+    const stale = utteranceJob();
+    expect(await h.queues.enqueuePartial({ ...stale, seq: 1, deadline: Date.now() - 1 })).toBe(true);
+    await sleep(300);
+    expect(ofUtterance(h.results, stale.utteranceId)).toEqual([]);
+    expect(h.engines.calls.stt).toBe(0);
+  });
+
   it('refuses an utterance with ERR_UTTERANCE_DROPPED when the stt queue is at its bound', async () => {
     const h = await harness({ noWorker: true, maxQueueDepth: 3 });
     for (let i = 0; i < 3; i++) expect((await h.queues.enqueueUtterance(utteranceJob())).accepted).toBe(true);

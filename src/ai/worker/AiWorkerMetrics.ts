@@ -26,7 +26,7 @@ export type AiWorkerMetricsOptions = {
   prefix?: string;
 };
 
-const STAGES: readonly PipelineStage[] = ['stt', 'translate', 'tts'];
+const STAGES: readonly PipelineStage[] = ['stt', 'translate', 'tts', 'partial'];
 const RESULTS = ['ok', 'failed', 'dropped'] as const;
 /** Longest a scrape waits for one queue-depth read, ms; past it the gauge keeps its last value. */
 const DEPTH_TIMEOUT_MS = 1_000;
