@@ -1,0 +1,37 @@
+/**
+ * The SFUs a bench scenario measures, started on loopback and stopped through
+ * the run context's cleanup stack: Parley (embedded Redis + `parley up`
+ * replicas, one mediasoup worker each) and Janus (VideoRoom).
+ */
+import { EmbeddedRedis } from '../../src/state/EmbeddedRedis.js';
+import { startReplicas } from '../../tests/helpers/cluster.js';
+import type { RunContext } from '../lib/types.js';
+import { startJanus, type JanusOptions, type JanusProcess } from './JanusLauncher.js';
+import { childPids } from './procCpu.js';
+
+export type ParleyTarget = {
+  urls: string[];
+  /** The gateways' Node processes (signaling, room actors). */
+  gatewayPids: number[];
+  /** Their mediasoup worker processes (the media plane). */
+  workerPids: number[];
+  redisPid: number | undefined;
+};
+
+/** Redis and `replicas` gateways (one mediasoup worker each); stopped on ctx cleanup. */
+export async function startParley(ctx: RunContext, replicas = 1): Promise<ParleyTarget> {
+  const redis = await EmbeddedRedis.start();
+  ctx.defer(() => redis.stop());
+  const gateways = await startReplicas(redis.url, replicas, `bench-${process.pid}`, { PARLEY_LOG_LEVEL: 'warn' });
+  for (const g of gateways) ctx.defer(() => g.stop());
+  const workerPids = gateways.flatMap((g) => childPids(g.child.pid!, 'mediasoup'));
+  if (workerPids.length !== replicas) ctx.log(`expected ${replicas} mediasoup worker(s), found ${workerPids.length} (CPU figures may be incomplete)`);
+  return { urls: gateways.map((g) => g.url), gatewayPids: gateways.map((g) => g.child.pid!), workerPids, redisPid: redis.pid };
+}
+
+/** Janus with a generated config; stopped on ctx cleanup. */
+export async function startJanusTarget(ctx: RunContext, options: JanusOptions = {}): Promise<JanusProcess> {
+  const janus = await startJanus(options);
+  ctx.defer(() => janus.stop());
+  return janus;
+}

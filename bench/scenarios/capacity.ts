@@ -1,0 +1,191 @@
+/**
+ * capacity: audio consumers one mediasoup worker carries at < 0.5 % loss and
+ * bounded jitter, ramped side by side with Janus VideoRoom in the same run.
+ */
+import { cpus } from 'node:os';
+import { ClientPool } from '../clients/ClientPool.js';
+import { createJanusRoom } from '../clients/JanusClient.js';
+import { measureWindow, type WindowResult } from '../clients/loadWindow.js';
+import type { JoinSpec } from '../clients/pool-protocol.js';
+import { startJanusTarget, startParley } from '../clients/targets.js';
+import type { OptionValues, RunContext, Scenario, ScenarioResult, SummaryRow } from '../lib/types.js';
+
+type Sfu = 'parley' | 'janus';
+type Step = WindowResult & { sfu: Sfu; step: number; subscribers: number; pass: boolean };
+type Ramp = { sfu: Sfu; steps: Step[]; knee: Step | null; stoppedBy: string };
+
+const MEDIASOUP_PUBLISHED = 500;
+const LIVEKIT_PER_CORE = 3000 / 16;
+
+export const scenario: Scenario = {
+  name: 'capacity',
+  title: 'Audio consumers per mediasoup worker at < 0.5 % loss, ramped side by side with Janus VideoRoom',
+  description: [
+    'One room with P publishers (werift peers sending real Opus, 50 packets/s). Each step adds subscribers that consume',
+    'every publisher (consumers = subscribers x P), waits a warm-up, then measures a window: loss from RTP sequence gaps',
+    '(a stream that delivers nothing counts as fully lost) and RFC 3550 interarrival jitter per stream, the SFU process CPU',
+    '(mediasoup worker; Janus process) and the load clients\' CPU, from /proc. The ramp stops at the first step over the',
+    'loss or jitter bound (the knee is the step before it), when a join fails, or after max-steps. The same ramp then runs',
+    'against Janus 1.1.2 VideoRoom started on this machine, in the same run, with the same clients.',
+  ].join('\n'),
+  options: [
+    { name: 'sfus', type: 'list', default: ['parley', 'janus'], help: 'SFUs to ramp, in this order' },
+    { name: 'publishers', type: 'number', default: 4, smoke: 1, help: 'publishers in the room (each subscriber consumes all of them)' },
+    { name: 'step', type: 'number', default: 10, smoke: 2, help: 'subscribers added per step' },
+    { name: 'max-steps', type: 'number', default: 25, smoke: 1, help: 'stop after this many steps' },
+    { name: 'warmup-ms', type: 'number', default: 2000, smoke: 500, help: 'settling time after each step, excluded from the window' },
+    { name: 'window-ms', type: 'number', default: 5000, smoke: 1000, help: 'measurement window per step' },
+    { name: 'loss-pct', type: 'number', default: 0.5, help: 'loss bound (percent)' },
+    { name: 'jitter-ms', type: 'number', default: 30, help: 'bound on the p95 of the streams\' interarrival jitter (ms)' },
+    { name: 'client-procs', type: 'number', default: 2, smoke: 1, help: 'load-client processes the werift peers are spread over' },
+  ],
+  async run(ctx, o) {
+    const sfus = (o.sfus as string[]).map((s) => String(s)) as Sfu[];
+    const ramps: Ramp[] = [];
+    for (const sfu of sfus) {
+      if (sfu !== 'parley' && sfu !== 'janus') throw new TypeError(`--sfus: unknown SFU "${sfu}" (parley, janus)`);
+      ramps.push(await ramp(ctx, sfu, o));
+    }
+    return report(ramps, o);
+  },
+};
+
+async function ramp(ctx: RunContext, sfu: Sfu, o: OptionValues): Promise<Ramp> {
+  const publishers = Number(o.publishers);
+  const stepSize = Number(o.step);
+  const maxSteps = Number(o['max-steps']);
+  const { spec, sfuPids } = await startTarget(ctx, sfu);
+  const pool = await ClientPool.start(Number(o['client-procs']));
+  let stopped = false;
+  const stopPool = async () => {
+    if (!stopped) await pool.stop();
+    stopped = true;
+  };
+  ctx.defer(stopPool);
+  const steps: Step[] = [];
+  let stoppedBy = `max-steps (${maxSteps}) reached`;
+  try {
+    ctx.log(`${sfu}: ${publishers} publisher(s) joining`);
+    for (let i = 0; i < publishers; i++) await pool.join(spec(`pub-${i}`, true, false));
+    let subscribers = 0;
+    for (let step = 1; step <= maxSteps; step++) {
+      ctx.progress(step - 1, maxSteps, `${sfu}: step ${step}, ${subscribers + stepSize} subscribers`);
+      try {
+        await joinBatch(pool, spec, subscribers, stepSize);
+      } catch (err) {
+        stoppedBy = `a join failed at ${subscribers + stepSize} subscribers: ${err instanceof Error ? err.message : String(err)}`;
+        break;
+      }
+      subscribers += stepSize;
+      const w = await measureWindow(pool, sfuPids, Number(o['warmup-ms']), Number(o['window-ms']), ctx.signal);
+      const pass = w.lossPct < Number(o['loss-pct']) && !(w.jitterP95Ms > Number(o['jitter-ms']));
+      steps.push({ ...w, sfu, step, subscribers, pass });
+      ctx.log(`${sfu} step ${step}: ${w.consumers} consumers, loss ${w.lossPct.toFixed(2)} %, jitter p95 ${w.jitterP95Ms.toFixed(1)} ms, SFU CPU ${w.sfuCpuPct.toFixed(0)} %, clients CPU ${w.clientCpuPct.toFixed(0)} %`);
+      if (!pass) {
+        stoppedBy = `loss ${w.lossPct.toFixed(2)} % / jitter p95 ${w.jitterP95Ms.toFixed(1)} ms over the bound at ${w.consumers} consumers`;
+        break;
+      }
+    }
+  } finally {
+    await stopPool();
+  }
+  const passing = steps.filter((s) => s.pass);
+  const knee = passing.length > 0 ? passing[passing.length - 1]! : null;
+  return { sfu, steps, knee, stoppedBy: `${stoppedBy}; limited by ${limiter(steps[steps.length - 1])}` };
+}
+
+/** Subscribers join a few at a time (a burst of DTLS handshakes is not what is measured). */
+async function joinBatch(pool: ClientPool, spec: (id: string, publish: boolean, subscribe: boolean) => JoinSpec, from: number, count: number): Promise<void> {
+  const parallel = 5;
+  for (let i = 0; i < count; i += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - i) }, (_, k) => pool.join(spec(`sub-${from + i + k}`, false, true)));
+    await Promise.all(batch);
+  }
+}
+
+async function startTarget(ctx: RunContext, sfu: Sfu): Promise<{ spec: (id: string, publish: boolean, subscribe: boolean) => JoinSpec; sfuPids: number[] }> {
+  if (sfu === 'parley') {
+    const parley = await startParley(ctx, 1);
+    const baseUrl = parley.urls[0]!;
+    return { spec: (identity, publish, subscribe) => ({ sfu, baseUrl, roomId: 'capacity', identity, publish, subscribe }), sfuPids: parley.workerPids };
+  }
+  const janus = await startJanusTarget(ctx, { rtpPorts: 4000 });
+  const room = 1000 + Math.floor(Math.random() * 1e6);
+  await createJanusRoom(janus.wsUrl, room);
+  return { spec: (identity, publish, subscribe) => ({ sfu, wsUrl: janus.wsUrl, host: janus.host, room, identity, publish, subscribe }), sfuPids: [janus.pid] };
+}
+
+/** What most likely ended the ramp, from the last step's CPU figures. */
+function limiter(last: Step | undefined): string {
+  if (!last) return 'nothing measured';
+  const cores = cpus().length;
+  const total = last.sfuCpuPct + last.clientCpuPct;
+  if (last.lateTicks > 0 || last.clientCpuPct >= 0.8 * 100 * Math.min(cores, 2)) return `the load clients (clients ${last.clientCpuPct.toFixed(0)} % CPU, ${last.lateTicks} late pacer ticks)`;
+  if (last.sfuCpuPct >= 90) return `the SFU (${last.sfuCpuPct.toFixed(0)} % of a core)`;
+  if (total >= 0.85 * 100 * cores) return `the machine (SFU + clients ${total.toFixed(0)} % of ${cores * 100} %)`;
+  return `neither side saturated (SFU ${last.sfuCpuPct.toFixed(0)} %, clients ${last.clientCpuPct.toFixed(0)} %)`;
+}
+
+function round1(v: number): number {
+  return Number.isFinite(v) ? Math.round(v * 10) / 10 : v;
+}
+
+function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
+  const summary: SummaryRow[] = ramps.flatMap((r) =>
+    r.steps.map((s) => ({
+      sfu: s.sfu,
+      subscribers: s.subscribers,
+      consumers: s.consumers,
+      'loss %': round1(s.lossPct),
+      'jitter p95 ms': round1(s.jitterP95Ms),
+      'SFU CPU %': Math.round(s.sfuCpuPct),
+      'clients CPU %': Math.round(s.clientCpuPct),
+      ok: s.pass ? 'yes' : 'no',
+    })),
+  );
+  const figures: Record<string, number> = {};
+  const notes: string[] = [];
+  for (const r of ramps) {
+    const k = r.knee;
+    figures[`${r.sfu}_knee_consumers`] = k?.consumers ?? 0;
+    if (k && k.sfuCpuPct > 0) figures[`${r.sfu}_consumers_per_core_extrapolated`] = Math.round((k.consumers * 100) / k.sfuCpuPct);
+    if (k) figures[`${r.sfu}_knee_sfu_cpu_pct`] = Math.round(k.sfuCpuPct);
+    notes.push(`${r.sfu}: knee ${k ? `${k.consumers} consumers (SFU ${k.sfuCpuPct.toFixed(0)} % of a core, loss ${k.lossPct.toFixed(2)} %)` : 'not reached (first step already failed)'}; ramp stopped: ${r.stoppedBy}.`);
+  }
+  const p = figures.parley_knee_consumers;
+  const j = figures.janus_knee_consumers;
+  if (p && j) figures.parley_vs_janus_knee_ratio = Math.round((p / j) * 100) / 100;
+  const pc = figures.parley_consumers_per_core_extrapolated;
+  const jc = figures.janus_consumers_per_core_extrapolated;
+  if (pc && jc) figures.parley_vs_janus_per_core_ratio = Math.round((pc / jc) * 100) / 100;
+  notes.push(
+    `Published figures (not measured here): mediasoup ~${MEDIASOUP_PUBLISHED} consumers per worker (one core); LiveKit 3,000 audio subscribers on 16 cores (~${Math.round(LIVEKIT_PER_CORE)} per core).`,
+    'Consumers per core "extrapolated" = knee consumers x 100 / SFU CPU % at the knee: linear, an upper estimate, only meaningful when the SFU was not the limit.',
+    `Bounds: loss < ${o['loss-pct']} %, p95 of per-stream RFC 3550 jitter < ${o['jitter-ms']} ms; warm-up ${o['warmup-ms']} ms excluded before each ${o['window-ms']} ms window.`,
+    'Noisy neighbour: the SFU, the load clients (pure-JS SRTP in werift) and any other work share this machine\'s cores; the ramps run one after the other, not at once.',
+  );
+  const series = (pick: (s: Step) => number) => ramps.map((r) => ({ name: r.sfu, points: r.steps.map((s) => [s.consumers, round1(pick(s))] as [number, number]) }));
+  return {
+    summary,
+    figures,
+    samples: ramps,
+    notes,
+    environment: { cores: cpus().length, janus: '1.1.2 (Debian), VideoRoom, ICE-lite', mediasoup: '3.12.16, one worker', clients: `werift in ${o['client-procs']} process(es)` },
+    plots: [
+      { id: 'loss', title: 'Loss vs audio consumers', kind: 'line', xLabel: 'consumers', yLabel: 'loss %', series: series((s) => s.lossPct), marks: [{ label: `bound ${o['loss-pct']} %`, y: Number(o['loss-pct']) }] },
+      { id: 'cpu', title: 'SFU CPU vs audio consumers (100 % = one core)', kind: 'line', xLabel: 'consumers', yLabel: 'SFU CPU %', series: series((s) => s.sfuCpuPct) },
+      {
+        id: 'per-core',
+        title: 'Audio consumers per core (knee, extrapolated) vs published figures',
+        kind: 'bar',
+        xLabel: 'SFU',
+        yLabel: 'consumers per core',
+        series: ramps.map((r, i) => ({ name: r.sfu, points: [[i, figures[`${r.sfu}_consumers_per_core_extrapolated`] ?? 0]] as Array<[number, number]> })),
+        marks: [
+          { label: 'mediasoup published ~500 / worker', y: MEDIASOUP_PUBLISHED },
+          { label: 'LiveKit 3000 / 16 cores', y: LIVEKIT_PER_CORE },
+        ],
+      },
+    ],
+  };
+}
