@@ -48,6 +48,8 @@ export type ScenarioResult = {
   plots: PlotSpec[];
   /** Caveats and observations, printed and added to the report (noisy neighbour, warm-up excluded, ...). */
   notes: string[];
+  /** Optional: what the run used besides the machine (engine set, replicas, config); goes into the JSON and the report. */
+  environment?: ScenarioEnvironment;
 };
 
 export type RunContext = {
@@ -72,3 +74,6 @@ export type Scenario = {
   options: OptionSpec[];
   run(ctx: RunContext, options: OptionValues): Promise<ScenarioResult>;
 };
+
+/** What a scenario ran on besides the machine: engine set, replica count, config that shapes the figures. */
+export type ScenarioEnvironment = Record<string, unknown>;

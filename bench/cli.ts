@@ -1,0 +1,128 @@
+/**
+ * The bench CLI: `npm run bench -- <scenario|all> [--smoke] [--<option> <value>]`.
+ * See bench/README.md.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { OwnedContext } from './lib/context.js';
+import { loadScenario, scenarioNames } from './lib/discover.js';
+import { optionsHelp } from './lib/options.js';
+import { createProgress } from './lib/progress.js';
+import { runScenario } from './lib/runner.js';
+import { loadSlo } from './lib/slo.js';
+
+const BENCH = fileURLToPath(new URL('./', import.meta.url));
+const RESULTS = join(BENCH, 'results');
+
+const USAGE = `Usage: npm run bench -- <scenario|all> [--smoke] [scenario options]
+
+Global options:
+  --smoke              tiny and fast run (what CI runs); results go to bench/results/smoke/ (not committed)
+  --results-dir <dir>  write the results there instead
+  --slo <file>         SLO file (default bench/slo.yaml)
+  --fail-on-slo        exit with 3 when an SLO fails (default: verdicts are reported, exit 0)
+  --help               this text; "<scenario> --help" lists the scenario's options
+
+Each run prints a progress bar (stderr), the summary table and the SLO verdicts, and writes
+<results>/<scenario>-<timestamp>.json (raw samples, options, figures, verdicts, machine), .md
+(report) and -<plot>.svg; full runs also refresh <results>/latest/<scenario>.{json,md} and plots.`;
+
+type Globals = { smoke: boolean; help: boolean; resultsDir: string | null; slo: string; failOnSlo: boolean; rest: string[] };
+
+function splitGlobals(argv: string[]): Globals {
+  const g: Globals = { smoke: false, help: false, resultsDir: null, slo: join(BENCH, 'slo.yaml'), failOnSlo: false, rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--smoke') g.smoke = true;
+    else if (a === '--help' || a === '-h') g.help = true;
+    else if (a === '--fail-on-slo') g.failOnSlo = true;
+    else if (a === '--results-dir' || a === '--slo') {
+      const v = argv[++i];
+      if (v === undefined) throw new TypeError(`${a} needs a value`);
+      if (a === '--slo') g.slo = v;
+      else g.resultsDir = v;
+    } else if (a.startsWith('--results-dir=')) g.resultsDir = a.slice('--results-dir='.length);
+    else if (a.startsWith('--slo=')) g.slo = a.slice('--slo='.length);
+    else g.rest.push(a);
+  }
+  return g;
+}
+
+async function listHelp(): Promise<string> {
+  const lines = [USAGE, '', 'Scenarios:'];
+  for (const name of await scenarioNames()) {
+    const loaded = await loadScenario(name);
+    const first = loaded.error?.split('\n')[0];
+    lines.push(`  ${name.padEnd(10)}  ${loaded.scenario ? loaded.scenario.title : `(cannot load: ${first})`}`);
+  }
+  lines.push('  all         every scenario, one after another (usually with --smoke)');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const g = splitGlobals(argv);
+  const [name, ...scenarioArgs] = g.rest;
+  if (!name || name.startsWith('--')) {
+    process.stdout.write(`${await listHelp()}\n`);
+    return g.help ? 0 : 2;
+  }
+  const names = await scenarioNames();
+  if (name !== 'all' && !names.includes(name)) {
+    process.stderr.write(`unknown scenario "${name}"; known: ${names.join(', ')}\n`);
+    return 2;
+  }
+  if (name === 'all' && scenarioArgs.length > 0) {
+    process.stderr.write('"all" takes only the global options (--smoke, --results-dir, --slo, --fail-on-slo)\n');
+    return 2;
+  }
+  const selected = name === 'all' ? names : [name];
+  if (g.help && name !== 'all') {
+    const loaded = await loadScenario(name);
+    if (!loaded.scenario) throw new Error(`scenario "${name}" failed to load:\n${loaded.error}`);
+    const s = loaded.scenario;
+    process.stdout.write(`npm run bench -- ${s.name} [--smoke] [options]\n\n${s.title}\n\n${s.description}\n\nOptions:\n${optionsHelp(s.options)}\n`);
+    return 0;
+  }
+
+  const slo = await loadSlo(g.slo);
+  const outDir = g.resultsDir ?? (g.smoke ? join(RESULTS, 'smoke') : RESULTS);
+  const progress = createProgress();
+  let live: OwnedContext | null = null;
+  let interrupted = 0;
+  process.on('SIGINT', () => {
+    interrupted += 1;
+    if (interrupted > 1 || !live) process.exit(130);
+    progress.log('interrupted: stopping what the scenario started (Ctrl-C again to quit at once)');
+    const ctx = live;
+    ctx.abort('interrupted');
+    void ctx.cleanup().finally(() => process.exit(130));
+  });
+
+  let failedRuns = 0;
+  let failedSlos = 0;
+  for (const n of selected) {
+    const loaded = await loadScenario(n);
+    if (!loaded.scenario) {
+      process.stderr.write(`scenario "${n}" failed to load:\n${loaded.error}\n`);
+      failedRuns += 1;
+      continue;
+    }
+    try {
+      const outcome = await runScenario(loaded.scenario, scenarioArgs, { smoke: g.smoke, outDir, resultsDir: RESULTS, slo, progress, onContext: (c) => (live = c) });
+      failedSlos += outcome.verdicts.filter((v) => v.verdict === 'fail').length;
+    } catch (err) {
+      failedRuns += 1;
+      process.stderr.write(`bench ${n} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+  }
+  if (failedRuns > 0) return 1;
+  return g.failOnSlo && failedSlos > 0 ? 3 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,88 @@
+/**
+ * Speech inputs for the pipeline bench: WAV clips with their reference transcripts, each
+ * padded with trailing silence (Chromium loops its fake microphone; people pause).
+ *
+ * - `librivox`: the five LibriVox sentences of Debian's pocketsphinx-testdata (real speech);
+ * - `espeak`: English phrases synthesized by espeak-ng (synthetic speech; pocketsphinx does poorly on it);
+ * - otherwise a comma-separated list of WAV paths (no reference: WER not computed).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+
+export const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
+
+export type SpeechClip = {
+  id: string;
+  /** The source file (unpadded), as the engines should hear it. */
+  source: string;
+  /** The file given to Chromium: the source plus `padSeconds` of silence. */
+  wav: string;
+  /** Reference transcript, when known. */
+  reference: string | null;
+  seconds: number;
+};
+
+export const ESPEAK_PHRASES = [
+  'good morning everyone, thank you for joining the call',
+  'can you hear me clearly now',
+  'the meeting will start in five minutes',
+  'please send me the report before friday',
+  'we need to talk about the budget for next year',
+];
+
+function soxSeconds(wav: string): number {
+  return Number(execFileSync('soxi', ['-D', wav]).toString().trim());
+}
+
+/** Reference transcripts of the LibriVox clips, by file id. */
+export function librivoxReferences(): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of readFileSync(join(LIBRIVOX_DIR, 'transcription'), 'utf8').split('\n')) {
+    const m = /^<s>(.*)<\/s>\s*\((.+)\)\s*$/.exec(line.trim());
+    if (m) refs.set(m[2]!, m[1]!.trim());
+  }
+  return refs;
+}
+
+function padded(source: string, id: string, padSeconds: number, dir: string): string {
+  const out = join(dir, `${id}-pad${padSeconds}.wav`);
+  if (!existsSync(out)) execFileSync('sox', [source, out, 'pad', '0', String(padSeconds)]);
+  return out;
+}
+
+/** The clips of an input set (see the module comment), padded into a temp folder. */
+export function speechInputs(set: string, padSeconds = 1.5): SpeechClip[] {
+  const dir = join(tmpdir(), 'parley-bench-inputs');
+  mkdirSync(dir, { recursive: true });
+  if (set === 'librivox') {
+    if (!existsSync(join(LIBRIVOX_DIR, 'transcription'))) throw new Error(`${LIBRIVOX_DIR} is missing: run "./parley setup --test" (installs pocketsphinx-testdata)`);
+    const refs = librivoxReferences();
+    return readdirSync(LIBRIVOX_DIR)
+      .filter((f) => f.endsWith('.wav'))
+      .sort()
+      .map((f) => {
+        const id = f.replace(/\.wav$/, '');
+        const source = join(LIBRIVOX_DIR, f);
+        return { id, source, wav: padded(source, id, padSeconds, dir), reference: refs.get(id) ?? null, seconds: soxSeconds(source) };
+      });
+  }
+  if (set === 'espeak') {
+    return ESPEAK_PHRASES.map((text, i) => {
+      const id = `espeak-${i}`;
+      const source = join(dir, `${id}.wav`);
+      if (!existsSync(source)) execFileSync('espeak-ng', ['-v', 'en', '-w', source, text]);
+      return { id, source, wav: padded(source, id, padSeconds, dir), reference: text, seconds: soxSeconds(source) };
+    });
+  }
+  return set
+    .split(',')
+    .map((p) => resolve(p.trim()))
+    .filter((p) => p.length > 0)
+    .map((source) => {
+      if (!existsSync(source)) throw new Error(`input ${source} does not exist`);
+      const id = basename(source).replace(/\.wav$/i, '');
+      return { id, source, wav: padded(source, id, padSeconds, dir), reference: null, seconds: soxSeconds(source) };
+    });
+}

@@ -1,0 +1,239 @@
+/**
+ * pipeline: real speech through a running gateway, translated by the AI worker's engines,
+ * timed per stage from the end of speech to the first translated packet at the listener,
+ * with concurrent speakers swept. See bench/README.md ("pipeline").
+ */
+import type { Page } from 'playwright-core';
+import { Redis } from 'ioredis';
+import { joinCall, type ParleyBrowser } from '../../tests/helpers/browser.js';
+import { speechInputs, type SpeechClip } from '../lib/inputs.js';
+import { logLines, utteranceLines } from '../lib/logs.js';
+import { pipelineFigures, pipelinePlots, pipelineSummary, type LevelResult, type PipelineTargets } from '../lib/pipelineReport.js';
+import { installPeerConnectionTap, readArrivals, readMicProbe, startArrivalProbe, startMicProbe } from '../lib/probes.js';
+import { loadSlo } from '../lib/slo.js';
+import { checkAborted, sleep, startAiWorker, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
+import { measureStt, type SttClipResult } from '../lib/sttQuality.js';
+import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
+import { buildSample, type UtteranceSample } from '../lib/utterances.js';
+
+const MIN_SILENCE_MS = 500; // ai.minSilenceMs (default): the VAD's hangover before it declares the end of speech
+const MAX_AGE_MS = 15_000; // ai.maxAgeMs (default): an utterance older than this is dropped
+
+type Room = { index: number; roomId: string; clip: SpeechClip; speaker: Page; listener: Page; speakerId: string };
+type Caption = { utteranceId: string; speakerPeerId: string; original: boolean; language: string; text: string };
+
+async function openRoom(ctx: RunContext, url: string, level: number, index: number, clip: SpeechClip, speakers: ParleyBrowser, listeners: ParleyBrowser): Promise<Room> {
+  checkAborted(ctx);
+  const roomId = `bench-pipeline-${level}-${index}-${Date.now().toString(36)}`;
+  const speaker = await speakers.newPage();
+  await installPeerConnectionTap(speaker);
+  const listener = await listeners.newPage();
+  await joinCall(speaker, url, { roomId, displayName: `Speaker ${index}`, spokenLanguage: 'en', listeningLanguage: 'en' });
+  await joinCall(listener, url, { roomId, displayName: `Listener ${index}`, spokenLanguage: 'es', listeningLanguage: 'es', role: 'listener' });
+  const speakerId = await speaker.evaluate(() => window.parley!.peerId!);
+  await startMicProbe(speaker);
+  await startArrivalProbe(listener, 'translation', speakerId, 'translation:es');
+  return { index, roomId, clip, speaker, listener, speakerId };
+}
+
+/** The utterance ids each room's listener got captions for, by room index. */
+async function utterancesByRoom(rooms: readonly Room[]): Promise<Map<string, Room>> {
+  const out = new Map<string, Room>();
+  for (const room of rooms) {
+    const captions = (await room.listener.evaluate(() => window.parley!.captions()).catch(() => [])) as Caption[];
+    for (const c of captions) if (c.speakerPeerId === room.speakerId) out.set(c.utteranceId, room);
+  }
+  return out;
+}
+
+/** Deletes the AI cache's keys as they appear, so every utterance runs every engine. Returns a stop function. */
+function flushCacheLoop(redisUrl: string): { stop(): Promise<number> } {
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  let deleted = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const keys = await client.keys('parley:ai-cache:*').catch(() => [] as string[]);
+      if (keys.length) deleted += await client.del(...keys).catch(() => 0);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      client.disconnect();
+      return deleted;
+    },
+  };
+}
+
+type Deps = { ctx: RunContext; url: string; logs: () => string; workerLogs: () => string; clips: SpeechClip[]; listeners: ParleyBrowser; speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser> };
+
+async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: number, levelCount: number): Promise<LevelResult> {
+  const { ctx } = d;
+  const offset = d.logs().length;
+  const workerOffset = d.workerLogs().length;
+  const rooms: Room[] = [];
+  for (let i = 0; i < speakers; i++) {
+    const clip = d.clips[i % d.clips.length]!;
+    rooms.push(await openRoom(ctx, d.url, speakers, i, clip, await d.speakerBrowser(clip), d.listeners));
+    ctx.progress(i + 1, speakers, `level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s), joining`);
+  }
+  const started = Date.now();
+  const warmup = Number(o.warmup);
+  const durationMs = Number(o.duration) * 1000;
+  const minUtterances = Number(o['min-utterances']);
+  const capMs = Math.max(3 * durationMs, 120_000);
+
+  /** Delivered utterances of this level's rooms, warm-up excluded, in speech order per room. */
+  const measured = async () => {
+    const owner = await utterancesByRoom(rooms);
+    const lines = utteranceLines(d.logs().slice(offset)).filter((l) => owner.has(l.utteranceId));
+    const perRoom = new Map<Room, typeof lines>();
+    for (const l of lines) perRoom.set(owner.get(l.utteranceId)!, [...(perRoom.get(owner.get(l.utteranceId)!) ?? []), l]);
+    const kept: Array<{ room: Room; line: (typeof lines)[number] }> = [];
+    for (const [room, ls] of perRoom) {
+      ls.sort((a, b) => a.time - (a.ms.endToEnd ?? 0) - (b.time - (b.ms.endToEnd ?? 0)));
+      for (const line of ls.slice(warmup)) kept.push({ room, line });
+    }
+    return kept;
+  };
+
+  let stopAt = 0;
+  for (;;) {
+    await sleep(ctx, 1000);
+    const elapsed = Date.now() - started;
+    const n = (await measured()).length;
+    const label = `level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s), ${n} utterance(s)`;
+    ctx.progress(Math.min(elapsed, durationMs || elapsed), durationMs || elapsed, label);
+    if (elapsed >= durationMs && n >= minUtterances) break;
+    if (elapsed > capMs) {
+      if (n === 0) throw new Error(`no translated utterance in ${Math.round(elapsed / 1000)} s at ${speakers} speaker(s); gateway log tail:\n${d.logs().slice(-3000)}`);
+      break;
+    }
+  }
+  stopAt = Date.now();
+  // Utterances that ended before stopAt may still be in flight: wait until each room delivered one that ended later
+  // (a speaker's translations play in order), or until the pipeline's own age limit has dropped them.
+  if (!ctx.smoke) {
+    await until(ctx, async () => {
+      const kept = await measured();
+      return rooms.every((r) => kept.some((k) => k.room === r && k.line.time - (k.line.ms.endToEnd ?? 0) > stopAt)) ? true : null;
+    }, MAX_AGE_MS + 2000, 'in-flight utterances', 500).catch(() => ctx.log(`level ${speakers}: stopped waiting for in-flight utterances after ${MAX_AGE_MS / 1000 + 2} s`));
+  }
+  const kept = (await measured()).filter((k) => k.line.time - (k.line.ms.endToEnd ?? 0) <= stopAt);
+  const mics = new Map<Room, Array<[number, number]>>();
+  const arrivals = new Map<Room, Awaited<ReturnType<typeof readArrivals>>>();
+  for (const r of rooms) {
+    mics.set(r, await readMicProbe(r.speaker));
+    arrivals.set(r, await readArrivals(r.listener, 'translation'));
+  }
+  const samples: Array<UtteranceSample & { room: number; clip: string }> = kept.map((k) => ({
+    room: k.room.index,
+    clip: k.room.clip.id,
+    ...buildSample(k.line, mics.get(k.room) ?? null, arrivals.get(k.room) ?? [], MIN_SILENCE_MS + 1500),
+  }));
+  const dropped = logLines(d.logs().slice(offset), 'utterance dropped').length + logLines(d.workerLogs().slice(workerOffset), 'utterance dropped').length;
+  for (const r of rooms) {
+    await r.speaker.close().catch(() => undefined);
+    await r.listener.close().catch(() => undefined);
+  }
+  await sleep(ctx, 1000);
+  return { speakers, samples, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
+}
+
+async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
+  const clips = speechInputs(String(o.inputs));
+  if (clips.length === 0) throw new Error(`input set "${o.inputs}" has no clips`);
+  const levels = (o.speakers as number[]).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  if (levels.length === 0) throw new TypeError('--speakers needs at least one positive integer');
+
+  ctx.log('starting redis, a gateway and the AI worker(s)');
+  const redis = await startRedis(ctx);
+  const gateway = await startReplica(ctx, redis.url, 'bench-pipeline');
+  const workers: Array<Awaited<ReturnType<typeof startAiWorker>>> = [];
+  for (let i = 0; i < Number(o['ai-workers']); i++) workers.push(await startAiWorker(ctx, redis.url));
+  const engineInfo = (await until(ctx, async () => {
+    const res = await fetch(`${gateway.url}/ai/engines`);
+    const body = (await res.json()) as unknown;
+    return res.ok && JSON.stringify(body).includes('stt') ? body : null;
+  }, 30_000, 'the AI worker to announce its engines', 500)) as unknown;
+  const engineNames: Record<string, string> = {};
+  for (const m of JSON.stringify(engineInfo).matchAll(/"stage":"(stt|translate|tts)","language":"([^"]+)","engine":"([^"]+)"/g)) {
+    if ((m[1] === 'stt' && m[2] === 'en') || (m[1] === 'translate' && m[2] === 'en->es') || (m[1] === 'tts' && m[2] === 'es')) engineNames[m[1]!] = m[3]!;
+  }
+  const cache = o.cache ? null : flushCacheLoop(redis.url);
+  const listeners = await startBrowser(ctx);
+  const speakerBrowsers = new Map<string, ParleyBrowser>();
+  const speakerBrowser = async (clip: SpeechClip) => {
+    let b = speakerBrowsers.get(clip.id);
+    if (!b) speakerBrowsers.set(clip.id, (b = await startBrowser(ctx, { fakeAudioWav: clip.wav })));
+    return b;
+  };
+
+  const results: LevelResult[] = [];
+  for (const [i, speakers] of levels.entries()) {
+    ctx.log(`level ${i + 1}/${levels.length}: ${speakers} concurrent speaker(s)`);
+    results.push(await runLevel({ ctx, url: gateway.url, logs: gateway.logs, workerLogs: () => workers.map((w) => w.logs()).join('\n'), clips, listeners, speakerBrowser }, speakers, o, i, levels.length));
+  }
+  const cacheKeysDeleted = cache ? await cache.stop() : null;
+  for (const b of speakerBrowsers.values()) await b.close();
+
+  let stt: SttClipResult[] = [];
+  if (o.wer) {
+    ctx.log('speech recognizer alone on the clips (WER and time), after the sweep');
+    const limit = Number(o['wer-clips']);
+    stt = (await measureStt(limit > 0 ? clips.slice(0, limit) : clips, 'en', { modelsDir: 'models', pythonBin: '/usr/bin/python3' })).rows;
+  }
+
+  const slo = (await loadSlo(new URL('../slo.yaml', import.meta.url).pathname).catch(() => ({}))) as Record<string, Record<string, { max?: number }>>;
+  const targets: PipelineTargets = { e2eP50: slo.pipeline?.e2e_p50_ms?.max, e2eP95: slo.pipeline?.e2e_p95_ms?.max };
+  const notes = [
+    `Engines: ${Object.entries(engineNames).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
+    `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by 1.5 s of silence and looped by Chromium's fake microphone; speaker i speaks clip i mod ${clips.length}, one browser per clip.`,
+    `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
+    `The clock starts at the gateway VAD's end of speech (it waits ai.minSilenceMs = ${MIN_SILENCE_MS} ms of silence first; "vad" and e2e_from_mic measure from the last voiced 20 ms at the speaker's microphone) and stops when the listener page's poll (every 20 ms) sees the first bytes of the translated producer after the gateway sent its first packet (resolution p50 ${resolution(results)} ms).`,
+    `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${cacheKeysDeleted} deleted), so every utterance ran every engine`}.`,
+    `${workers.length} AI worker process(es) at their default concurrency; everything (Redis, gateway, mediasoup worker, AI worker, ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures: see the load averages.`,
+  ];
+  return {
+    summary: pipelineSummary(results, stt, engineNames),
+    figures: pipelineFigures(results, stt, targets),
+    samples: { levels: results, stt },
+    plots: pipelinePlots(results, stt, targets),
+    notes,
+    environment: { engines: engineInfo, aiWorkers: workers.length, gatewayReplicas: 1, cache: Boolean(o.cache), inputs: clips.map((c) => c.id) },
+  };
+}
+
+function resolution(levels: readonly LevelResult[]): number | string {
+  const r = levels.flatMap((l) => l.samples.map((s) => s.receivedResolutionMs)).filter((x): x is number => x !== null).sort((a, b) => a - b);
+  return r.length ? r[Math.floor(r.length / 2)]! : '-';
+}
+
+export const scenario: Scenario = {
+  name: 'pipeline',
+  title: 'Speech translation: real speech in a call, latency per stage and end to end, concurrent speakers swept',
+  description: `Real speech (LibriVox clips, espeak-ng phrases or your WAVs) is the fake microphone of a Chromium
+speaker page in a room of a running gateway (a \`parley up\` child); a Spanish listener page in the
+same room receives the translated voice produced by \`parley ai-worker\` (the configured engines).
+Per utterance: end of speech at the microphone -> VAD end of speech (clock start) -> STT final ->
+translation -> first synthesized audio -> first translated RTP packet sent -> first translated
+bytes received by the listener (clock stop); "processing" = STT final -> received; "overhead" =
+end to end minus the three engines. Levels of concurrent speakers (one room each) show where the
+SLO breaks. After the sweep the STT engine alone transcribes each clip: WER beside its time.`,
+  options: [
+    { name: 'speakers', type: 'list', default: [1, 2, 4], smoke: [1], help: 'concurrent speakers per level, one room (speaker + Spanish listener) each' },
+    { name: 'duration', type: 'number', default: 60, smoke: 0, help: 'seconds measured per level (after the pages joined)' },
+    { name: 'min-utterances', type: 'number', default: 10, smoke: 1, help: 'measure a level until it has at least this many utterances (warm-up excluded)' },
+    { name: 'warmup', type: 'number', default: 1, smoke: 0, help: 'first utterances of every speaker left out' },
+    { name: 'inputs', type: 'string', default: 'librivox', help: 'librivox | espeak | comma-separated WAV paths' },
+    { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
+    { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
+    { name: 'wer', type: 'boolean', default: true, help: 'also run the STT engine alone on the clips: WER and time' },
+    { name: 'wer-clips', type: 'number', default: 0, smoke: 1, help: 'clips for the WER pass (0 = all)' },
+  ],
+  run,
+};
