@@ -19,8 +19,9 @@ export class AudioPeer {
   readonly pc: RTCPeerConnection;
   /** Receive statistics per remote SSRC. */
   readonly streams = new Map<number, RtpStats>();
-  /** Called once per stream on its first packet (performance.now() clock). */
-  onFirstPacket: ((ssrc: number, atMs: number) => void) | null = null;
+  /** Arrival of the first packet of any stream (performance.now() clock), null until then. */
+  firstPacketAt: number | null = null;
+  #firstWaiters: Array<(at: number) => void> = [];
   #stopSending: (() => void) | null = null;
   #closed = false;
 
@@ -79,6 +80,18 @@ export class AudioPeer {
     });
   }
 
+  /** Resolves with the first packet's arrival time (at once when it already came). */
+  firstPacket(timeoutMs = 10_000): Promise<number> {
+    if (this.firstPacketAt !== null) return Promise.resolve(this.firstPacketAt);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no RTP packet received in ${timeoutMs} ms`)), timeoutMs);
+      this.#firstWaiters.push((at) => {
+        clearTimeout(timer);
+        resolve(at);
+      });
+    });
+  }
+
   /** Restarts every stream's counters (end of warm-up). */
   resetStats(): void {
     for (const s of this.streams.values()) s.reset();
@@ -98,7 +111,10 @@ export class AudioPeer {
     if (!stats) {
       stats = new RtpStats(48000);
       this.streams.set(ssrc, stats);
-      this.onFirstPacket?.(ssrc, now);
+      if (this.firstPacketAt === null) {
+        this.firstPacketAt = now;
+        for (const w of this.#firstWaiters.splice(0)) w(now);
+      }
     }
     stats.onPacket(rtp.header.sequenceNumber, rtp.header.timestamp, now);
   }

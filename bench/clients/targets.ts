@@ -18,11 +18,11 @@ export type ParleyTarget = {
   redisPid: number | undefined;
 };
 
-/** Redis and `replicas` gateways (one mediasoup worker each); stopped on ctx cleanup. */
-export async function startParley(ctx: RunContext, replicas = 1): Promise<ParleyTarget> {
+/** Redis and `replicas` gateways (one mediasoup worker each, `env` added to theirs); stopped on ctx cleanup. */
+export async function startParley(ctx: RunContext, replicas = 1, env: Record<string, string> = {}): Promise<ParleyTarget> {
   const redis = await EmbeddedRedis.start();
   ctx.defer(() => redis.stop());
-  const gateways = await startReplicas(redis.url, replicas, `bench-${process.pid}`, { PARLEY_LOG_LEVEL: 'warn' });
+  const gateways = await startReplicas(redis.url, replicas, `bench-${process.pid}`, { PARLEY_LOG_LEVEL: 'warn', ...env });
   for (const g of gateways) ctx.defer(() => g.stop());
   const workerPids = gateways.flatMap((g) => childPids(g.child.pid!, 'mediasoup'));
   if (workerPids.length !== replicas) ctx.log(`expected ${replicas} mediasoup worker(s), found ${workerPids.length} (CPU figures may be incomplete)`);

@@ -3,6 +3,7 @@
  * padded with trailing silence (Chromium loops its fake microphone; people pause).
  *
  * - `librivox`: the five LibriVox sentences of Debian's pocketsphinx-testdata (real speech);
+ *   `librivox:0880,0930` keeps the clips whose id contains one of those strings;
  * - `espeak`: English phrases synthesized by espeak-ng (synthetic speech; pocketsphinx does poorly on it);
  * - otherwise a comma-separated list of WAV paths (no reference: WER not computed).
  */
@@ -56,11 +57,12 @@ function padded(source: string, id: string, padSeconds: number, dir: string): st
 export function speechInputs(set: string, padSeconds = 1.5): SpeechClip[] {
   const dir = join(tmpdir(), 'parley-bench-inputs');
   mkdirSync(dir, { recursive: true });
-  if (set === 'librivox') {
+  if (set === 'librivox' || set.startsWith('librivox:')) {
+    const only = set.startsWith('librivox:') ? set.slice('librivox:'.length).split(',').filter((x) => x !== '') : [];
     if (!existsSync(join(LIBRIVOX_DIR, 'transcription'))) throw new Error(`${LIBRIVOX_DIR} is missing: run "./parley setup --test" (installs pocketsphinx-testdata)`);
     const refs = librivoxReferences();
     return readdirSync(LIBRIVOX_DIR)
-      .filter((f) => f.endsWith('.wav'))
+      .filter((f) => f.endsWith('.wav') && (only.length === 0 || only.some((o) => f.includes(o))))
       .sort()
       .map((f) => {
         const id = f.replace(/\.wav$/, '');

@@ -104,6 +104,7 @@ export function renderSvg(plot: PlotSpec): string {
   // Legend.
   const longest = Math.max(0, ...plot.series.map((s) => s.name.length));
   const lx = M.left + pw - Math.min(pw, 28 + longest * 7);
+  if (plot.series.length) out.push(`<rect x="${f(lx - 6)}" y="${M.top}" width="${f(Math.min(pw, 28 + longest * 7))}" height="${plot.series.length * 18 + 6}" fill="#ffffff" fill-opacity="0.85" stroke="#ddd"/>`);
   plot.series.forEach((s, i) => {
     const y = M.top + 10 + i * 18;
     out.push(`<rect x="${f(lx)}" y="${y - 9}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`);

@@ -107,7 +107,8 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
     const elapsed = Date.now() - started;
     const n = (await measured()).length;
     const label = `level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s), ${n} utterance(s)`;
-    ctx.progress(Math.min(elapsed, durationMs || elapsed), durationMs || elapsed, label);
+    if (durationMs > 0) ctx.progress(Math.min(elapsed, durationMs), durationMs, label);
+    else ctx.progress(Math.min(n, minUtterances), minUtterances, label);
     if (elapsed >= durationMs && n >= minUtterances) break;
     if (elapsed > capMs) {
       if (n === 0) throw new Error(`no translated utterance in ${Math.round(elapsed / 1000)} s at ${speakers} speaker(s); gateway log tail:\n${d.logs().slice(-3000)}`);
@@ -123,6 +124,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
       return rooms.every((r) => kept.some((k) => k.room === r && k.line.time - (k.line.ms.endToEnd ?? 0) > stopAt)) ? true : null;
     }, MAX_AGE_MS + 2000, 'in-flight utterances', 500).catch(() => ctx.log(`level ${speakers}: stopped waiting for in-flight utterances after ${MAX_AGE_MS / 1000 + 2} s`));
   }
+  await sleep(ctx, 1500); // the last arrivals reach the listener's probe
   const kept = (await measured()).filter((k) => k.line.time - (k.line.ms.endToEnd ?? 0) <= stopAt);
   const mics = new Map<Room, Array<[number, number]>>();
   const arrivals = new Map<Room, Awaited<ReturnType<typeof readArrivals>>>();
@@ -160,10 +162,10 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     const body = (await res.json()) as unknown;
     return res.ok && JSON.stringify(body).includes('stt') ? body : null;
   }, 30_000, 'the AI worker to announce its engines', 500)) as unknown;
-  const engineNames: Record<string, string> = {};
-  for (const m of JSON.stringify(engineInfo).matchAll(/"stage":"(stt|translate|tts)","language":"([^"]+)","engine":"([^"]+)"/g)) {
-    if ((m[1] === 'stt' && m[2] === 'en') || (m[1] === 'translate' && m[2] === 'en->es') || (m[1] === 'tts' && m[2] === 'es')) engineNames[m[1]!] = m[3]!;
-  }
+  // The engines of this path: English recognition, English -> Spanish, Spanish synthesis.
+  const wanted = (e: { stage: string; language: string }) => (e.stage === 'stt' && e.language === 'en') || (e.stage === 'translate' && e.language === 'en-es') || (e.stage === 'tts' && e.language === 'es');
+  const used = ((engineInfo as { engines?: Array<{ stage: string; language: string; engine: string; workers?: number }> }).engines ?? []).filter(wanted);
+  const engineNames: Record<string, string> = Object.fromEntries(used.map((e) => [e.stage, e.engine]));
   const cache = o.cache ? null : flushCacheLoop(redis.url);
   const listeners = await startBrowser(ctx);
   const speakerBrowsers = new Map<string, ParleyBrowser>();
@@ -204,7 +206,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     samples: { levels: results, stt },
     plots: pipelinePlots(results, stt, targets),
     notes,
-    environment: { engines: engineInfo, aiWorkers: workers.length, gatewayReplicas: 1, cache: Boolean(o.cache), inputs: clips.map((c) => c.id) },
+    environment: { engines: used, aiWorkers: workers.length, gatewayReplicas: 1, cache: Boolean(o.cache), inputs: clips.map((c) => c.id) },
   };
 }
 
@@ -228,8 +230,8 @@ SLO breaks. After the sweep the STT engine alone transcribes each clip: WER besi
     { name: 'speakers', type: 'list', default: [1, 2, 4], smoke: [1], help: 'concurrent speakers per level, one room (speaker + Spanish listener) each' },
     { name: 'duration', type: 'number', default: 60, smoke: 0, help: 'seconds measured per level (after the pages joined)' },
     { name: 'min-utterances', type: 'number', default: 10, smoke: 1, help: 'measure a level until it has at least this many utterances (warm-up excluded)' },
-    { name: 'warmup', type: 'number', default: 1, smoke: 0, help: 'first utterances of every speaker left out' },
-    { name: 'inputs', type: 'string', default: 'librivox', help: 'librivox | espeak | comma-separated WAV paths' },
+    { name: 'warmup', type: 'number', default: 1, help: 'first utterances of every speaker left out' },
+    { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | espeak | comma-separated WAV paths' },
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
     { name: 'wer', type: 'boolean', default: true, help: 'also run the STT engine alone on the clips: WER and time' },
