@@ -1,0 +1,131 @@
+/**
+ * join: how long a new participant waits for the first remote audio, from
+ * opening its WebSocket to the first RTP packet of a publisher already in the
+ * room: Parley on one replica, Parley across two replicas, and Janus VideoRoom,
+ * interleaved in the same run.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createJanusRoom, JanusClient } from '../clients/JanusClient.js';
+import { Pacer } from '../clients/opusSource.js';
+import { ParleyClient } from '../clients/ParleyClient.js';
+import type { BenchClient } from '../clients/pool-protocol.js';
+import { startJanusTarget, startParley } from '../clients/targets.js';
+import { figuresOf, summarize, summaryRow } from '../lib/stats.js';
+import type { RunContext, Scenario, Series } from '../lib/types.js';
+
+type Target = 'single' | 'cross' | 'janus';
+type Sample = { target: Target; index: number; warmup: boolean; totalMs: number; wsOpenMs: number; joinedMs: number; error?: string };
+type Joiner = (identity: string) => Promise<BenchClient>;
+
+const LABEL: Record<Target, string> = {
+  single: 'Parley, same replica as the publisher',
+  cross: 'Parley, other replica than the publisher',
+  janus: 'Janus VideoRoom',
+};
+
+export const scenario: Scenario = {
+  name: 'join',
+  title: 'WebSocket open -> first remote audio for a new peer: Parley single replica, cross-replica, and Janus, same run',
+  description: [
+    'A publisher (werift, real Opus at 50 packets/s) is already in the room. A new peer then joins and subscribes:',
+    'the clock starts just before its WebSocket is opened and stops when its first RTP packet from the publisher is',
+    'decrypted (werift). Parley: join (token), createTransport recv, consume, connectTransport, resumeConsumer; "single"',
+    'joins the publisher\'s replica, "cross" the other of two replicas (media through a PipeTransport). Janus: create',
+    'session, attach VideoRoom, listparticipants, join as subscriber, answer, start. Targets take turns within each',
+    'round; the first rounds are warm-up and excluded. Each joiner leaves before the next.',
+  ].join('\n'),
+  options: [
+    { name: 'joins', type: 'number', default: 40, smoke: 3, help: 'measured joins per target' },
+    { name: 'warmup', type: 'number', default: 3, smoke: 1, help: 'joins per target excluded as warm-up' },
+    { name: 'targets', type: 'list', default: ['single', 'cross', 'janus'], help: 'single, cross, janus' },
+    { name: 'timeout-ms', type: 'number', default: 10_000, help: 'a join with no audio after this long counts as failed' },
+  ],
+  async run(ctx, o) {
+    const targets = (o.targets as string[]).map(String) as Target[];
+    for (const t of targets) if (!(t in LABEL)) throw new TypeError(`--targets: unknown target "${t}" (single, cross, janus)`);
+    const joiners = await setUp(ctx, targets);
+    const rounds = Number(o.warmup) + Number(o.joins);
+    const samples: Sample[] = [];
+    for (let round = 0; round < rounds; round++) {
+      ctx.progress(round, rounds, `round ${round + 1}/${rounds}`);
+      for (const target of targets) {
+        samples.push(await measure(joiners[target]!, target, round, round < Number(o.warmup), Number(o['timeout-ms'])));
+        await sleep(100, undefined, { signal: ctx.signal });
+      }
+    }
+    ctx.progress(rounds, rounds, 'done');
+    return report(samples, targets);
+  },
+};
+
+async function setUp(ctx: RunContext, targets: Target[]): Promise<Partial<Record<Target, Joiner>>> {
+  const pacer = new Pacer();
+  ctx.defer(() => pacer.stop());
+  const joiners: Partial<Record<Target, Joiner>> = {};
+  const close = (c: BenchClient) => ctx.defer(() => c.close());
+  if (targets.includes('single') || targets.includes('cross')) {
+    const replicas = targets.includes('cross') ? 2 : 1;
+    const parley = await startParley(ctx, replicas);
+    const roomId = 'join-bench';
+    close(await ParleyClient.join({ baseUrl: parley.urls[0]!, roomId, identity: 'publisher', publish: pacer }));
+    const on = (url: string): Joiner => (identity) => ParleyClient.join({ baseUrl: url, roomId, identity, subscribe: true });
+    joiners.single = on(parley.urls[0]!);
+    if (replicas === 2) joiners.cross = on(parley.urls[1]!);
+  }
+  if (targets.includes('janus')) {
+    const janus = await startJanusTarget(ctx);
+    const room = 2000 + Math.floor(Math.random() * 1e6);
+    await createJanusRoom(janus.wsUrl, room);
+    close(await JanusClient.join({ wsUrl: janus.wsUrl, host: janus.host, room, identity: 'publisher', publish: pacer }));
+    joiners.janus = (identity) => JanusClient.join({ wsUrl: janus.wsUrl, host: janus.host, room, identity, subscribe: true });
+  }
+  // Let the publishers' streams settle before the first join.
+  await sleep(500, undefined, { signal: ctx.signal });
+  return joiners;
+}
+
+async function measure(join: Joiner, target: Target, index: number, warmup: boolean, timeoutMs: number): Promise<Sample> {
+  let client: BenchClient | null = null;
+  try {
+    client = await join(`joiner-${target}-${index}`);
+    if (!client.recvPeer) throw new Error('the joiner found no audio producer in the room');
+    const first = await client.recvPeer.firstPacket(timeoutMs);
+    const t = client.times;
+    return { target, index, warmup, totalMs: first - t.start, wsOpenMs: t.wsOpen - t.start, joinedMs: t.joined - t.start };
+  } catch (err) {
+    return { target, index, warmup, totalMs: Number.NaN, wsOpenMs: Number.NaN, joinedMs: Number.NaN, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await client?.close().catch(() => undefined);
+  }
+}
+
+function report(samples: Sample[], targets: Target[]) {
+  const measured = samples.filter((s) => !s.warmup);
+  const figures: Record<string, number> = {};
+  const summary = targets.map((target) => {
+    const mine = measured.filter((s) => s.target === target);
+    const total = summarize(mine.map((s) => s.totalMs));
+    const joined = summarize(mine.map((s) => s.joinedMs));
+    Object.assign(figures, figuresOf(`join_${target}`, total));
+    figures[`join_${target}_failures`] = mine.filter((s) => s.error).length;
+    return { ...summaryRow({ target: LABEL[target] }, total), 'session/join p50': Number.isFinite(joined.p50) ? Math.round(joined.p50 * 10) / 10 : '-', failed: mine.filter((s) => s.error).length };
+  });
+  if (figures.join_single_p50_ms && figures.join_janus_p50_ms) figures.join_single_vs_janus_p50_ratio = Math.round((figures.join_single_p50_ms / figures.join_janus_p50_ms) * 100) / 100;
+  const series: Series[] = targets.map((target) => ({ name: target, points: measured.filter((s) => s.target === target && !s.error).map((s) => [s.index, Math.round(s.totalMs * 10) / 10] as [number, number]) }));
+  const errors = [...new Set(measured.filter((s) => s.error).map((s) => `${s.target}: ${s.error}`))];
+  return {
+    summary,
+    figures,
+    samples,
+    plots: [{ id: 'samples', title: 'WebSocket open -> first remote audio packet, per join', kind: 'scatter' as const, xLabel: 'join (round)', yLabel: 'ms', series }],
+    notes: [
+      'Clock: starts just before the joiner\'s WebSocket is created (so TCP connect and the upgrade are included), stops at the first decrypted RTP packet from the publisher (werift, same process).',
+      '"session/join p50": time to the join response (Parley) or the created session (Janus), the signaling share of the total.',
+      `Warm-up: the first ${samples.filter((s) => s.warmup).length / targets.length} round(s) per target are excluded; targets take turns within each round so a noisy moment hits all of them.`,
+      'Noisy neighbour: clients, SFUs, Redis and other work share this machine\'s cores; single runs on a busy machine move the tail (p95) most.',
+      'Janus and mediasoup both run ICE-lite here; werift is the ICE controlling agent and DTLS client against both.',
+      ...errors.slice(0, 5).map((e) => `failed join: ${e}`),
+    ],
+    environment: { targets, replicas: targets.includes('cross') ? 2 : 1 },
+  };
+}
