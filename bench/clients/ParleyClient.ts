@@ -8,6 +8,7 @@
 import { SignalingClient, testToken, type Response } from '../../tests/helpers/signaling.js';
 import { AudioPeer } from './AudioPeer.js';
 import type { Pacer } from './opusSource.js';
+import { offerToIceLite } from './negotiate.js';
 import { audioRtpCapabilities, buildRemoteSdp, consumerSection, localDtlsParameters, parseLocalSdp, producerRtpParameters, type IceLiteTransport } from './sdp.js';
 
 export type ParleyJoinOptions = {
@@ -89,13 +90,8 @@ async function setUpSend(sig: SignalingClient, pacer: Pacer): Promise<AudioPeer>
   const transport = await createTransport(sig, 'send');
   const peer = new AudioPeer();
   try {
-    const transceiver = peer.addSender();
-    await peer.pc.setLocalDescription(await peer.pc.createOffer());
-    const local = parseLocalSdp(peer.pc.localDescription!.sdp);
-    const section = local.audio[0]!;
-    const answer = buildRemoteSdp(transport, [{ mid: section.mid, payloadType: section.payloadType, direction: 'recvonly', extensions: section.extensions }], 'answer');
-    await peer.pc.setRemoteDescription({ type: 'answer', sdp: answer });
-    ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters: localDtlsParameters(local) }), 'connectTransport send');
+    const { transceiver, section, dtlsParameters } = await offerToIceLite(peer, transport);
+    ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters }), 'connectTransport send');
     ok(await sig.request('produce', { transportId: transport.id, kind: 'audio', rtpParameters: producerRtpParameters(section), source: 'mic' }), 'produce');
     await peer.connected();
     peer.startSending(transceiver, pacer);
