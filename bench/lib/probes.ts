@@ -12,8 +12,8 @@
  */
 import type { Page } from 'playwright-core';
 
-/** One poll that saw new bytes: they arrived in (prevAt, at]. */
-export type Arrival = { at: number; prevAt: number; bytes: number };
+/** One poll that saw new bytes of `producerId`: they arrived in (prevAt, at]. */
+export type Arrival = { at: number; prevAt: number; bytes: number; producerId: string };
 
 /** Must run before the page loads (it wraps RTCPeerConnection). */
 export async function installPeerConnectionTap(page: Page): Promise<void> {
@@ -72,10 +72,11 @@ export async function readMicProbe(page: Page): Promise<Array<[number, number]>>
 export async function startArrivalProbe(page: Page, key: string, speakerPeerId: string, source: string | null, everyMs = 20): Promise<void> {
   await page.evaluate(
     ({ key, speakerPeerId, source, everyMs }) => {
-      const w = window as unknown as { __benchArrivals?: Record<string, { out: Array<{ at: number; prevAt: number; bytes: number }>; timer: number }> };
+      const w = window as unknown as { __benchArrivals?: Record<string, { out: Array<{ at: number; prevAt: number; bytes: number; producerId: string }>; timer: number }> };
       w.__benchArrivals ??= {};
-      const out: Array<{ at: number; prevAt: number; bytes: number }> = [];
-      let lastBytes = 0;
+      // A producer is looked up on every poll: it may appear later, or be replaced (the speaker rejoined).
+      const out: Array<{ at: number; prevAt: number; bytes: number; producerId: string }> = [];
+      const lastBytes = new Map<string, number>();
       let prevAt = Date.now();
       let busy = false;
       const timer = window.setInterval(() => {
@@ -87,15 +88,18 @@ export async function startArrivalProbe(page: Page, key: string, speakerPeerId: 
           .inboundAudio()
           .then((stats) => {
             const now = Date.now();
-            const bytes = producer ? stats.filter((s) => s.producerId === producer.producerId).reduce((n, s) => n + s.bytesReceived, 0) : 0;
-            if (bytes > lastBytes) out.push({ at: now, prevAt, bytes });
-            lastBytes = Math.max(lastBytes, bytes);
+            if (producer) {
+              const id = producer.producerId;
+              const bytes = stats.filter((s) => s.producerId === id).reduce((n, s) => n + s.bytesReceived, 0);
+              if (bytes > (lastBytes.get(id) ?? 0)) out.push({ at: now, prevAt, bytes, producerId: id });
+              lastBytes.set(id, Math.max(lastBytes.get(id) ?? 0, bytes));
+            }
             prevAt = now;
           })
           .catch(() => undefined)
           .finally(() => (busy = false));
       }, everyMs);
-      w.__benchArrivals[key] = { out, timer };
+      w.__benchArrivals![key] = { out, timer };
     },
     { key, speakerPeerId, source, everyMs },
   );

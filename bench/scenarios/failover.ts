@@ -1,0 +1,161 @@
+/**
+ * failover: kill -9 one of N replicas sharing a room with one live page each; how long until
+ * its page hears the others again, how long until the others hear it again, and the longest
+ * audio gap between the pages of surviving replicas. Repeated on a fresh cluster each time.
+ * See bench/README.md ("failover").
+ */
+import type { Page } from 'playwright-core';
+import { joinAs } from '../../tests/helpers/browser.js';
+import { bytesFrom, watchGap } from '../../tests/helpers/cluster.js';
+import { SPEECH_WAV } from '../../tests/helpers/media.js';
+import { readArrivals, startArrivalProbe } from '../lib/probes.js';
+import { figuresOf, summarize, summaryRow } from '../lib/stats.js';
+import { sleep, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
+import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
+
+type Repeat = {
+  repeat: number;
+  replicas: number;
+  /** kill -9 -> the killed replica's page connected again (through a live replica) and hearing every other page. */
+  recoveryMs: number;
+  /** kill -9 -> each surviving page receives the displaced peer's audio again (new producer), ms per page. */
+  heardAgainMs: number[];
+  /** Longest gap in audio between pages of surviving replicas, per (listener, speaker) pair. */
+  survivorGapsMs: number[];
+  /** Replica the displaced page ended on. */
+  movedTo: string;
+};
+
+type Ctx = { ctx: RunContext; o: OptionValues; browser: Awaited<ReturnType<typeof startBrowser>> };
+
+async function hearsEveryone(page: Page, ids: string[], self: string): Promise<boolean> {
+  for (const id of ids) if (id !== self && (await bytesFrom(page, id)) === 0) return false;
+  return true;
+}
+
+async function oneRepeat({ ctx, o, browser }: Ctx, k: number): Promise<Repeat> {
+  const n = Number(o.replicas);
+  const redis = await startRedis(ctx);
+  const env = { PARLEY_CLUSTER_STALE_AFTER_MS: String(o['stale-after-ms']), PARLEY_CLUSTER_HEARTBEAT_MS: String(o['heartbeat-ms']) };
+  const replicas = [];
+  for (let i = 0; i < n; i++) replicas.push(await startReplica(ctx, redis.url, `fo${k}-${i}`, env));
+  const roomId = `bench-failover-${k}`;
+  const pages: Page[] = [];
+  const ids: string[] = [];
+  try {
+    for (const [i, r] of replicas.entries()) {
+      const { page, peerId } = await joinAs(browser, r.url, roomId, `P${i}`);
+      pages.push(page);
+      ids.push(peerId);
+    }
+    await until(ctx, async () => {
+      for (const [i, p] of pages.entries()) if (!(await hearsEveryone(p, ids, ids[i]!))) return null;
+      return true;
+    }, 30_000, 'every page to hear every other', 200);
+    await sleep(ctx, Number(o.settle) * 1000);
+
+    const victim = n - 1;
+    const displaced = pages[victim]!;
+    const survivors = pages.slice(0, victim);
+    const oldProducer = (await survivors[0]!.evaluate((id) => window.parley!.peers().find((p) => p.peerId === id)?.producers[0]?.producerId ?? null, ids[victim]!)) ?? '';
+    for (const p of survivors) await startArrivalProbe(p, 'displaced', ids[victim]!, null);
+    const gaps = survivors.flatMap((p, i) => survivors.map((_, j) => (i === j ? null : watchGap(p, ids[j]!))).filter((w) => w !== null));
+    const before = await displaced.evaluate(() => window.parley!.reconnects);
+
+    const killedAt = Date.now();
+    await replicas[victim]!.kill();
+    await until(ctx, async () => {
+      const s = await displaced.evaluate(() => ({ state: window.parley!.state, reconnects: window.parley!.reconnects }));
+      return s.state === 'connected' && s.reconnects > before && (await hearsEveryone(displaced, ids, ids[victim]!)) ? true : null;
+    }, 30_000, 'the displaced page back with audio', 50);
+    const recoveryMs = Date.now() - killedAt;
+    const heardAgainMs = await until(ctx, async () => {
+      const firsts = [];
+      for (const p of survivors) {
+        const a = (await readArrivals(p, 'displaced')).find((x) => x.at > killedAt && x.producerId !== oldProducer);
+        if (!a) return null;
+        firsts.push(a.at - killedAt);
+      }
+      return firsts;
+    }, 20_000, 'the survivors to hear the displaced peer again', 100);
+    await sleep(ctx, 1000);
+    const survivorGapsMs = (await Promise.all(gaps.map((g) => g.stop()))).map((g) => g.longestGapMs);
+    const movedTo = await displaced.evaluate(() => window.parley!.url);
+    return { repeat: k, replicas: n, recoveryMs, heardAgainMs, survivorGapsMs, movedTo };
+  } finally {
+    for (const p of pages) await p.close().catch(() => undefined);
+    for (const r of replicas) await r.kill();
+    await redis.stop();
+  }
+}
+
+async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
+  const n = Number(o.replicas);
+  if (!Number.isInteger(n) || n < 2) throw new TypeError('--replicas must be 2 or more');
+  const browser = await startBrowser(ctx, { fakeAudioWav: SPEECH_WAV });
+  const repeats: Repeat[] = [];
+  const total = Number(o.repeats);
+  for (let k = 0; k < total; k++) {
+    ctx.progress(k, total, `repeat ${k + 1}/${total}: ${n} replicas, kill -9 one`);
+    const r = await oneRepeat({ ctx, o, browser }, k);
+    repeats.push(r);
+    ctx.log(`repeat ${k + 1}: back with audio after ${r.recoveryMs} ms; survivors heard it again after ${r.heardAgainMs.join(', ')} ms; survivors' longest gap ${Math.max(...r.survivorGapsMs)} ms`);
+  }
+  ctx.progress(total, total, 'done');
+
+  const recovery = summarize(repeats.map((r) => r.recoveryMs));
+  const heard = summarize(repeats.flatMap((r) => r.heardAgainMs));
+  const gap = summarize(repeats.flatMap((r) => r.survivorGapsMs));
+  const stale = Number(o['stale-after-ms']);
+  return {
+    summary: [
+      summaryRow({ measure: "killed replica's page hears the others again (kill -9 -> audio)" }, recovery),
+      summaryRow({ measure: "survivors' pages hear the displaced peer again" }, heard),
+      summaryRow({ measure: "longest audio gap between survivors' pages" }, gap),
+    ],
+    figures: { ...figuresOf('recovery', recovery), ...figuresOf('heard_again', heard), ...figuresOf('survivor_gap', gap) },
+    samples: repeats,
+    plots: [
+      {
+        id: 'repeats',
+        title: `kill -9 of 1 of ${n} replicas, per repeat`,
+        kind: 'bar',
+        xLabel: 'repeat',
+        yLabel: 'ms',
+        series: [
+          { name: "killed replica's page: audio back", points: repeats.map((r) => [r.repeat + 1, r.recoveryMs] as [number, number]) },
+          { name: 'survivors hear it again (slowest page)', points: repeats.map((r) => [r.repeat + 1, Math.max(...r.heardAgainMs)] as [number, number]) },
+          { name: "survivors' longest gap", points: repeats.map((r) => [r.repeat + 1, Math.max(0, ...r.survivorGapsMs)] as [number, number]) },
+        ],
+        marks: [{ label: 'cluster.staleAfterMs', y: stale }],
+      },
+    ],
+    notes: [
+      `${total} repeat(s), each on a fresh Redis and ${n} fresh \`parley up\` replicas (child processes) with one Chromium page each (the LibriVox clip as microphone) in one room; the last replica is killed with SIGKILL.`,
+      `Cluster timings: heartbeat ${o['heartbeat-ms']} ms, staleness ${stale} ms (the production defaults are 2000 and 5000 ms: detection-bound figures grow with them).`,
+      'Recovery is polled from the bench every 50 ms (page state, reconnect count, bytes with energy from every other page); "heard again" and the gaps are sampled inside the pages (every 20 and 50 ms).',
+      'Everything runs on this machine beside other workloads (noisy neighbours): see the load averages.',
+    ],
+    environment: { replicas: n, heartbeatMs: Number(o['heartbeat-ms']), staleAfterMs: stale },
+  };
+}
+
+export const scenario: Scenario = {
+  name: 'failover',
+  title: 'Replica failover: kill -9 one replica of a shared room; time until its peers hear audio again, gaps for the others',
+  description: `N replicas (\`parley up\` children on one Redis), one Chromium page per replica, all in one room,
+all talking. The last replica is killed with SIGKILL. The clock starts at the kill and stops when
+(a) the killed replica's page is connected again (through a live replica) and receives audio from
+every other page: "recovery"; (b) each surviving page receives the displaced peer's new producer:
+"heard again". Meanwhile the pages of surviving replicas sample the audio they get from each other
+(in the page, every 50 ms): the longest stretch without new audio bytes is their "gap".
+Repeated on a fresh cluster; percentiles over the repeats.`,
+  options: [
+    { name: 'replicas', type: 'number', default: 3, smoke: 2, help: 'replicas in the room (one page each); the last is killed' },
+    { name: 'repeats', type: 'number', default: 6, smoke: 1, help: 'kills, each on a fresh cluster' },
+    { name: 'stale-after-ms', type: 'number', default: 2000, help: 'cluster.staleAfterMs of the replicas' },
+    { name: 'heartbeat-ms', type: 'number', default: 500, help: 'cluster.heartbeatMs of the replicas' },
+    { name: 'settle', type: 'number', default: 3, smoke: 1, help: 'seconds of call before the kill' },
+  ],
+  run,
+};
