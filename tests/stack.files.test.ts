@@ -102,6 +102,12 @@ describe('stack files: Swarm (several machines)', () => {
     expect((gateway.deploy as { update_config: { order: string } }).update_config.order).toBe('stop-first');
   });
 
+  it('keeps the ports of everything that may share a machine apart (gateway, coturn, Traefik, the Redis mesh port)', () => {
+    const ports = hostPorts(swarm, read('coturn/turnserver.conf'));
+    expect(ports.map((p) => p.service)).toEqual(expect.arrayContaining(['gateway', 'coturn', 'traefik', 'redis']));
+    expect(portCollisions(ports)).toEqual([]);
+  });
+
   it('configures Traefik v3: swarm provider, deploy labels, camelCase header options, middlewares that exist', () => {
     expect(checkTraefik(swarm, read('traefik/traefik.yml'), read('traefik/gateways.yml'))).toEqual([]);
   });

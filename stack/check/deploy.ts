@@ -13,10 +13,15 @@ const asObject = (v: unknown): Json => (v && typeof v === 'object' && !Array.isA
 
 export type PortUse = { service: string; proto: 'tcp' | 'udp'; from: number; to: number; what: string };
 
-/** Ports a compose service takes on the host: published ports, and for host-network gateways and coturn their own. */
+/**
+ * Ports services take on one machine: published ports, and for host-network
+ * gateways and coturn their own (Swarm: the worst case, every service on one machine).
+ */
 export function hostPorts(stack: StackFile, turnserverConf: string): PortUse[] {
   const out: PortUse[] = [];
   const add = (service: string, proto: 'tcp' | 'udp', from: number, to: number, what: string) => out.push({ service, proto, from, to, what });
+  // Swarm: services attached to the external network named "host".
+  const hostNetworks = new Set(Object.entries(asObject(stack.doc.networks)).filter(([, n]) => asObject(n).name === 'host').map(([k]) => k));
   for (const [name, svc] of services(stack)) {
     for (const p of Array.isArray(svc.ports) ? svc.ports : []) {
       if (typeof p === 'string') {
@@ -27,7 +32,8 @@ export function hostPorts(stack: StackFile, turnserverConf: string): PortUse[] {
         add(name, (o.protocol as 'tcp' | 'udp') ?? 'tcp', Number(o.published), Number(o.published), `published ${String(o.published)}`);
       }
     }
-    if (svc.network_mode !== 'host') continue;
+    const networks = Array.isArray(svc.networks) ? svc.networks.map(String) : Object.keys(asObject(svc.networks));
+    if (svc.network_mode !== 'host' && !networks.some((n) => hostNetworks.has(n))) continue;
     const env = environment(svc);
     if (env.has('PARLEY_HTTP_PORT')) {
       const http = Number(env.get('PARLEY_HTTP_PORT'));
