@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # Parley AI worker: speech recognition, translation and synthesis jobs (BullMQ).
 # Build from the repository root:
 #   docker build -f stack/docker/ai-worker.Dockerfile -t parley/ai-worker:0.1.0 .

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # Parley gateway: signaling (uWebSockets.js), mediasoup SFU, translation taps.
 # Build from the repository root:
 #   docker build -f stack/docker/gateway.Dockerfile -t parley/gateway:0.1.0 .
