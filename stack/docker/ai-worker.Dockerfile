@@ -3,7 +3,8 @@
 #   docker build -f stack/docker/ai-worker.Dockerfile -t parley/ai-worker:0.1.0 .
 # Build args (see stack/README.md#images):
 #   NODE_IMAGE        base image for both stages (Debian bookworm + Node 20; pinned)
-#   OFFLINE_ENGINES   Debian packages of the offline engines (pocketsphinx, apertium, espeak-ng)
+#   OFFLINE_ENGINES   Debian packages of the offline engines (pocketsphinx, apertium, espeak-ng);
+#                     bzip2 is always added (`parley models download` unpacks .tar.bz2)
 
 ARG NODE_IMAGE=node:20.18.1-bookworm-slim
 
@@ -17,7 +18,7 @@ RUN MEDIASOUP_WORKER_BIN=/app/.cache/mediasoup-worker/skip ONNXRUNTIME_NODE_INST
 FROM ${NODE_IMAGE} AS runtime
 ARG OFFLINE_ENGINES="python3 python3-pocketsphinx pocketsphinx-en-us espeak-ng sox apertium apertium-eng-spa"
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${OFFLINE_ENGINES} \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${OFFLINE_ENGINES} bzip2 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json /app/package-lock.json ./
