@@ -90,8 +90,9 @@ async function setUpSend(sig: SignalingClient, pacer: Pacer): Promise<AudioPeer>
   const transport = await createTransport(sig, 'send');
   const peer = new AudioPeer();
   try {
-    const { transceiver, section, dtlsParameters } = await offerToIceLite(peer, transport);
-    ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters }), 'connectTransport send');
+    const { transceiver, section } = await offerToIceLite(peer, transport, async (dtlsParameters) => {
+      ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters }), 'connectTransport send');
+    });
     ok(await sig.request('produce', { transportId: transport.id, kind: 'audio', rtpParameters: producerRtpParameters(section), source: 'mic' }), 'produce');
     await peer.connected();
     peer.startSending(transceiver, pacer);
@@ -109,9 +110,11 @@ async function setUpRecv(sig: SignalingClient, producerIds: string[], caps: Reco
   try {
     const offer = buildRemoteSdp(transport, consumers.map((c) => consumerSection(c.rtpParameters)), 'offer');
     await peer.pc.setRemoteDescription({ type: 'offer', sdp: offer });
-    await peer.pc.setLocalDescription(await peer.pc.createAnswer());
-    const local = parseLocalSdp(peer.pc.localDescription!.sdp);
+    // Connect before applying the answer (see negotiate.ts: ICE would otherwise race the request).
+    const answer = await peer.pc.createAnswer();
+    const local = parseLocalSdp(answer.sdp);
     ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters: localDtlsParameters(local) }), 'connectTransport recv');
+    await peer.pc.setLocalDescription(answer);
     await Promise.all(consumers.map(async (c) => ok(await sig.request('resumeConsumer', { consumerId: c.consumerId }), 'resumeConsumer')));
     return peer;
   } catch (err) {

@@ -125,8 +125,7 @@ async function connectBatch(transports: mediasoup.types.WebRtcTransport[], peers
       const peer = new AudioPeer();
       peers.push(peer);
       try {
-        const { dtlsParameters } = await offerToIceLite(peer, transport);
-        await transport.connect({ dtlsParameters });
+        await offerToIceLite(peer, transport, (dtlsParameters) => transport.connect({ dtlsParameters }));
         await peer.connected(timeoutMs);
         await serverConnected(transport, timeoutMs);
         return null;
