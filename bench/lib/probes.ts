@@ -127,3 +127,64 @@ export function speechEndBefore(mic: ReadonlyArray<readonly [number, number]>, b
   }
   return null;
 }
+
+/**
+ * Starts sampling, in a listener page, the audio energy played out from `speakerPeerId`'s microphone
+ * producer (`totalAudioEnergy` of its consumer: after the jitter buffer, as the listener hears it),
+ * as [wall ms, mean power over the interval since the previous sample].
+ */
+export async function startEnergyProbe(page: Page, key: string, speakerPeerId: string, everyMs = 10): Promise<void> {
+  await page.evaluate(
+    ({ key, speakerPeerId, everyMs }) => {
+      const w = window as unknown as { __benchEnergy?: Record<string, Array<[number, number]>> };
+      w.__benchEnergy ??= {};
+      const out: Array<[number, number]> = [];
+      w.__benchEnergy[key] = out;
+      let last: { at: number; e: number } | null = null;
+      let busy = false;
+      window.setInterval(() => {
+        if (busy || !window.parley) return;
+        busy = true;
+        const producer = window.parley.peers().find((p) => p.peerId === speakerPeerId)?.producers.find((p) => !p.source?.startsWith('translation:'));
+        void window.parley
+          .inboundAudio()
+          .then((stats) => {
+            const now = Date.now();
+            const e = stats.filter((s) => s.producerId === producer?.producerId).reduce((n, s) => n + s.totalAudioEnergy, 0);
+            if (last && now > last.at) out.push([now, ((e - last.e) * 1000) / (now - last.at)]);
+            last = { at: now, e };
+          })
+          .catch(() => undefined)
+          .finally(() => (busy = false));
+      }, everyMs);
+    },
+    { key, speakerPeerId, everyMs },
+  );
+}
+
+export async function readEnergy(page: Page, key: string): Promise<Array<[number, number]>> {
+  return page.evaluate((key) => (window as unknown as { __benchEnergy?: Record<string, Array<[number, number]>> }).__benchEnergy?.[key] ?? [], key);
+}
+
+/** Times at which power rises above `threshold` after at least `quietMs` below it. */
+export function onsets(series: ReadonlyArray<readonly [number, number]>, threshold: number, quietMs: number): number[] {
+  const out: number[] = [];
+  let lastLoud = -Infinity;
+  for (const [at, power] of series) {
+    if (power <= threshold) continue;
+    if (at - lastLoud >= quietMs) out.push(at);
+    lastLoud = at;
+  }
+  return out;
+}
+
+/** For each onset of `reference`, the matching onset of `other` (nearest within ±maxMs) minus it. */
+export function onsetDelays(reference: readonly number[], other: readonly number[], maxMs: number): number[] {
+  const out: number[] = [];
+  for (const r of reference) {
+    let best: number | null = null;
+    for (const o of other) if (Math.abs(o - r) <= maxMs && (best === null || Math.abs(o - r) < Math.abs(best - r))) best = o;
+    if (best !== null) out.push(best - r);
+  }
+  return out;
+}

@@ -99,7 +99,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     ctx.progress(k, total, `repeat ${k + 1}/${total}: ${n} replicas, kill -9 one`);
     const r = await oneRepeat({ ctx, o, browser }, k);
     repeats.push(r);
-    ctx.log(`repeat ${k + 1}: back with audio after ${r.recoveryMs} ms; survivors heard it again after ${r.heardAgainMs.join(', ')} ms; survivors' longest gap ${Math.max(...r.survivorGapsMs)} ms`);
+    ctx.log(`repeat ${k + 1}: back with audio after ${r.recoveryMs} ms; survivors heard it again after ${r.heardAgainMs.join(', ')} ms; survivors' longest gap ${r.survivorGapsMs.length ? `${Math.max(...r.survivorGapsMs)} ms` : 'n/a (one survivor)'}`);
   }
   ctx.progress(total, total, 'done');
 
@@ -151,7 +151,7 @@ every other page: "recovery"; (b) each surviving page receives the displaced pee
 (in the page, every 50 ms): the longest stretch without new audio bytes is their "gap".
 Repeated on a fresh cluster; percentiles over the repeats.`,
   options: [
-    { name: 'replicas', type: 'number', default: 3, smoke: 2, help: 'replicas in the room (one page each); the last is killed' },
+    { name: 'replicas', type: 'number', default: 3, help: 'replicas in the room (one page each); the last is killed' },
     { name: 'repeats', type: 'number', default: 6, smoke: 1, help: 'kills, each on a fresh cluster' },
     { name: 'stale-after-ms', type: 'number', default: 2000, help: 'cluster.staleAfterMs of the replicas' },
     { name: 'heartbeat-ms', type: 'number', default: 500, help: 'cluster.heartbeatMs of the replicas' },

@@ -167,7 +167,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
 }
 
 async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
-  const clips = speechInputs(String(o.inputs));
+  const clips = speechInputs(String(o.inputs), Number(o.pause));
   if (clips.length === 0) throw new Error(`input set "${o.inputs}" has no clips`);
   const levels = (o.speakers as number[]).map(Number).filter((n) => Number.isInteger(n) && n > 0);
   if (levels.length === 0) throw new TypeError('--speakers needs at least one positive integer');
@@ -222,7 +222,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const targets: PipelineTargets = { e2eP50: slo.pipeline?.e2e_p50_ms?.max, e2eP95: slo.pipeline?.e2e_p95_ms?.max };
   notes.unshift(
     `Engines: ${Object.entries(engineNames).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
-    `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by 1.5 s of silence and looped by Chromium's fake microphone; speaker i speaks clip i mod ${clips.length}, one browser per clip.`,
+    `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped by Chromium's fake microphone; speaker i speaks clip i mod ${clips.length}, one browser per clip.`,
     `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
     `The clock starts at the gateway VAD's end of speech (it waits ai.minSilenceMs = ${MIN_SILENCE_MS} ms of silence first; "vad" and e2e_from_mic measure from the last voiced 20 ms at the speaker's microphone) and stops when the listener page's poll (every 20 ms) sees the first bytes of the translated producer after the gateway sent its first packet (resolution p50 ${resolution(results)} ms).`,
     `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${cacheKeysDeleted} deleted), so every utterance ran every engine`}.`,
@@ -260,6 +260,7 @@ SLO breaks. After the sweep the STT engine alone transcribes each clip: WER besi
     { name: 'min-utterances', type: 'number', default: 10, smoke: 1, help: 'measure a level until it has at least this many utterances (warm-up excluded)' },
     { name: 'warmup', type: 'number', default: 1, help: 'first utterances of every speaker left out' },
     { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | espeak | comma-separated WAV paths' },
+    { name: 'pause', type: 'number', default: 1.5, help: 'seconds of silence after each clip (the speaker\'s pause; less pause = more load per speaker)' },
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
     { name: 'wer', type: 'boolean', default: true, help: 'also run the STT engine alone on the clips: WER and time' },
