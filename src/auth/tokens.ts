@@ -11,6 +11,11 @@ export type JoinClaims = {
   role: PeerRole;
   /** Expiry, ms since epoch. */
   expiresAt: number;
+  /**
+   * The token's `jti`, when it has one: such a token admits its participant once. It works again only
+   * to resume that participant while they are still in the room (a reconnect, a move to another replica).
+   */
+  tokenId?: string;
 };
 
 const ROLES: readonly PeerRole[] = ['speaker', 'listener', 'admin'];
@@ -36,7 +41,10 @@ export async function signJoinToken(
   if (!ROLES.includes(claims.role)) throw new TypeError(`role must be one of ${ROLES.join(', ')}`);
   const now = Math.floor(Date.now() / 1000);
   const exp = now + claims.ttlSeconds;
-  const token = await new SignJWT({ room: claims.roomId, name: claims.displayName.slice(0, 64), role: claims.role })
+  if (claims.tokenId !== undefined && !isValidId(claims.tokenId)) throw new TypeError('tokenId must be 1-64 characters of [A-Za-z0-9_.-]');
+  const jwt = new SignJWT({ room: claims.roomId, name: claims.displayName.slice(0, 64), role: claims.role });
+  if (claims.tokenId) jwt.setJti(claims.tokenId);
+  const token = await jwt
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.identity)
     .setIssuer(key.issuer)
@@ -50,11 +58,13 @@ export async function signJoinToken(
 export async function verifyJoinToken(key: TokenKey, token: string): Promise<JoinClaims> {
   try {
     const { payload } = await jwtVerify(token, key.secret, { algorithms: ['HS256'], issuer: key.issuer, requiredClaims: ['exp', 'sub'] });
-    const { room, name, role, sub, exp } = payload as Record<string, unknown>;
-    if (!isValidId(room) || !isValidId(sub) || typeof name !== 'string' || !ROLES.includes(role as PeerRole)) {
+    const { room, name, role, sub, exp, jti } = payload as Record<string, unknown>;
+    if (!isValidId(room) || !isValidId(sub) || typeof name !== 'string' || !ROLES.includes(role as PeerRole) || (jti !== undefined && !isValidId(jti))) {
       throw createError(Errors.TOKEN_INVALID, 'claims malformed');
     }
-    return { roomId: room, identity: sub, displayName: name, role: role as PeerRole, expiresAt: Number(exp) * 1000 };
+    const claims: JoinClaims = { roomId: room, identity: sub, displayName: name, role: role as PeerRole, expiresAt: Number(exp) * 1000 };
+    if (jti !== undefined) claims.tokenId = jti;
+    return claims;
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw createError(Errors.TOKEN_EXPIRED);
     if (err instanceof Error && 'code' in err && err.code === Errors.TOKEN_INVALID.code) throw err;

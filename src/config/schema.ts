@@ -28,6 +28,13 @@ export const configSchema = strict({
     rateLimitBurst: z.number().int().positive().default(100),
     /** Browser origins allowed to open the WebSocket; empty = any. */
     allowedOrigins: z.array(z.string()).default([]),
+    /** Take the client address from X-Forwarded-For (only behind a proxy that sets it; else clients could forge it). */
+    trustProxy: z.boolean().default(false),
+    /** WebSocket connections open at once from one client address. */
+    maxConnectionsPerIp: z.number().int().positive().default(64),
+    /** Sustained messages per second from one client address over all its connections, and the burst above it. */
+    ipRateLimitPerSecond: z.number().positive().default(500),
+    ipRateLimitBurst: z.number().int().positive().default(1000),
   }).prefault({}),
   redis: strict({
     /** redis:// URL; empty = start an embedded redis-server child process. */
@@ -45,6 +52,8 @@ export const configSchema = strict({
     devTokenTtlSeconds: z.number().int().positive().default(3600),
     /** Bearer token for /admin/* (drain); empty = admin endpoints disabled. */
     adminToken: z.string().default(''),
+    /** Bearer token /metrics requires; empty = /metrics is open (keep the port private then). */
+    metricsToken: z.string().default(''),
   }).prefault({}),
   media: strict({
     /** Number of mediasoup workers; 0 = one per CPU core. */
@@ -73,6 +82,16 @@ export const configSchema = strict({
     /** Per-peer limits. */
     maxTransportsPerPeer: z.number().int().positive().default(4),
     maxProducersPerPeer: z.number().int().positive().default(4),
+  }).prefault({}),
+  turn: strict({
+    /** TURN server URLs handed to clients, e.g. turn:turn.example.com:3478?transport=udp and ?transport=tcp; empty = no TURN. */
+    urls: z.array(z.string()).default([]),
+    /** coturn's static-auth-secret (use-auth-secret): clients get REST-style credentials derived from it, never the secret. */
+    secret: z.string().default(''),
+    /** Lifetime of a TURN credential (s). */
+    credentialTtlSeconds: z.number().int().min(60).max(86400).default(600),
+    /** Clients send media only through TURN (iceTransportPolicy "relay"). */
+    forceRelay: z.boolean().default(false),
   }).prefault({}),
   rooms: strict({
     maxPeers: z.number().int().positive().default(16),

@@ -4,7 +4,9 @@ import { CLOSE_CODES } from '../protocol/messages.js';
 import type { ClientLink } from '../session/PeerSession.js';
 import { aiRoutes } from './http/aiRoutes.js';
 import { adminRoutes, connectRoute, devTokenRoute, healthRoutes, staticRoutes } from './http/routes.js';
+import { Errors } from '../errors.js';
 import { dispatch } from './ws/dispatch.js';
+import { IpLimits } from './ws/IpLimits.js';
 import { RateLimiter } from './ws/RateLimiter.js';
 import type { ConnectionState } from './ws/types.js';
 
@@ -26,6 +28,8 @@ export function startEdge(services: Services, options: { webDir: string }): Prom
   const { config, log } = services;
   const app = uWS.App();
   const sockets = new Set<uWS.WebSocket<SocketData>>();
+  const { maxConnectionsPerIp, ipRateLimitPerSecond, ipRateLimitBurst, trustProxy } = config.http;
+  const ipLimits = new IpLimits({ maxConnections: maxConnectionsPerIp, perSecond: ipRateLimitPerSecond, burst: ipRateLimitBurst });
   let nextId = 1;
 
   app.ws<SocketData>('/ws', {
@@ -42,8 +46,14 @@ export function startEdge(services: Services, options: { webDir: string }): Prom
         res.writeStatus('403 Forbidden').end('origin not allowed');
         return;
       }
-      const ip = req.getHeader('x-forwarded-for').split(',')[0]?.trim() || Buffer.from(res.getRemoteAddressAsText()).toString();
-      const conn = { id: nextId++, ip, session: null, joining: false, closed: false } as Partial<ConnectionState>;
+      const forwarded = trustProxy ? req.getHeader('x-forwarded-for').split(',')[0]?.trim() : '';
+      const ip = forwarded || Buffer.from(res.getRemoteAddressAsText()).toString();
+      if (!ipLimits.accepts(ip)) {
+        const { code, message } = Errors.TOO_MANY_CONNECTIONS;
+        res.writeStatus('429 Too Many Requests').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code, message } }));
+        return;
+      }
+      const conn = { id: nextId++, ip, session: null, joining: false, closed: false, counted: false } as Partial<ConnectionState>;
       res.upgrade<SocketData>(
         { conn: conn as ConnectionState },
         req.getHeader('sec-websocket-key'),
@@ -64,7 +74,11 @@ export function startEdge(services: Services, options: { webDir: string }): Prom
         },
       };
       conn.link = link;
-      conn.limiter = new RateLimiter(config.http.rateLimitPerSecond, config.http.rateLimitBurst);
+      const own = new RateLimiter(config.http.rateLimitPerSecond, config.http.rateLimitBurst);
+      conn.limiter = { take: () => own.take() && ipLimits.take(conn.ip) };
+      // Upgrades racing each other all passed the check above: the count here is the one that holds.
+      conn.counted = ipLimits.open(conn.ip);
+      if (!conn.counted) ws.end(CLOSE_CODES.policy, Errors.TOO_MANY_CONNECTIONS.code);
     },
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn;
@@ -83,6 +97,7 @@ export function startEdge(services: Services, options: { webDir: string }): Prom
       const conn = ws.getUserData().conn;
       conn.closed = true;
       sockets.delete(ws);
+      if (conn.counted) ipLimits.closed(conn.ip);
       if (conn.session) services.sessions.socketClosed(conn.session, conn.link);
     },
   });

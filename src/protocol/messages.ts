@@ -74,6 +74,10 @@ export type MethodMap = {
       peers: PeerInfo[];
       /** Volume (0..1) at which a speaker's original voice plays under its translation (config ai.originalVolume). */
       originalVolume: number;
+      /** TURN servers with short-lived credentials for this peer (empty when none is configured). */
+      iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+      /** 'relay': send media only through TURN (config turn.forceRelay). */
+      iceTransportPolicy: 'all' | 'relay';
       /** Other live replicas (base URLs) to fail over to if this one becomes unreachable. */
       replicas: Array<{ replicaId: string; url: string }>;
     };

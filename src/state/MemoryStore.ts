@@ -6,6 +6,8 @@ export class MemoryStore implements Store {
   readonly #sets = new Map<string, Set<string>>();
   readonly #handlers = new Map<string, Set<BusHandler>>();
   readonly #strings = new Map<string, string>();
+  /** Expiry (ms since epoch) of strings stored with a TTL. */
+  readonly #expiry = new Map<string, number>();
   #created = 0;
   readonly #maps = new Map<string, Map<string, string>>();
 
@@ -37,8 +39,13 @@ export class MemoryStore implements Store {
     return this.#hashes.get(key) ?? null;
   }
 
-  async getOrSet(key: string, value: string): Promise<string> {
-    if (!this.#strings.has(key)) this.#strings.set(key, value);
+  async getOrSet(key: string, value: string, ttlMs?: number): Promise<string> {
+    if ((this.#expiry.get(key) ?? Infinity) <= Date.now()) this.#strings.delete(key);
+    if (!this.#strings.has(key)) {
+      this.#strings.set(key, value);
+      if (ttlMs) this.#expiry.set(key, Date.now() + ttlMs);
+      else this.#expiry.delete(key);
+    }
     return this.#strings.get(key)!;
   }
 

@@ -73,9 +73,10 @@ export class RedisStore implements Store {
     return { seq: Number(h.seq), doc: h.doc };
   }
 
-  async getOrSet(key: string, value: string): Promise<string> {
-    await this.#cmd.set(key, value, 'NX');
-    return (await this.#cmd.get(key)) ?? value;
+  async getOrSet(key: string, value: string, ttlMs?: number): Promise<string> {
+    // SET NX GET answers the existing value, or nil when this call stored it (Redis >= 7).
+    const previous = ttlMs ? await this.#cmd.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX', 'GET') : await this.#cmd.set(key, value, 'NX', 'GET');
+    return previous ?? value;
   }
 
   async del(...keys: string[]): Promise<void> {

@@ -18,8 +18,8 @@ export interface Store {
   /** Deletes unless a snapshot newer than `seq` was written meanwhile. */
   deleteIfNotNewer(key: string, seq: number): Promise<boolean>;
   get(key: string): Promise<SnapshotRecord | null>;
-  /** Stores a plain string value unless the key exists; returns the value that is stored. */
-  getOrSet(key: string, value: string): Promise<string>;
+  /** Stores a plain string value unless the key exists (expiring after ttlMs if given); returns the value that is stored. */
+  getOrSet(key: string, value: string, ttlMs?: number): Promise<string>;
   del(...keys: string[]): Promise<void>;
   /** Keys matching a glob pattern (SCAN; for restore and cleanup, not hot paths). */
   keys(pattern: string): Promise<string[]>;

@@ -9,6 +9,8 @@ const roomTag = (roomId: string) => `${KEY_PREFIX}:{room:${roomId}}`;
 export const Keys = {
   /** Set of ids of rooms that currently exist. */
   roomIndex: () => `${KEY_PREFIX}:rooms`,
+  /** String: the first use of a single-use join token (its jti); expires with the token. */
+  tokenUse: (tokenId: string) => `${KEY_PREFIX}:token-used:${tokenId}`,
   /** Dev mode only: the token secret replicas share when none is configured. */
   devSecret: () => `${KEY_PREFIX}:dev:token-secret`,
   /** Room actor snapshot (hash: seq, doc). */

@@ -46,16 +46,16 @@ export class Call extends Emitter<CallEvents> {
   readonly #consuming = new Set<string>();
   #closed = false;
 
-  /** Loads a fresh Device with the router's capabilities and creates both transports. */
-  static async create(signaling: SignalingClient, routerRtpCapabilities: unknown): Promise<Call> {
+  /** Loads a fresh Device with the router's capabilities and creates both transports (through `ice`'s TURN servers if any). */
+  static async create(signaling: SignalingClient, routerRtpCapabilities: unknown, ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' }): Promise<Call> {
     const device = new Device();
     await device.load({ routerRtpCapabilities: routerRtpCapabilities as ms.RtpCapabilities });
     const [sendOptions, recvOptions] = await Promise.all([
       signaling.request('createTransport', { direction: 'send' }),
       signaling.request('createTransport', { direction: 'recv' }),
     ]);
-    const send = device.createSendTransport(toTransportOptions(sendOptions));
-    const recv = device.createRecvTransport(toTransportOptions(recvOptions));
+    const send = device.createSendTransport({ ...toTransportOptions(sendOptions), ...ice });
+    const recv = device.createRecvTransport({ ...toTransportOptions(recvOptions), ...ice });
     return new Call(signaling, device, send, recv);
   }
 
@@ -245,6 +245,9 @@ export class Call extends Emitter<CallEvents> {
     if (this.#closed) throw new ClientError('ERR_WRONG_STATE', 'Call is closed');
   }
 }
+
+/** TURN servers and policy for both transports, as the join response gives them. */
+export type IceSettings = { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy };
 
 function toTransportOptions(options: TransportOptions): ms.TransportOptions {
   return {

@@ -25,6 +25,8 @@ export type PageConfig = {
   audioProcessing: boolean;
   /** `?role=listener` joins without a microphone (dev tokens only). */
   role: 'speaker' | 'listener' | null;
+  /** `?relay=1` sends media only through the gateway's TURN servers (to check a network that allows nothing else). */
+  relay: boolean;
   /** The gateway's WebSocket URL (`/ws` next to the page). */
   socketUrl: string;
   /** The dev token endpoint next to the page. */
@@ -43,6 +45,7 @@ export function readPageConfig(location: Location = window.location): PageConfig
     room: params.get('room') || null,
     audioProcessing: params.get('audioProcessing') !== 'off',
     role: role === 'listener' || role === 'speaker' ? role : null,
+    relay: params.get('relay') === '1',
     socketUrl: socket.toString(),
     devTokenUrl: new URL('dev/token', location.href).pathname,
   };

@@ -226,7 +226,8 @@ export class Session extends Emitter<SessionEvents> {
     this.#peerId = joined.peerId;
     this.#roster.reset(joined.peers, joined.peerId);
     this.emit('roster');
-    const call = await Call.create(signaling, joined.routerRtpCapabilities);
+    const relay = this.#config.relay || joined.iceTransportPolicy === 'relay';
+    const call = await Call.create(signaling, joined.routerRtpCapabilities, { iceServers: joined.iceServers ?? [], iceTransportPolicy: relay ? 'relay' : 'all' });
     if (generation !== this.#generation || signaling !== this.#signaling) {
       call.close();
       throw new ClientError(ClientErrors.SOCKET_CLOSED, 'Connection dropped while joining');

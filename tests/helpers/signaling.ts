@@ -37,8 +37,9 @@ export class SignalingClient {
     ws.on('close', (code) => (this.closeCode = code));
   }
 
-  static async connect(baseUrl: string): Promise<SignalingClient> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`);
+  /** Opens `/ws`; `headers` are sent with the upgrade (Origin, X-Forwarded-For). */
+  static async connect(baseUrl: string, options: { headers?: Record<string, string> } = {}): Promise<SignalingClient> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: options.headers ?? {} });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -92,13 +93,14 @@ export class SignalingClient {
   }
 }
 
-export async function testToken(roomId: string, identity: string, options: { role?: PeerRole; ttlSeconds?: number; displayName?: string; secret?: string } = {}): Promise<string> {
+export async function testToken(roomId: string, identity: string, options: { role?: PeerRole; ttlSeconds?: number; displayName?: string; secret?: string; tokenId?: string } = {}): Promise<string> {
   const { token } = await signJoinToken(tokenKey(options.secret ?? TEST_SECRET, 'parley'), {
     roomId,
     identity,
     displayName: options.displayName ?? identity,
     role: options.role ?? 'speaker',
     ttlSeconds: options.ttlSeconds ?? 600,
+    ...(options.tokenId ? { tokenId: options.tokenId } : {}),
   });
   return token;
 }

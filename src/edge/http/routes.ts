@@ -33,8 +33,13 @@ export function healthRoutes(app: TemplatedApp, s: Services): void {
       sendJson(res, state, ready ? 200 : 503, { ready, redis, shuttingDown: s.lifecycle.shuttingDown, workers });
     });
   });
-  app.get('/metrics', (res) => {
+  const metricsAuth = s.config.auth.metricsToken ? bearerCheck(s.config.auth.metricsToken) : null;
+  app.get('/metrics', (res, req) => {
     const state = guard(res);
+    if (metricsAuth && !metricsAuth(req.getHeader('authorization'))) {
+      sendJson(res, state, 401, { error: { code: Errors.FORBIDDEN.code, message: 'metrics token required' } });
+      return;
+    }
     void s.metrics.text().then((text) => send(res, state, 200, s.metrics.contentType, text));
   });
 }
@@ -58,6 +63,7 @@ export function devTokenRoute(app: TemplatedApp, s: Services): void {
         const { token, expiresAt } = await signJoinToken(s.tokenKey, {
           roomId: parsed.data.roomId,
           identity,
+          tokenId: randomUUID(),
           displayName: parsed.data.displayName,
           role: parsed.data.role ?? 'speaker',
           ttlSeconds: s.config.auth.devTokenTtlSeconds,
@@ -116,15 +122,23 @@ export function connectRoute(app: TemplatedApp, s: Services): void {
 
 /** POST /admin/drain — needs `Authorization: Bearer <auth.adminToken>`; absent when no admin token is configured. */
 export function adminRoutes(app: TemplatedApp, s: Services): void {
-  const expected = Buffer.from(`Bearer ${s.config.auth.adminToken}`);
+  const authorized = bearerCheck(s.config.auth.adminToken);
   app.post('/admin/drain', (res, req) => {
     const state = guard(res);
-    const given = Buffer.from(req.getHeader('authorization'));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!authorized(req.getHeader('authorization'))) {
       sendJson(res, state, 401, { error: { code: Errors.FORBIDDEN.code, message: 'admin token required' } });
       return;
     }
     s.requestDrain();
     sendJson(res, state, 202, { draining: true, replicaId: s.replicaId, peers: s.sessions.size });
   });
+}
+
+/** A constant-time check of an `Authorization: Bearer <token>` header. */
+function bearerCheck(token: string): (header: string) => boolean {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (header) => {
+    const given = Buffer.from(header);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
 }

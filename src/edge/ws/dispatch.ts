@@ -52,6 +52,8 @@ export async function dispatch(conn: ConnectionState, services: Services, frame:
     if (frame.text === null) throw createError(Errors.BAD_MESSAGE, 'binary frames are not accepted');
     const env = parseEnvelope(frame.text);
     id = env.id;
+    // Parameters only at trace level; credentials in them (the join token) are censored by the logger.
+    services.log.trace({ connection: conn.id, id, method: env.method.slice(0, 64), data: env.data }, 'request');
     if (!allowed) throw createError(Errors.RATE_LIMITED);
     if (!Object.hasOwn(HANDLERS, env.method)) throw createError(Errors.UNKNOWN_METHOD, env.method.slice(0, 64));
     method = env.method;
@@ -71,6 +73,7 @@ export async function dispatch(conn: ConnectionState, services: Services, frame:
     const body = toErrorBody(err);
     if (!(err instanceof ParleyError)) services.log.error({ err, method, connection: conn.id }, 'request failed');
     if (id === null && err instanceof ParleyError) id = idOf(err);
+    services.log.debug({ connection: conn.id, id, method, code: body.code }, 'request refused');
     reply(conn, { type: 'response', id, ok: false, error: body });
     services.metrics.observeRequest(method, body.code, performance.now() - started);
   }

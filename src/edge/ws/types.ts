@@ -2,14 +2,16 @@ import type { z } from 'zod';
 import type { Services } from '../../app/services.js';
 import type { MethodMap, MethodName } from '../../protocol/messages.js';
 import type { ClientLink, PeerSession } from '../../session/PeerSession.js';
-import type { RateLimiter } from './RateLimiter.js';
 
 /** Per-socket state kept by the edge. */
 export type ConnectionState = {
   id: number;
   ip: string;
   link: ClientLink;
-  limiter: RateLimiter;
+  /** The connection's and its address's message budgets: false when either is spent. */
+  limiter: { take(): boolean };
+  /** Counted against its address's connection limit (uncounted on close). */
+  counted: boolean;
   session: PeerSession | null;
   /** A join is in progress (a second one is refused). */
   joining: boolean;
