@@ -13,6 +13,8 @@ import { loadSlo } from './lib/slo.js';
 
 const BENCH = fileURLToPath(new URL('./', import.meta.url));
 const RESULTS = join(BENCH, 'results');
+/** Where scenarios are listed from; BENCH_SCENARIOS_DIR overrides it (the harness's own tests). */
+const SCENARIOS = process.env.BENCH_SCENARIOS_DIR || undefined;
 
 const USAGE = `Usage: npm run bench -- <scenario|all> [--smoke] [scenario options]
 
@@ -50,8 +52,8 @@ function splitGlobals(argv: string[]): Globals {
 
 async function listHelp(): Promise<string> {
   const lines = [USAGE, '', 'Scenarios:'];
-  for (const name of await scenarioNames()) {
-    const loaded = await loadScenario(name);
+  for (const name of await scenarioNames(SCENARIOS)) {
+    const loaded = await loadScenario(name, SCENARIOS);
     const first = loaded.error?.split('\n')[0];
     lines.push(`  ${name.padEnd(10)}  ${loaded.scenario ? loaded.scenario.title : `(cannot load: ${first})`}`);
   }
@@ -66,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${await listHelp()}\n`);
     return g.help ? 0 : 2;
   }
-  const names = await scenarioNames();
+  const names = await scenarioNames(SCENARIOS);
   if (name !== 'all' && !names.includes(name)) {
     process.stderr.write(`unknown scenario "${name}"; known: ${names.join(', ')}\n`);
     return 2;
@@ -77,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const selected = name === 'all' ? names : [name];
   if (g.help && name !== 'all') {
-    const loaded = await loadScenario(name);
+    const loaded = await loadScenario(name, SCENARIOS);
     if (!loaded.scenario) throw new Error(`scenario "${name}" failed to load:\n${loaded.error}`);
     const s = loaded.scenario;
     process.stdout.write(`npm run bench -- ${s.name} [--smoke] [options]\n\n${s.title}\n\n${s.description}\n\nOptions:\n${optionsHelp(s.options)}\n`);
@@ -101,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
   let failedRuns = 0;
   let failedSlos = 0;
   for (const n of selected) {
-    const loaded = await loadScenario(n);
+    const loaded = await loadScenario(n, SCENARIOS);
     if (!loaded.scenario) {
       process.stderr.write(`scenario "${n}" failed to load:\n${loaded.error}\n`);
       failedRuns += 1;

@@ -1,0 +1,147 @@
+/**
+ * The bench harness and its scenarios stay runnable: the CLI as a child process, scenarios in
+ * --smoke mode (tiny runs against real gateways, Redis and Chromium), and the shape of what
+ * every run leaves behind. Structure only: the bench reports timings, tests never assert them.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const OUT = mkdtempSync(join(tmpdir(), 'parley-bench-smoke-'));
+
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+type Run = { code: number | null; stdout: string; stderr: string };
+
+/** `tsx bench/cli.ts ...args` from the repository root. */
+function bench(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      reject(new Error(`bench ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${stderr.slice(-4000)}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The files of the run of `scenario` in `dir`, checked for shape; returns the parsed JSON. */
+function checkOutputs(dir: string, scenario: string, run: Run): Record<string, unknown> {
+  expect(run.code, run.stderr.slice(-4000)).toBe(0);
+  const files = readdirSync(dir).filter((f) => f.startsWith(`${scenario}-`));
+  const json = files.find((f) => f.endsWith('.json'));
+  const md = files.find((f) => f.endsWith('.md'));
+  expect(json, `results JSON of ${scenario} in ${files.join(', ')}`).toBeDefined();
+  expect(md).toBeDefined();
+  const record = JSON.parse(readFileSync(join(dir, json!), 'utf8')) as Record<string, unknown> & {
+    machine: { cpuModel: string; cores: number; memoryGiB: number; versions: Record<string, string> };
+    figures: Record<string, number>;
+    slo: Array<{ figure: string; verdict: string }>;
+    plots: Array<{ id: string; file: string }>;
+    summary: unknown[];
+  };
+  expect(record.scenario).toBe(scenario);
+  expect(record.smoke).toBe(true);
+  expect(record).toHaveProperty('samples');
+  expect(record).toHaveProperty('options');
+  expect(record.machine.cores).toBeGreaterThan(0);
+  expect(record.machine.cpuModel.length).toBeGreaterThan(0);
+  expect(record.machine.versions.node).toMatch(/^v\d+/);
+  expect(record.machine.versions.mediasoup).toBe('3.12.16');
+  expect(Array.isArray(record.loadAverageAtStart)).toBe(true);
+  expect(Object.keys(record.figures).length).toBeGreaterThan(0);
+  expect(record.summary.length).toBeGreaterThan(0);
+  for (const v of record.slo) expect(['pass', 'fail', 'no data']).toContain(v.verdict);
+  // Each plot is an SVG document named in the JSON.
+  expect(record.plots.length).toBeGreaterThan(0);
+  for (const p of record.plots) {
+    const svg = readFileSync(join(dir, p.file), 'utf8');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).not.toMatch(/NaN|Infinity/);
+  }
+  // The report: the summary table, SLO verdicts, the plots.
+  const report = readFileSync(join(dir, md!), 'utf8');
+  expect(report).toContain('## Summary');
+  expect(report).toMatch(/^\| .+ \|$/m);
+  expect(report).toContain('## SLOs');
+  for (const p of record.plots) expect(report).toContain(`](${p.file})`);
+  // The terminal output: the table and one verdict line per SLO of the scenario.
+  expect(run.stdout).toContain(`== ${scenario} (smoke`);
+  expect(run.stdout.match(new RegExp(`^SLO (PASS|FAIL|NO DATA)\\s+${scenario}: `, 'gm'))?.length ?? 0).toBe(record.slo.length);
+  return record;
+}
+
+describe('bench CLI', () => {
+  it('lists every scenario, describes one, refuses an unknown one', async () => {
+    const help = await bench(['--help']);
+    expect(help.code).toBe(0);
+    for (const name of ['pipeline', 'pipe', 'failover']) expect(help.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
+    const one = await bench(['pipeline', '--help']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('--speakers <a,b,...>');
+    expect(one.stdout).toMatch(/default 1,2,4; --smoke 1/);
+    const unknown = await bench(['no-such-scenario']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown scenario');
+  }, 60_000);
+
+  it('plugs in scenario files by listing the folder; a broken one fails only when selected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-bench-scenarios-'));
+    const out = join(OUT, 'fake');
+    try {
+      writeFileSync(
+        join(dir, 'fake.ts'),
+        `export const scenario = {
+          name: 'fake', title: 'A fake scenario', description: 'Counts.',
+          options: [{ name: 'n', type: 'number', default: 50, smoke: 3, help: 'samples' }],
+          async run(ctx, o) {
+            const xs = Array.from({ length: o.n }, (_, i) => i);
+            xs.forEach((_, i) => ctx.progress(i + 1, xs.length, 'counting'));
+            let cleaned = false; ctx.defer(() => { cleaned = true; });
+            return { summary: [{ what: 'x', n: xs.length }], figures: { x_n: xs.length }, samples: xs, notes: ['fake'],
+              plots: [{ id: 'p', title: 'P', kind: 'line', xLabel: 'i', yLabel: 'v', series: [{ name: 's', points: xs.map((x) => [x, x]) }] }] };
+          } };\n`,
+      );
+      writeFileSync(join(dir, 'broken.ts'), `throw new Error('this scenario cannot load');\nexport const scenario = null;\n`);
+      const env = { BENCH_SCENARIOS_DIR: dir };
+      const help = await bench(['--help'], env);
+      expect(help.stdout).toMatch(/^  fake\s+A fake scenario$/m);
+      expect(help.stdout).toMatch(/^  broken\s+\(cannot load: .*this scenario cannot load/m);
+      const broken = await bench(['broken', '--smoke'], env);
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toContain('this scenario cannot load');
+      const slo = join(dir, 'slo.yaml');
+      writeFileSync(slo, 'fake:\n  x_n: { min: 1 }\n  missing_ms: { max: 5 }\n');
+      const run = await bench(['fake', '--smoke', '--results-dir', out, '--slo', slo], env);
+      const record = checkOutputs(out, 'fake', run);
+      expect(record.samples).toEqual([0, 1, 2]);
+      expect(run.stdout).toMatch(/SLO PASS\s+fake: x_n >= 1/);
+      expect(run.stdout).toMatch(/SLO NO DATA fake: missing_ms <= 5/);
+      expect(run.stderr).toMatch(/progress .*3\/3 counting/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('bench scenarios in --smoke mode (real gateways, Redis, Chromium)', () => {
+  for (const scenario of ['pipeline', 'pipe', 'failover']) {
+    it(`${scenario} runs and leaves a well-formed JSON, SVG plots and a report`, async () => {
+      const out = join(OUT, scenario);
+      const run = await bench([scenario, '--smoke', '--results-dir', out]);
+      const record = checkOutputs(out, scenario, run);
+      expect(Object.keys((record as { environment: object }).environment).length).toBeGreaterThan(0);
+    }, 300_000);
+  }
+});
