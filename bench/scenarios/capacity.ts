@@ -105,8 +105,9 @@ async function joinBatch(pool: ClientPool, spec: (id: string, publish: boolean, 
 
 async function startTarget(ctx: RunContext, sfu: Sfu): Promise<{ spec: (id: string, publish: boolean, subscribe: boolean) => JoinSpec; sfuPids: number[] }> {
   if (sfu === 'parley') {
-    // One room on one router of one worker, with room for every load client (the defaults cap a room at 16 peers).
-    const parley = await startParley(ctx, 1, { PARLEY_ROOMS_MAX_PEERS: '100000', PARLEY_MEDIA_MAX_PEERS_PER_ROUTER: '0' });
+    // One room on one router of one worker, with room for every load client: the defaults cap a room at 16 peers
+    // and one IP at 64 connections, and every load client comes from 127.0.0.1.
+    const parley = await startParley(ctx, 1, { PARLEY_ROOMS_MAX_PEERS: '100000', PARLEY_MEDIA_MAX_PEERS_PER_ROUTER: '0', PARLEY_HTTP_MAX_CONNECTIONS_PER_IP: '100000' });
     const baseUrl = parley.urls[0]!;
     return { spec: (identity, publish, subscribe) => ({ sfu, baseUrl, roomId: 'capacity', identity, publish, subscribe }), sfuPids: parley.workerPids };
   }
