@@ -221,6 +221,24 @@ export class Call extends Emitter<CallEvents> {
     );
   }
 
+  /** The ICE route each transport uses now: the selected pair's local candidate type ('relay' through TURN) and protocols. */
+  async iceRoutes(): Promise<IceRoute[]> {
+    return Promise.all(
+      [this.#send, this.#recv].map(async (transport) => {
+        const stats = new Map<string, Record<string, unknown>>();
+        (await transport.getStats()).forEach((s: Record<string, unknown>) => stats.set(s['id'] as string, s));
+        const pair = [...stats.values()].find((s) => s['type'] === 'candidate-pair' && (s['selected'] === true || s['nominated'] === true) && s['state'] === 'succeeded');
+        const local = pair ? stats.get(pair['localCandidateId'] as string) : undefined;
+        return {
+          direction: transport.direction,
+          localType: (local?.['candidateType'] as string | undefined) ?? null,
+          protocol: (local?.['protocol'] as string | undefined) ?? null,
+          relayProtocol: (local?.['relayProtocol'] as string | undefined) ?? null,
+        };
+      }),
+    );
+  }
+
   /** Closes transports, producers and consumers on this side only. Local tracks are not stopped. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -245,6 +263,9 @@ export class Call extends Emitter<CallEvents> {
     if (this.#closed) throw new ClientError('ERR_WRONG_STATE', 'Call is closed');
   }
 }
+
+/** How a transport reaches the server, from getStats() (null until ICE has a selected pair). */
+export type IceRoute = { direction: 'send' | 'recv'; localType: string | null; protocol: string | null; relayProtocol: string | null };
 
 /** TURN servers and policy for both transports, as the join response gives them. */
 export type IceSettings = { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy };

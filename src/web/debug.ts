@@ -4,6 +4,7 @@
  */
 
 import type { PeerInfo } from '../protocol/messages.js';
+import type { IceRoute } from './call.js';
 import type { CaptionRecord } from './captions.js';
 import type { ConnectionState, Session } from './session.js';
 
@@ -16,6 +17,8 @@ export type ParleyDebugHook = {
   peers: () => PeerInfo[];
   /** getStats() of every audio consumer: inbound-rtp bytesReceived and totalAudioEnergy. */
   inboundAudio: () => Promise<InboundAudio[]>;
+  /** The ICE route of the send and recv transports (local candidate type, e.g. 'relay' through TURN). */
+  iceRoutes: () => Promise<IceRoute[]>;
   readonly lastError: { code: string; message: string } | null;
   /** Base URL of the replica in use, e.g. `http://localhost:8081`. */
   readonly url: string;
@@ -41,6 +44,7 @@ export function installDebugHook(session: Session, captions: () => CaptionRecord
     },
     peers: () => session.peers(),
     inboundAudio: () => session.inboundAudio(),
+    iceRoutes: () => session.iceRoutes(),
     get lastError() {
       return session.lastError?.toBody() ?? null;
     },

@@ -42,6 +42,8 @@ export type JoinOptions = {
   role?: 'speaker' | 'listener';
   /** How long to wait for the connected state. */
   timeoutMs?: number;
+  /** `?relay=1`: media only through the gateway's TURN servers. */
+  relay?: boolean;
 };
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -111,6 +113,7 @@ export async function joinCall(page: Page, baseUrl: string, options: JoinOptions
   if (options.audioProcessing !== true) url.searchParams.set('audioProcessing', 'off');
   if (options.token) url.searchParams.set('token', options.token);
   if (options.role) url.searchParams.set('role', options.role);
+  if (options.relay) url.searchParams.set('relay', '1');
   await page.goto(url.toString());
   await page.waitForFunction(() => window.parley !== undefined);
 
