@@ -11,7 +11,8 @@ import { startJanusTarget, startParley } from '../clients/targets.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult, SummaryRow } from '../lib/types.js';
 
 type Sfu = 'parley' | 'janus';
-type Step = WindowResult & { sfu: Sfu; step: number; subscribers: number; pass: boolean };
+/** `firstWindow`: a window over the bounds that was measured again (the step's figures are the second window's). */
+type Step = WindowResult & { sfu: Sfu; step: number; subscribers: number; pass: boolean; firstWindow?: WindowResult };
 type Ramp = { sfu: Sfu; steps: Step[]; knee: Step | null; stoppedBy: string };
 
 const MEDIASOUP_PUBLISHED = 500;
@@ -77,9 +78,16 @@ async function ramp(ctx: RunContext, sfu: Sfu, o: OptionValues): Promise<Ramp> {
         break;
       }
       subscribers += stepSize;
-      const w = await measureWindow(pool, sfuPids, Number(o['warmup-ms']), Number(o['window-ms']), ctx.signal);
-      const pass = w.lossPct < Number(o['loss-pct']) && !(w.jitterP95Ms > Number(o['jitter-ms']));
-      steps.push({ ...w, sfu, step, subscribers, pass });
+      const within = (r: WindowResult) => r.lossPct < Number(o['loss-pct']) && !(r.jitterP95Ms > Number(o['jitter-ms']));
+      let w = await measureWindow(pool, sfuPids, Number(o['warmup-ms']), Number(o['window-ms']), ctx.signal);
+      let retried: WindowResult | undefined;
+      if (!within(w)) {
+        // A neighbour's burst can fail one window: measure the same load once more before calling it the knee.
+        retried = w;
+        w = await measureWindow(pool, sfuPids, Number(o['warmup-ms']), Number(o['window-ms']), ctx.signal);
+      }
+      const pass = within(w);
+      steps.push({ ...w, sfu, step, subscribers, pass, firstWindow: retried });
       ctx.log(`${sfu} step ${step}: ${w.consumers} consumers, loss ${w.lossPct.toFixed(2)} %, jitter p95 ${w.jitterP95Ms.toFixed(1)} ms, SFU CPU ${w.sfuCpuPct.toFixed(0)} %, clients CPU ${w.clientCpuPct.toFixed(0)} %`);
       if (!pass) {
         stoppedBy = `loss ${w.lossPct.toFixed(2)} % / jitter p95 ${w.jitterP95Ms.toFixed(1)} ms over the bound at ${w.consumers} consumers`;
@@ -123,7 +131,7 @@ function limiter(last: Step | undefined): string {
   const cores = cpus().length;
   const total = last.sfuCpuPct + last.clientCpuPct;
   const ticks = last.windowMs / 20;
-  if (last.lateTicks > 0.02 * ticks || last.clientCpuPct >= 0.8 * 100 * Math.min(cores, 2)) return `the load clients (clients ${last.clientCpuPct.toFixed(0)} % CPU, ${last.lateTicks} late pacer ticks)`;
+  if (last.lateTicks > 0.02 * ticks || last.clientCpuPct >= 0.8 * 100 * Math.min(cores, 2)) return `the load clients (${last.clientCpuPct.toFixed(0)} % CPU, ${last.lateTicks} pacer ticks late: the client processes did not get the CPU to keep 50 packets/s)`;
   if (last.sfuCpuPct >= 90) return `the SFU (${last.sfuCpuPct.toFixed(0)} % of a core)`;
   if (total >= 0.85 * 100 * cores) return `the machine (SFU + clients ${total.toFixed(0)} % of ${cores * 100} %)`;
   return `neither side saturated (SFU ${last.sfuCpuPct.toFixed(0)} %, clients ${last.clientCpuPct.toFixed(0)} %)`;
@@ -143,7 +151,7 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
       'jitter p95 ms': round1(s.jitterP95Ms),
       'SFU CPU %': Math.round(s.sfuCpuPct),
       'clients CPU %': Math.round(s.clientCpuPct),
-      ok: s.pass ? 'yes' : 'no',
+      ok: s.pass ? (s.firstWindow ? 'yes (2nd window)' : 'yes') : 'no',
     })),
   );
   const figures: Record<string, number> = {};
@@ -164,7 +172,7 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
   notes.push(
     `Published figures (not measured here): mediasoup ~${MEDIASOUP_PUBLISHED} consumers per worker (one core); LiveKit 3,000 audio subscribers on 16 cores (~${Math.round(LIVEKIT_PER_CORE)} per core).`,
     'Consumers per core "extrapolated" = knee consumers x 100 / SFU CPU % at the knee: linear, an upper estimate, only meaningful when the SFU was not the limit.',
-    `Bounds: loss < ${o['loss-pct']} %, p95 of per-stream RFC 3550 jitter < ${o['jitter-ms']} ms; warm-up ${o['warmup-ms']} ms excluded before each ${o['window-ms']} ms window.`,
+    `Bounds: loss < ${o['loss-pct']} %, p95 of per-stream RFC 3550 jitter < ${o['jitter-ms']} ms; warm-up ${o['warmup-ms']} ms excluded before each ${o['window-ms']} ms window; a window over the bounds is measured once more at the same load and the step keeps the second (${ramps.reduce((n, r) => n + r.steps.filter((s) => s.firstWindow).length, 0)} step(s) re-measured in this run).`,
     'Noisy neighbour: the SFU, the load clients (pure-JS SRTP in werift) and any other work share this machine\'s cores; the ramps run one after the other, not at once.',
   );
   const series = (pick: (s: Step) => number) => ramps.map((r) => ({ name: r.sfu, points: r.steps.map((s) => [s.consumers, round1(pick(s))] as [number, number]) }));
