@@ -31,8 +31,8 @@ export const scenario: Scenario = {
     'listenIps per transport; ramped until the range is exhausted, and the error mediasoup gives is reported.',
   ].join('\n'),
   options: [
-    { name: 'max-peers', type: 'number', default: 200, smoke: 4, help: 'stop mode (a) at this many peers' },
-    { name: 'step', type: 'number', default: 20, smoke: 2, help: 'peers added per step' },
+    { name: 'max-peers', type: 'number', default: 400, smoke: 4, help: 'stop mode (a) at this many peers' },
+    { name: 'step', type: 'number', default: 40, smoke: 2, help: 'peers added per step' },
     { name: 'range-ports', type: 'number', default: 20, smoke: 4, help: 'port-range width in mode (b) (the previous system opened 20 in its firewall)' },
     { name: 'connect-timeout-ms', type: 'number', default: 15_000, help: 'a transport not connected after this long counts as failed' },
   ],
@@ -82,7 +82,8 @@ async function runMode(ctx: RunContext, mode: Mode, o: OptionValues): Promise<Mo
       const elapsed = performance.now() - began;
       const used = process.cpuUsage(cpu);
       peerCount += add;
-      const connected = transports.filter((t) => t.dtlsState === 'connected').length;
+      // Still up, all of them: DTLS connected and ICE not timed out (werift keeps sending consent checks).
+      const connected = transports.filter((t) => t.dtlsState === 'connected' && (t.iceState === 'connected' || t.iceState === 'completed')).length;
       const ports = new Set(transports.filter((t) => t.iceSelectedTuple).map((t) => t.iceSelectedTuple!.localPort));
       points.push({ mode, peers: peerCount, transports: transports.length, portsInUse: ports.size, connected, connectMs: Math.round(elapsed), clientCpuPct: Math.round(((used.user + used.system) / 1000 / elapsed) * 100) });
       const failed = results.filter((r) => r !== null);
