@@ -67,7 +67,7 @@ export async function runAiWorker(args: string[]): Promise<number> {
     redis = new Redis(config.redis.url, { connectionName: 'parley-ai-worker-meta', maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined); // reconnects by itself; heartbeat failures are logged by the directory
     if (options.metricsPort > 0) {
-      metrics = AiWorkerMetrics.create({ workerId, worker, redis });
+      metrics = AiWorkerMetrics.create({ workerId, worker, redis, engines: set });
       server = await serveAiWorkerMetrics({ metrics, engines: set, port: options.metricsPort });
       log.info({ port: server.port }, `metrics on http://0.0.0.0:${server.port}/metrics`);
     }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 /** uid of the provisioned Prometheus datasource (provisioning/datasources/prometheus.yaml). */
 export const DATASOURCE = { type: 'prometheus', uid: 'parley-prometheus' } as const;
 
-type Target = { expr: string; legendFormat: string };
+type Target = { expr: string; legendFormat: string; format?: 'table'; instant?: boolean };
 type Panel = Record<string, unknown>;
 export type Dashboard = { uid: string; title: string; file: string; json: Record<string, unknown> };
 
@@ -27,7 +27,7 @@ class Layout {
   #id = 1;
   readonly panels: Panel[] = [];
 
-  add(kind: 'timeseries' | 'stat' | 'text', title: string, w: number, h: number, body: Record<string, unknown>): this {
+  add(kind: 'timeseries' | 'stat' | 'table', title: string, w: number, h: number, body: Record<string, unknown>): this {
     if (this.#x + w > 24) {
       this.#x = 0;
       this.#y += this.#rowHeight;
@@ -60,8 +60,23 @@ class Layout {
     });
   }
 
-  text(title: string, markdown: string, w = 24, h = 4): this {
-    return this.add('text', title, w, h, { options: { mode: 'markdown', content: markdown } });
+  /** The labels of an instant query's series as rows (`columns` in order, the value last as `valueName`). */
+  table(title: string, description: string, expr: string, columns: string[], valueName: string, w = 24, h = 8): this {
+    return this.add('table', title, w, h, {
+      description,
+      datasource: DATASOURCE,
+      fieldConfig: { defaults: { custom: { align: 'auto' } }, overrides: [] },
+      options: { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' }, sortBy: [{ displayName: columns[0], desc: false }] },
+      targets: [{ ...q(expr), format: 'table', instant: true, refId: 'A', datasource: DATASOURCE }],
+      transformations: [{
+        id: 'organize',
+        options: {
+          excludeByName: { Time: true },
+          indexByName: Object.fromEntries([...columns, 'Value'].map((c, i) => [c, i])),
+          renameByName: { Value: valueName },
+        },
+      }],
+    });
   }
 }
 
@@ -170,11 +185,13 @@ function aiPipeline(): Dashboard {
       q('sum by (kind) (rate(parley_ai_cache_hits_total[15m])) / (sum by (kind) (rate(parley_ai_cache_hits_total[15m])) + sum by (kind) (rate(parley_ai_cache_misses_total[15m])))', '{{kind}}'),
     ])
     .series('AI worker CPU', 'percentunit', [q('rate(parley_ai_worker_process_cpu_seconds_total[5m])', '{{worker}}')])
-    .text(
+    .table(
       'Engine per language',
-      'Which engine serves which language (offline pocketsphinx / apertium / espeak-ng, or a production model) is announced by each AI worker in Redis: ' +
-        '`GET /ai/engines` on any gateway, or `GET /health` on an AI worker\'s metrics port. ' +
-        'The latency panels above are split by language; see docs/operations.md#model-management.',
+      'Which engine serves each stage and language (a translate language is a pair, e.g. en-es), and on how many AI workers, ' +
+        'from parley_ai_engine_info. The same list: `GET /ai/engines` on a gateway, `GET /health` on an AI worker. See docs/operations.md#model-management.',
+      'count by (stage, language, engine) (parley_ai_engine_info)',
+      ['stage', 'language', 'engine'],
+      'workers',
     );
   return dashboard('parley-ai', 'Parley / AI pipeline', l);
 }

@@ -40,12 +40,14 @@ describe('AiWorkerMetrics', () => {
   let metrics: AiWorkerMetrics;
   let http: MetricsServer;
   let base: string;
+  /** What the worker's engines report; a test swaps it to see the gauge follow. */
+  let served = ENGINES.describe();
 
   beforeAll(async () => {
     server = await EmbeddedRedis.start();
     redis = new Redis(server.url, { maxRetriesPerRequest: null });
     stt = new Queue(QueueNames.stt, { connection: redis, prefix: PREFIX });
-    metrics = AiWorkerMetrics.create({ workerId: 'w-test', worker, redis, prefix: PREFIX });
+    metrics = AiWorkerMetrics.create({ workerId: 'w-test', worker, redis, prefix: PREFIX, engines: { describe: () => served } });
     http = await serveAiWorkerMetrics({ metrics, engines: ENGINES, port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${http.port}`;
   });
@@ -69,6 +71,7 @@ describe('AiWorkerMetrics', () => {
       'parley_ai_cache_hits_total',
       'parley_ai_cache_misses_total',
       'parley_ai_queue_depth',
+      'parley_ai_engine_info',
       'parley_ai_worker_process_cpu_seconds_total',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
@@ -106,6 +109,22 @@ describe('AiWorkerMetrics', () => {
     expect(sample(text, 'parley_ai_cache_hits_total', { kind: 'translation' })).toBe(4);
   });
 
+  it('exports one parley_ai_engine_info series per engine and language, rebuilt at each scrape', async () => {
+    const series = (text: string) => text.split('\n').filter((l) => l.startsWith('parley_ai_engine_info{'));
+    let text = await metrics.text();
+    expect(series(text)).toHaveLength(3);
+    expect(sample(text, 'parley_ai_engine_info', { stage: 'stt', language: 'en', engine: 'pocketsphinx:en-us', worker: 'w-test' })).toBe(1);
+    expect(sample(text, 'parley_ai_engine_info', { stage: 'translate', language: 'en-es', engine: 'apertium' })).toBe(1);
+    expect(sample(text, 'parley_ai_engine_info', { stage: 'tts', language: 'es', engine: 'espeak-ng' })).toBe(1);
+    served = [{ stage: 'stt', language: 'en', engine: 'sherpa-onnx:en' }];
+    try {
+      text = await metrics.text();
+      expect(series(text)).toEqual([expect.stringContaining('engine="sherpa-onnx:en"')]);
+    } finally {
+      served = ENGINES.describe();
+    }
+  });
+
   it('serves /health with the worker id and its engines', async () => {
     const res = await fetch(`${base}/health`);
     expect(res.status).toBe(200);
@@ -117,7 +136,7 @@ describe('AiWorkerMetrics', () => {
 
   it('stops counting once closed', async () => {
     const other = workerStandIn();
-    const closed = AiWorkerMetrics.create({ workerId: 'w-closed', worker: other, redis, prefix: PREFIX });
+    const closed = AiWorkerMetrics.create({ workerId: 'w-closed', worker: other, redis, prefix: PREFIX, engines: ENGINES });
     await closed.close();
     await closed.close();
     expect(other.observer.listenerCount('processed')).toBe(0);

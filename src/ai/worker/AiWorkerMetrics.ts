@@ -22,6 +22,8 @@ export type AiWorkerMetricsOptions = {
   worker: Pick<AiWorker, 'observer' | 'cacheStats'>;
   /** Client for the queue-depth read-outs; used, not closed. */
   redis: Redis;
+  /** The engines this worker serves, exported as parley_ai_engine_info. */
+  engines: Pick<EngineSet, 'describe'>;
   /** BullMQ prefix of the pipeline queues (default 'parley'). */
   prefix?: string;
 };
@@ -96,6 +98,17 @@ export class AiWorkerMetrics {
     };
     cacheCounter('parley_ai_cache_hits_total', 'Translation and audio cache hits', (kind) => (kind === 'translation' ? worker.cacheStats?.translationHits : worker.cacheStats?.audioHits) ?? 0);
     cacheCounter('parley_ai_cache_misses_total', 'Translation and audio cache misses (Redis errors count as misses)', (kind) => (kind === 'translation' ? worker.cacheStats?.translationMisses : worker.cacheStats?.audioMisses) ?? 0);
+
+    // One series per (stage, language, engine) the worker serves now; rebuilt at every scrape.
+    const { engines } = options;
+    new Gauge({
+      name: 'parley_ai_engine_info', help: 'Engine serving a stage and language on this worker (value 1; language is a pair like en-es for translate)',
+      labelNames: ['stage', 'language', 'engine'], registers: [r],
+      collect() {
+        this.reset();
+        for (const { stage, language, engine } of engines.describe()) this.set({ stage, language, engine }, 1);
+      },
+    });
 
     const prefix = options.prefix ?? PIPELINE_PREFIX;
     this.#queues = STAGES.map((stage) => new Queue(stageQueue(stage), { connection: options.redis, prefix }));
