@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configSchema, envNameFor } from '../src/config/load.js';
+import { configSchema, envNameFor, loadConfig } from '../src/config/load.js';
 import { checkSwarmDeploy, checkTraefik, hostPorts, portCollisions } from '../stack/check/deploy.js';
 import { copySourcesIgnored, lintDockerfile } from '../stack/check/dockerfile.js';
+import { checkMetricsToken, checkTrustProxy, checkTurn } from '../stack/check/edge.js';
 import { checkFiles, checkImages, checkParleyEnv, checkReferences, checkSecrets, environment, readStack, services } from '../stack/check/stackfile.js';
 import { dashboards, render } from '../stack/grafana/dashboards.js';
 
@@ -40,6 +41,16 @@ function configEnvNames(): Set<string> {
   walk(configSchema.parse({}) as Record<string, unknown>, []);
   return names;
 }
+
+/** PARLEY_TURN_URLS as the configuration loader reads it. */
+const turnUrls = (raw: string) => loadConfig({ env: { PARLEY_TURN_URLS: raw } }).turn.urls;
+
+/** The gateways' TURN URLs and secret, /metrics token and proxy trust, against coturn, Prometheus and Traefik. */
+const edgeProblems = (stack: typeof compose, prometheusConfig: string) => [
+  ...checkTurn(stack, read('coturn/turnserver.conf'), turnUrls),
+  ...checkMetricsToken(stack, prometheusConfig),
+  ...checkTrustProxy(stack),
+];
 
 describe('stack files: Compose (one host)', () => {
   it('has Redis, two gateway replicas, AI workers, Prometheus, Grafana and coturn', () => {
@@ -67,6 +78,30 @@ describe('stack files: Compose (one host)', () => {
     expect(ports.filter((p) => p.what === 'pipe range').map((p) => p.service).sort()).toEqual(['gateway-1', 'gateway-2']);
     expect(portCollisions(ports)).toEqual([]);
     expect(new Set(['gateway-1', 'gateway-2'].map((g) => environment(services(compose).get(g)!).get('PARLEY_REPLICA_ID'))).size).toBe(2);
+  });
+
+  it("gives the gateways coturn's URLs and secret and a /metrics token Prometheus sends; no proxy, so no trustProxy", () => {
+    expect(edgeProblems(compose, read('prometheus/prometheus.compose.yml'))).toEqual([]);
+    const env = environment(services(compose).get('gateway-1')!);
+    expect(turnUrls(env.get('PARLEY_TURN_URLS')!.replaceAll('${HOST_IP}', '192.0.2.1'))).toEqual(['turn:192.0.2.1:3478?transport=udp', 'turn:192.0.2.1:3478?transport=tcp']);
+    // turnserver.conf denies private peers; HOST_IP is often one.
+    expect(environment(services(compose).get('coturn')!).get('TURN_ALLOWED_PEER_IP')).toMatch(/^\$\{HOST_IP/);
+  });
+
+  it('flags a gateway without the TURN secret, a JSON list of URLs, a token Prometheus does not send, trustProxy without a proxy (not vacuous)', () => {
+    const broken = structuredClone(compose);
+    const gw = (broken.doc.services as Record<string, { environment: Record<string, string>; secrets: string[] }>)['gateway-2']!;
+    gw.environment.PARLEY_TURN_URLS = '["turn:192.0.2.1:3478?transport=udp","turn:192.0.2.1:3478?transport=tcp"]';
+    gw.environment.PARLEY_HTTP_TRUST_PROXY = 'true';
+    gw.environment.PARLEY_AUTH_METRICS_TOKEN_FILE = '/run/secrets/other_token';
+    gw.secrets = gw.secrets.filter((x) => x !== 'turn_secret');
+    const problems = edgeProblems(broken, read('prometheus/prometheus.compose.yml')).join('\n');
+    expect(problems).toMatch(/gateway-2: "\["turn:192\.0\.2\.1.*" is not a TURN URL/);
+    expect(problems).toMatch(/gateway-2: PARLEY_TURN_SECRET_FILE=\/run\/secrets\/turn_secret is not one of its secrets/);
+    expect(problems).toMatch(/gateway-2: PARLEY_AUTH_METRICS_TOKEN_FILE=\/run\/secrets\/other_token is not one of its secrets/);
+    expect(problems).toMatch(/credentials_file must be \/run\/secrets\/other_token/);
+    expect(problems).toMatch(/gateway-2: PARLEY_HTTP_TRUST_PROXY=true with no proxy/);
+    expect(problems).not.toMatch(/gateway-1/);
   });
 
   it('detects a collision when one is introduced (the check is not vacuous)', () => {
@@ -108,6 +143,17 @@ describe('stack files: Swarm (several machines)', () => {
     const ports = hostPorts(swarm, read('coturn/turnserver.conf'));
     expect(ports.map((p) => p.service)).toEqual(expect.arrayContaining(['gateway', 'coturn', 'traefik', 'redis']));
     expect(portCollisions(ports)).toEqual([]);
+  });
+
+  it("gives the gateways the TURN URLs under turn.<domain> and coturn's secret, a /metrics token Prometheus sends, and trustProxy behind Traefik", () => {
+    expect(edgeProblems(swarm, read('prometheus/prometheus.swarm.yml'))).toEqual([]);
+    const broken = structuredClone(swarm);
+    const gw = (broken.doc.services as Record<string, { environment: Record<string, string> }>).gateway!;
+    delete gw.environment.PARLEY_HTTP_TRUST_PROXY;
+    gw.environment.PARLEY_TURN_URLS = 'turn:turn.example.com:3479';
+    const problems = edgeProblems(broken, read('prometheus/prometheus.swarm.yml')).join('\n');
+    expect(problems).toMatch(/behind Traefik without PARLEY_HTTP_TRUST_PROXY=true/);
+    expect(problems).toMatch(/turn:turn\.example\.com:3479 is not on coturn's turn port 3478/);
   });
 
   // Docker's own loader and schema, run by the CLI alone. Reported as skipped (never passed) without a Docker CLI.
@@ -203,5 +249,34 @@ describe('image entry point (stack/docker/entrypoint.sh)', () => {
       env: { PATH: `${dir}:/usr/bin:/bin`, MACHINE_ENV_FILE: join(dir, 'none'), PARLEY_AUTH_SECRET_FILE: join(dir, 'missing') },
     });
     await expect(run).rejects.toMatchObject({ code: 64, stderr: expect.stringMatching(/PARLEY_AUTH_SECRET_FILE=.*not readable/) });
+  });
+});
+
+describe('coturn start script (stack/coturn/coturn-start.sh)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-coturn-start-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds the shared secret and the machine addresses to a private copy of turnserver.conf, then runs turnserver', async () => {
+    // A stand-in `turnserver` that prints the configuration it is given.
+    writeFileSync(join(dir, 'turnserver'), '#!/bin/sh\necho "ARGS=$*"\ncat "$2"\n');
+    chmodSync(join(dir, 'turnserver'), 0o755);
+    writeFileSync(join(dir, 'turn_secret'), 'shared-turn-secret');
+    writeFileSync(join(dir, 'machine.env'), 'PARLEY_MEDIA_ANNOUNCED_IP=203.0.113.7\nTURN_EXTERNAL_IP=203.0.113.7\n');
+    const { stdout } = await promisify(execFile)('sh', [join(STACK, 'coturn/coturn-start.sh')], {
+      env: {
+        PATH: `${dir}:/usr/bin:/bin`,
+        TMPDIR: dir,
+        TURN_CONFIG: join(STACK, 'coturn/turnserver.conf'),
+        TURN_SECRET_FILE: join(dir, 'turn_secret'),
+        MACHINE_ENV_FILE: join(dir, 'machine.env'),
+        TURN_ALLOWED_PEER_IP: '192.168.1.20',
+      },
+    });
+    expect(stdout).toContain(`ARGS=-c ${join(dir, 'turnserver.conf')}`);
+    expect(stdout).toContain(read('coturn/turnserver.conf'));
+    expect(stdout).toMatch(/^use-auth-secret$/m);
+    expect(stdout).toMatch(/^static-auth-secret=shared-turn-secret$/m);
+    expect(stdout).toMatch(/^external-ip=203\.0\.113\.7$/m);
+    expect(stdout).toMatch(/^allowed-peer-ip=192\.168\.1\.20$/m);
   });
 });

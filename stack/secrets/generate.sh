@@ -10,7 +10,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-NAMES="auth_secret admin_token redis_password turn_secret grafana_admin_password"
+NAMES="auth_secret admin_token redis_password turn_secret metrics_token grafana_admin_password"
 
 random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 
