@@ -3,6 +3,7 @@
  * warm-up, run the window while metering the SFU's and the clients' CPU, then
  * fold every stream's loss and jitter into one row.
  */
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile } from '../lib/stats.js';
 import type { ClientPool } from './ClientPool.js';
@@ -27,6 +28,8 @@ export type WindowResult = {
   /** Client pacer ticks that fired more than one frame late (senders could not keep 50 packets/s). */
   lateTicks: number;
   windowMs: number;
+  /** 1-minute load average at the end of the window (the machine's other work shows here). */
+  loadAverage: number;
 };
 
 export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupMs: number, windowMs: number, signal?: AbortSignal): Promise<WindowResult> {
@@ -62,5 +65,6 @@ export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupM
     clientCpuPct,
     lateTicks: stats.reduce((n, s) => n + s.lateTicks, 0),
     windowMs: Math.round(elapsed),
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
   };
 }

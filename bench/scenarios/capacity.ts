@@ -99,7 +99,7 @@ async function ramp(ctx: RunContext, sfu: Sfu, o: OptionValues): Promise<Ramp> {
   }
   const passing = steps.filter((s) => s.pass);
   const knee = passing.length > 0 ? passing[passing.length - 1]! : null;
-  return { sfu, steps, knee, stoppedBy: `${stoppedBy}; limited by ${limiter(steps[steps.length - 1])}` };
+  return { sfu, steps, knee, stoppedBy: `${stoppedBy}; limited by ${limiter(steps[steps.length - 1], Number(o['client-procs']))}` };
 }
 
 /** Subscribers join a few at a time (a burst of DTLS handshakes is not what is measured). */
@@ -125,16 +125,21 @@ async function startTarget(ctx: RunContext, sfu: Sfu): Promise<{ spec: (id: stri
   return { spec: (identity, publish, subscribe) => ({ sfu, wsUrl: janus.wsUrl, host: janus.host, room, identity, publish, subscribe }), sfuPids: [janus.pid] };
 }
 
-/** What most likely ended the ramp, from the last step's CPU figures. */
-function limiter(last: Step | undefined): string {
+/** What most likely ended the ramp, from the last step's CPU figures, pacer and load average. */
+function limiter(last: Step | undefined, clientProcs: number): string {
   if (!last) return 'nothing measured';
   const cores = cpus().length;
-  const total = last.sfuCpuPct + last.clientCpuPct;
-  const ticks = last.windowMs / 20;
-  if (last.lateTicks > 0.02 * ticks || last.clientCpuPct >= 0.8 * 100 * Math.min(cores, 2)) return `the load clients (${last.clientCpuPct.toFixed(0)} % CPU, ${last.lateTicks} pacer ticks late: the client processes did not get the CPU to keep 50 packets/s)`;
+  const late = last.lateTicks > 0.02 * (last.windowMs / 20) * clientProcs;
+  const clientsBusy = last.clientCpuPct >= 80 * Math.min(cores, clientProcs);
+  if (late && clientsBusy) return `the load clients, CPU-bound (${last.clientCpuPct.toFixed(0)} % CPU over ${clientProcs} process(es), ${last.lateTicks} pacer ticks late)`;
+  if (late && last.loadAverage > cores) {
+    return `the machine: the client processes were starved (${last.lateTicks} pacer ticks late with only ${last.clientCpuPct.toFixed(0)} % CPU, load average ${last.loadAverage} on ${cores} cores: other work competed)`;
+  }
+  if (late) return `the load clients (${last.lateTicks} pacer ticks late: they could not keep 50 packets/s)`;
   if (last.sfuCpuPct >= 90) return `the SFU (${last.sfuCpuPct.toFixed(0)} % of a core)`;
+  const total = last.sfuCpuPct + last.clientCpuPct;
   if (total >= 0.85 * 100 * cores) return `the machine (SFU + clients ${total.toFixed(0)} % of ${cores * 100} %)`;
-  return `neither side saturated (SFU ${last.sfuCpuPct.toFixed(0)} %, clients ${last.clientCpuPct.toFixed(0)} %)`;
+  return `neither side saturated (SFU ${last.sfuCpuPct.toFixed(0)} %, clients ${last.clientCpuPct.toFixed(0)} %, load average ${last.loadAverage})`;
 }
 
 function round1(v: number): number {
@@ -151,6 +156,7 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
       'jitter p95 ms': round1(s.jitterP95Ms),
       'SFU CPU %': Math.round(s.sfuCpuPct),
       'clients CPU %': Math.round(s.clientCpuPct),
+      load: s.loadAverage,
       ok: s.pass ? (s.firstWindow ? 'yes (2nd window)' : 'yes') : 'no',
     })),
   );
