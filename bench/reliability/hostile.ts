@@ -6,6 +6,9 @@
  * every frame got a coded answer, the call never stopped, the hostile clients left no mediasoup
  * object and no Redis key behind, and memory came back near its baseline. See bench/reliability/README.md.
  */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { joinAs } from '../../tests/helpers/browser.js';
 import { bytesFrom, watchGap } from '../../tests/helpers/cluster.js';
@@ -37,6 +40,25 @@ async function gauges(url: string): Promise<Gauges> {
     rssMb: v('parley_process_resident_memory_bytes') / 2 ** 20,
     heapMb: v('parley_nodejs_heap_size_used_bytes') / 2 ** 20,
   };
+}
+
+/**
+ * Gauges after a full garbage collection: the gateway runs with --heapsnapshot-signal, and writing a
+ * heap snapshot collects garbage first. Waits until the snapshot file stops growing, then deletes it.
+ */
+async function gaugesAfterGc(ctx: RunContext, url: string, pid: number, dir: string): Promise<Gauges> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  const file = await until(ctx, async () => readdirSync(dir).find((f) => !before.has(f)) ?? null, 60_000, 'the heap snapshot to start');
+  let size = -1;
+  await until(ctx, async () => {
+    const now = statSync(join(dir, file)).size;
+    const stable = now > 0 && now === size;
+    size = now;
+    return stable ? true : null;
+  }, 120_000, 'the heap snapshot to be written', 1000);
+  rmSync(join(dir, file), { force: true });
+  return gauges(url);
 }
 
 async function redisKeys(redis: Redis): Promise<Set<string>> {
@@ -103,6 +125,8 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const clients = Number(o.connections);
   const seed = Number(o.seed);
   const graceMs = 2000;
+  const snapshots = mkdtempSync(join(tmpdir(), 'parley-hostile-heap-'));
+  ctx.defer(() => rmSync(snapshots, { recursive: true, force: true }));
   const redis = await startRedis(ctx);
   const gw = await startReplica(ctx, redis.url, 'hostile-gw', {
     PARLEY_HTTP_TRUST_PROXY: 'true',
@@ -110,7 +134,9 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     PARLEY_HTTP_RATE_LIMIT_BURST: '150',
     PARLEY_ROOMS_RECONNECT_GRACE_MS: String(graceMs),
     PARLEY_LOG_LEVEL: 'warn',
+    NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`,
   });
+  const pid = gw.child.pid!;
   const client = new Redis(redis.url);
   ctx.defer(() => void client.disconnect());
 
@@ -120,7 +146,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const b = await joinAs(browser, gw.url, 'control', 'Ben');
   await until(ctx, async () => ((await bytesFrom(b.page, a.peerId)) > 0 ? true : null), 30_000, 'the control call to carry audio');
   await sleep(ctx, 2000);
-  const baseline = await gauges(gw.url);
+  const baseline = await gaugesAfterGc(ctx, gw.url, pid, snapshots);
   const keysBefore = await redisKeys(client);
   const gap = watchGap(b.page, a.peerId);
   const heardBefore = await bytesFrom(b.page, a.peerId);
@@ -144,10 +170,11 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const { longestGapMs } = await gap.stop();
   const heardAfter = await bytesFrom(b.page, a.peerId);
   await sleep(ctx, graceMs + 3000); // abandoned peers leave after the reconnect grace
-  const after = await until(ctx, async () => {
+  await until(ctx, async () => {
     const g = await gauges(gw.url);
     return g.transports === baseline.transports && g.producers === baseline.producers && g.consumers === baseline.consumers ? g : null;
-  }, 20_000, 'hostile media objects to be gone').catch(async () => gauges(gw.url));
+  }, 20_000, 'hostile media objects to be gone').catch(() => null);
+  const after = alive ? await gaugesAfterGc(ctx, gw.url, pid, snapshots) : baseline;
   const leftoverKeys = [...(await redisKeys(client))].filter((k) => !keysBefore.has(k) && !k.includes('token-used'));
   const sent = CATEGORIES.reduce((n, c) => n + tallies[c].sent, 0);
   const unanswered = CATEGORIES.reduce((n, c) => n + tallies[c].unanswered, 0);
@@ -183,6 +210,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     heardAfter <= heardBefore && 'the control call stopped carrying audio',
     leftoverMedia !== 0 && `${leftoverMedia} mediasoup objects left by hostile clients`,
     leftoverKeys.length > 0 && `Redis keys left by hostile clients: ${leftoverKeys.slice(0, 5).join(', ')}`,
+    after.heapMb > baseline.heapMb * 1.25 + 10 && `heap used did not come back near its baseline (${round(baseline.heapMb)} -> ${round(after.heapMb)} MB after a full GC)`,
   ].filter((f): f is string => typeof f === 'string');
   return {
     summary,
@@ -194,7 +222,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     }],
     notes: [
       `${sent} frames over ${clients} connections in ${elapsedS.toFixed(1)} s (seed ${seed}); each hostile connection has its own X-Forwarded-For address (trustProxy on), rate limit 1000/s burst 150 per connection.`,
-      `Memory: RSS ${figures.rss_baseline_mb} -> ${figures.rss_after_mb} MB, heap ${figures.heap_baseline_mb} -> ${figures.heap_after_mb} MB (no forced GC; the gateway and Chromium share the 2 cores).`,
+      `Memory after a full GC (heap snapshot): RSS ${figures.rss_baseline_mb} -> ${figures.rss_after_mb} MB, heap used ${figures.heap_baseline_mb} -> ${figures.heap_after_mb} MB.`,
       ...(failures.length ? failures.map((f) => `INVARIANT FAILED: ${f}`) : ['All invariants held.']),
     ],
   };
