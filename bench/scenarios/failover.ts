@@ -24,6 +24,8 @@ type Repeat = {
   survivorGapsMs: number[];
   /** Replica the displaced page ended on. */
   movedTo: string;
+  /** When it did not recover: what its page showed at the timeout (state, reconnects, last error, bytes per other peer). */
+  stuck?: unknown;
 };
 
 type Ctx = { ctx: RunContext; o: OptionValues; browser: Awaited<ReturnType<typeof startBrowser>> };
@@ -85,7 +87,16 @@ async function oneRepeat({ ctx, o, browser }: Ctx, k: number): Promise<Repeat> {
     await sleep(ctx, 1000);
     const survivorGapsMs = (await Promise.all(gaps.map((g) => g.stop()))).map((g) => g.longestGapMs);
     const movedTo = await displaced.evaluate(() => window.parley!.url);
-    return { repeat: k, replicas: n, recoveryMs, heardAgainMs, survivorGapsMs, movedTo };
+    const stuck =
+      recoveryMs === null
+        ? {
+            page: await displaced.evaluate(() => ({ state: window.parley!.state, reconnects: window.parley!.reconnects, lastError: window.parley!.lastError, peers: window.parley!.peers().map((p) => p.peerId) })),
+            bytesFrom: await Promise.all(ids.filter((_, i) => i !== victim).map((id) => bytesFrom(displaced, id))),
+            reconnectsBefore: before,
+          }
+        : undefined;
+    if (stuck) ctx.log(`repeat ${k + 1}: the displaced page did not recover: ${JSON.stringify(stuck)}`);
+    return { repeat: k, replicas: n, recoveryMs, heardAgainMs, survivorGapsMs, movedTo, ...(stuck ? { stuck } : {}) };
   } finally {
     for (const p of pages) await p.close().catch(() => undefined);
     for (const r of replicas) await r.kill();
@@ -103,7 +114,8 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     ctx.progress(k, total, `repeat ${k + 1}/${total}: ${n} replicas, kill -9 one`);
     const r = await oneRepeat({ ctx, o, browser }, k);
     repeats.push(r);
-    ctx.log(`repeat ${k + 1}: back with audio after ${r.recoveryMs ?? 'no recovery within the timeout:'} ms; survivors heard it again after ${r.heardAgainMs.join(', ')} ms; survivors' longest gap ${r.survivorGapsMs.length ? `${Math.max(...r.survivorGapsMs)} ms` : 'n/a (one survivor)'}`);
+    const ms = (v: number | null) => (v === null ? 'never (timeout)' : `${v} ms`);
+    ctx.log(`repeat ${k + 1}: back with audio after ${ms(r.recoveryMs)}; survivors heard it again after ${r.heardAgainMs.map(ms).join(', ')}; survivors' longest gap ${r.survivorGapsMs.length ? `${Math.max(...r.survivorGapsMs)} ms` : 'n/a (one survivor)'}`);
   }
   ctx.progress(total, total, 'done');
 

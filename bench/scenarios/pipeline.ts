@@ -209,7 +209,10 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     }
   }
   const cacheKeysDeleted = cache ? await cache.stop() : null;
-  for (const b of speakerBrowsers.values()) await b.close();
+  // The call is over: stop its parts now so the STT pass below does not compete with a leftover backlog.
+  for (const b of [...speakerBrowsers.values(), listeners]) await b.close();
+  for (const w of workers) await w.kill();
+  await gateway.kill();
 
   let stt: SttClipResult[] = [];
   if (o.wer) {
