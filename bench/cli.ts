@@ -2,6 +2,7 @@
  * The bench CLI: `npm run bench -- <scenario|all> [--smoke] [--<option> <value>]`.
  * See bench/README.md.
  */
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OwnedContext } from './lib/context.js';
@@ -23,22 +24,26 @@ Global options:
   --results-dir <dir>  write the results there instead
   --slo <file>         SLO file (default bench/slo.yaml)
   --fail-on-slo        exit with 3 when an SLO fails (default: verdicts are reported, exit 0)
+  --quiet-load <n>     before each scenario, wait (up to 15 min) for the 1-minute load average to drop below n
   --help               this text; "<scenario> --help" lists the scenario's options
 
 Each run prints a progress bar (stderr), the summary table and the SLO verdicts, and writes
 <results>/<scenario>-<timestamp>.json (raw samples, options, figures, verdicts, machine), .md
 (report) and -<plot>.svg; full runs also refresh <results>/latest/<scenario>.{json,md} and plots.`;
 
-type Globals = { smoke: boolean; help: boolean; resultsDir: string | null; slo: string; failOnSlo: boolean; rest: string[] };
+type Globals = { smoke: boolean; help: boolean; resultsDir: string | null; slo: string; failOnSlo: boolean; quietLoad: number | null; rest: string[] };
 
 function splitGlobals(argv: string[]): Globals {
-  const g: Globals = { smoke: false, help: false, resultsDir: null, slo: join(BENCH, 'slo.yaml'), failOnSlo: false, rest: [] };
+  const g: Globals = { smoke: false, help: false, resultsDir: null, slo: join(BENCH, 'slo.yaml'), failOnSlo: false, quietLoad: null, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--smoke') g.smoke = true;
     else if (a === '--help' || a === '-h') g.help = true;
     else if (a === '--fail-on-slo') g.failOnSlo = true;
-    else if (a === '--results-dir' || a === '--slo') {
+    else if (a === '--quiet-load') {
+      g.quietLoad = Number(argv[++i]);
+      if (!(g.quietLoad > 0)) throw new TypeError('--quiet-load needs a positive number');
+    } else if (a === '--results-dir' || a === '--slo') {
       const v = argv[++i];
       if (v === undefined) throw new TypeError(`${a} needs a value`);
       if (a === '--slo') g.slo = v;
@@ -59,6 +64,17 @@ async function listHelp(): Promise<string> {
   }
   lines.push('  all         every scenario, one after another (usually with --smoke)');
   return lines.join('\n');
+}
+
+/** Waits until the 1-minute load average is below `limit` (the machine is shared), at most 15 minutes. */
+async function quiet(limit: number, progress: ReturnType<typeof createProgress>): Promise<void> {
+  const deadline = Date.now() + 15 * 60_000;
+  while (os.loadavg()[0]! >= limit && Date.now() < deadline) {
+    progress.update(0, 1, `waiting for the load average (${os.loadavg()[0]!.toFixed(1)}) to drop below ${limit}`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+  progress.finish();
+  if (os.loadavg()[0]! >= limit) progress.log(`load average still ${os.loadavg()[0]!.toFixed(1)} after 15 minutes: running anyway`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -109,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
       failedRuns += 1;
       continue;
     }
+    if (g.quietLoad !== null) await quiet(g.quietLoad, progress);
     try {
       const outcome = await runScenario(loaded.scenario, scenarioArgs, { smoke: g.smoke, outDir, resultsDir: RESULTS, slo, progress, onContext: (c) => (live = c) });
       failedSlos += outcome.verdicts.filter((v) => v.verdict === 'fail').length;
