@@ -74,6 +74,14 @@ describe('loadConfig', () => {
     expect(config.redis.url).toBe('redis://cache:6379');
   });
 
+  it('reads a list variable as a JSON array too (URLs may hold commas), and refuses a broken one', () => {
+    const urls = ['turn:t.example.com:3478?transport=udp', 'turn:t.example.com:3478?transport=tcp'];
+    expect(loadConfig({ env: { PARLEY_TURN_URLS: JSON.stringify(urls) } }).turn.urls).toEqual(urls);
+    expect(loadConfig({ env: { PARLEY_TURN_URLS: urls.join(',') } }).turn.urls).toEqual(urls);
+    expect(() => loadConfig({ env: { PARLEY_TURN_URLS: '["turn:a' } })).toThrow(/PARLEY_TURN_URLS.*JSON/);
+    expect(() => loadConfig({ env: { PARLEY_TURN_URLS: '[1,2]' } })).toThrow(/array of strings/);
+  });
+
   it.each([
     ['1', true],
     ['0', false],

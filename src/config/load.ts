@@ -47,8 +47,21 @@ function coerce(raw: string, def: unknown, name: string): unknown {
     if (!['true', 'false', '1', '0'].includes(raw)) throw new TypeError(`${name} must be true or false, got "${raw}"`);
     return raw === 'true' || raw === '1';
   }
-  if (Array.isArray(def)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(def)) return listOf(raw, name);
   return raw;
+}
+
+/** A list variable: a JSON array of strings (`["a","b"]`), or comma-separated values (`a,b`). */
+function listOf(raw: string, name: string): string[] {
+  if (!raw.trim().startsWith('[')) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new TypeError(`${name} looks like a JSON array but is not valid JSON: ${raw}`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'string')) throw new TypeError(`${name} must be a JSON array of strings or comma-separated values`);
+  return parsed;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
