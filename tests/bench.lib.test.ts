@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../bench/lib/options.js';
-import { onsetDelays, onsets, speechEndBefore } from '../bench/lib/probes.js';
+import { loudest, onsetDelays, speechEndBefore, toneOnsets, type InboundSample } from '../bench/lib/probes.js';
 import { markdownReport, type RunRecord } from '../bench/lib/report.js';
 import { describeBound, evaluateSlo, parseSlo, verdictLines } from '../bench/lib/slo.js';
 import { figuresOf, percentile, summarize } from '../bench/lib/stats.js';
 import { escapeXml, niceTicks, renderSvg } from '../bench/lib/svg.js';
 import { markdownTable, textTable } from '../bench/lib/table.js';
-import type { OptionSpec } from '../bench/lib/types.js';
+import type { OptionSpec, SummaryRow } from '../bench/lib/types.js';
 import { buildSample } from '../bench/lib/utterances.js';
 
 describe('percentiles', () => {
@@ -112,7 +112,7 @@ function kindCount(text: string, needle: string): number {
 }
 
 describe('tables and reports', () => {
-  const rows = [
+  const rows: SummaryRow[] = [
     { stage: 'stt', n: 3, p50: 120 },
     { stage: 'translate | mt', n: 3, p50: 9.5, extra: 'x' },
   ];
@@ -187,10 +187,21 @@ describe('probe analysis', () => {
     expect(speechEndBefore(mic, 1600, 100)).toBeNull();
   });
 
-  it('finds tone onsets and pairs them across listeners', () => {
-    const series: Array<[number, number]> = [];
-    for (let t = 0; t < 3000; t += 10) series.push([t, t % 1000 < 200 ? 0.1 : 0]);
-    expect(onsets(series, 1e-3, 400)).toEqual([0, 1000, 2000]);
+  it('places tone onsets inside the sampling interval from the energy, and pairs them across listeners', () => {
+    // A tone of power 0.1 for 200 ms every second starting at 1003 ms (audio time = wall time here),
+    // sampled every 10 ms, except a stalled poll from 2000 to 2150 ms.
+    const power = (t: number) => (t % 1000 >= 3 && t % 1000 < 203 && t >= 1000 ? 0.1 : 0);
+    const samples: InboundSample[] = [];
+    let e = 0;
+    for (let t = 0; t <= 3000; t += 1) {
+      e += power(t) / 1000;
+      if ((t % 10 === 0 && (t < 2000 || t >= 2150)) || t === 3000) samples.push([t, e, t / 1000]);
+    }
+    const found = toneOnsets(samples, 1e-3, 400);
+    expect(found).toHaveLength(2);
+    expect(Math.abs(found[0]! - 1003)).toBeLessThanOrEqual(1);
+    expect(Math.abs(found[1]! - 2003)).toBeLessThanOrEqual(1);
+    expect(loudest({ quiet: [[0, 0, 0], [10, 0, 0.01]], tone: samples })).toBe(samples);
     expect(onsetDelays([0, 1000, 2000], [15, 1012, 2600], 400)).toEqual([15, 12]);
   });
 

@@ -128,56 +128,6 @@ export function speechEndBefore(mic: ReadonlyArray<readonly [number, number]>, b
   return null;
 }
 
-/**
- * Starts sampling, in a listener page, the audio energy played out from `speakerPeerId`'s microphone
- * producer (`totalAudioEnergy` of its consumer: after the jitter buffer, as the listener hears it),
- * as [wall ms, mean power over the interval since the previous sample].
- */
-export async function startEnergyProbe(page: Page, key: string, speakerPeerId: string, everyMs = 10): Promise<void> {
-  await page.evaluate(
-    ({ key, speakerPeerId, everyMs }) => {
-      const w = window as unknown as { __benchEnergy?: Record<string, Array<[number, number]>> };
-      w.__benchEnergy ??= {};
-      const out: Array<[number, number]> = [];
-      w.__benchEnergy[key] = out;
-      let last: { at: number; e: number } | null = null;
-      let busy = false;
-      window.setInterval(() => {
-        if (busy || !window.parley) return;
-        busy = true;
-        const producer = window.parley.peers().find((p) => p.peerId === speakerPeerId)?.producers.find((p) => !p.source?.startsWith('translation:'));
-        void window.parley
-          .inboundAudio()
-          .then((stats) => {
-            const now = Date.now();
-            const e = stats.filter((s) => s.producerId === producer?.producerId).reduce((n, s) => n + s.totalAudioEnergy, 0);
-            if (last && now > last.at) out.push([now, ((e - last.e) * 1000) / (now - last.at)]);
-            last = { at: now, e };
-          })
-          .catch(() => undefined)
-          .finally(() => (busy = false));
-      }, everyMs);
-    },
-    { key, speakerPeerId, everyMs },
-  );
-}
-
-export async function readEnergy(page: Page, key: string): Promise<Array<[number, number]>> {
-  return page.evaluate((key) => (window as unknown as { __benchEnergy?: Record<string, Array<[number, number]>> }).__benchEnergy?.[key] ?? [], key);
-}
-
-/** Times at which power rises above `threshold` after at least `quietMs` below it. */
-export function onsets(series: ReadonlyArray<readonly [number, number]>, threshold: number, quietMs: number): number[] {
-  const out: number[] = [];
-  let lastLoud = -Infinity;
-  for (const [at, power] of series) {
-    if (power <= threshold) continue;
-    if (at - lastLoud >= quietMs) out.push(at);
-    lastLoud = at;
-  }
-  return out;
-}
-
 /** For each onset of `reference`, the matching onset of `other` (nearest within ±maxMs) minus it. */
 export function onsetDelays(reference: readonly number[], other: readonly number[], maxMs: number): number[] {
   const out: number[] = [];
@@ -185,6 +135,82 @@ export function onsetDelays(reference: readonly number[], other: readonly number
     let best: number | null = null;
     for (const o of other) if (Math.abs(o - r) <= maxMs && (best === null || Math.abs(o - r) < Math.abs(best - r))) best = o;
     if (best !== null) out.push(best - r);
+  }
+  return out;
+}
+
+/** One getStats sample of an inbound audio stream: [stats time ms, totalAudioEnergy, totalSamplesDuration s]. */
+export type InboundSample = [number, number, number];
+
+/**
+ * Starts sampling every inbound audio stream of the page (needs installPeerConnectionTap before
+ * navigation): the stats' own timestamp, totalAudioEnergy and totalSamplesDuration, per stream id.
+ */
+export async function startInboundProbe(page: Page, everyMs = 10): Promise<void> {
+  await page.evaluate((everyMs) => {
+    const w = window as unknown as { __benchPcs: RTCPeerConnection[]; __benchInbound?: Record<string, Array<[number, number, number]>> };
+    const out: Record<string, Array<[number, number, number]>> = {};
+    w.__benchInbound = out;
+    let busy = false;
+    window.setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void Promise.all(w.__benchPcs.map((pc, i) => pc.getStats().then((r) => [i, r] as const).catch(() => null)))
+        .then((reports) => {
+          for (const entry of reports) {
+            if (!entry) continue;
+            const [i, report] = entry;
+            report.forEach((s: { type: string; kind?: string; id: string; timestamp: number; totalAudioEnergy?: number; totalSamplesDuration?: number }) => {
+              if (s.type !== 'inbound-rtp' || s.kind !== 'audio' || s.totalSamplesDuration === undefined) return;
+              const key = `${i}:${s.id}`;
+              const list = (out[key] ??= []);
+              const last = list[list.length - 1];
+              // Stats timestamps are wall-clock ms; were they page-relative, place them on the wall clock.
+              const at = s.timestamp < 1e12 ? performance.timeOrigin + s.timestamp : s.timestamp;
+              if (!last || s.totalSamplesDuration > last[2]) list.push([at, s.totalAudioEnergy ?? 0, s.totalSamplesDuration]);
+            });
+          }
+        })
+        .finally(() => (busy = false));
+    }, everyMs);
+  }, everyMs);
+}
+
+export async function readInbound(page: Page): Promise<Record<string, InboundSample[]>> {
+  return page.evaluate(() => (window as unknown as { __benchInbound?: Record<string, InboundSample[]> }).__benchInbound ?? {});
+}
+
+/** The stream with the most audio energy (the tone, louder than any speech stream in the pipe bench). */
+export function loudest(streams: Record<string, InboundSample[]>): InboundSample[] {
+  let best: InboundSample[] = [];
+  let bestEnergy = -1;
+  for (const s of Object.values(streams)) {
+    const e = s.length ? s[s.length - 1]![1] - s[0]![1] : 0;
+    if (e > bestEnergy) [best, bestEnergy] = [s, e];
+  }
+  return best;
+}
+
+/**
+ * Tone onsets in wall time, placed inside the sampling interval from the audio itself: the energy that
+ * arrived in the interval, divided by the tone's steady power, is how long the tone has been playing at
+ * the interval's end. So a late or stalled poll widens the interval without moving the onset.
+ */
+export function toneOnsets(samples: readonly InboundSample[], threshold: number, quietMs: number): number[] {
+  const rates: Array<{ t: number; dE: number; dD: number; rate: number }> = [];
+  for (let i = 1; i < samples.length; i++) {
+    const [t, e, d] = samples[i]!;
+    const [, e0, d0] = samples[i - 1]!;
+    if (d > d0) rates.push({ t, dE: e - e0, dD: d - d0, rate: (e - e0) / (d - d0) });
+  }
+  const loudRates = rates.filter((r) => r.rate > threshold).map((r) => r.rate).sort((a, b) => a - b);
+  const tonePower = loudRates.length ? loudRates[Math.floor(loudRates.length * 0.75)]! : NaN;
+  const out: number[] = [];
+  let lastLoud = -Infinity;
+  for (const r of rates) {
+    if (r.rate <= threshold) continue;
+    if (r.t - lastLoud >= quietMs) out.push(r.t - Math.min(r.dD, r.dE / tonePower) * 1000);
+    lastLoud = r.t;
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { joinCall } from '../../tests/helpers/browser.js';
 import { bytesFrom } from '../../tests/helpers/cluster.js';
 import { SPEECH_WAV } from '../../tests/helpers/media.js';
 import { replicaCpu } from '../lib/metrics.js';
-import { onsetDelays, onsets, readEnergy, startEnergyProbe } from '../lib/probes.js';
+import { installPeerConnectionTap, loudest, onsetDelays, readInbound, startInboundProbe, toneOnsets } from '../lib/probes.js';
 import { figuresOf, round, summarize, summaryRow } from '../lib/stats.js';
 import { sleep, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
@@ -57,6 +57,7 @@ async function runLevel({ ctx, o, tone, load, listeners }: Shared, replicasN: nu
     const join = async (browser: Shared['tone'], replica: number, name: string, role?: 'listener') => {
       const page = await browser.newPage();
       pages.push(page);
+      if (role) await installPeerConnectionTap(page);
       await joinCall(page, url(replica), { roomId, displayName: name, ...(role ? { role } : {}) });
       return { page, peerId: await page.evaluate(() => window.parley!.peerId!) };
     };
@@ -72,7 +73,7 @@ async function runLevel({ ctx, o, tone, load, listeners }: Shared, replicasN: nu
     }, 30_000, 'every listener to hear every stream', 200);
     await sleep(ctx, 2000);
 
-    for (const l of ls) await startEnergyProbe(l.page, 'tone', toneSpeaker.peerId);
+    for (const l of ls) await startInboundProbe(l.page);
     const cpu0 = await Promise.all(replicas.map((r) => replicaCpu(r.url)));
     const t0 = Date.now();
     const durationMs = Number(o.duration) * 1000;
@@ -82,11 +83,11 @@ async function runLevel({ ctx, o, tone, load, listeners }: Shared, replicasN: nu
     }
     const cpu1 = await Promise.all(replicas.map((r) => replicaCpu(r.url)));
     const windowS = (Date.now() - t0) / 1000;
-    const series = await Promise.all(ls.map((l) => readEnergy(l.page, 'tone')));
-    const reference = onsets(series[0]!, THRESHOLD, QUIET_MS);
+    const series = (await Promise.all(ls.map((l) => readInbound(l.page)))).map(loudest);
+    const reference = toneOnsets(series[0]!, THRESHOLD, QUIET_MS);
     const delays = ls.slice(1).map((_, k) => {
       const j = k + 1;
-      return { listener: j, replica: placement[j]!, remote: placement[j] !== 0, ms: onsetDelays(reference, onsets(series[j]!, THRESHOLD, QUIET_MS), 400) };
+      return { listener: j, replica: placement[j]!, remote: placement[j] !== 0, ms: onsetDelays(reference, toneOnsets(series[j]!, THRESHOLD, QUIET_MS), 400) };
     });
     const sumCpu = (k: 'worker' | 'node') => (cpu1.reduce((s, c) => s + c[k], 0) - cpu0.reduce((s, c) => s + c[k], 0)) / windowS * 100;
     return {
@@ -172,7 +173,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     ],
     notes: [
       `Same pages at every level: ${o.streams} speaker stream(s) on replica 0 (one plays 200 ms tone bursts every second, the others the LibriVox clip) and ${LISTENERS} listener pages placed on replica (listener index mod replicas); only the placement changes, so the CPU difference is the piping.`,
-      'Delay: the onset of each tone burst in the audio a listener plays out (totalAudioEnergy polled every 10 ms in the page, so after its jitter buffer), minus the onset at listener 0 on the speakers\' replica; same-replica listeners are the control (their spread is the measurement noise, about ±10 ms per onset).',
+      'Delay: the onset of each tone burst in the audio a listener plays out (inbound-rtp totalAudioEnergy and totalSamplesDuration sampled every 10 ms in the page, so after its jitter buffer; the onset is placed inside the sampling interval from the energy that arrived in it, so a late poll does not move it), minus the onset at listener 0 on the speakers\' replica; same-replica listeners are the control: their spread is the measurement noise.',
       'CPU: parley_worker_cpu_seconds and parley_process_cpu_seconds_total from each replica\'s /metrics over the window; per piped stream = (level - 1 replica level) / piped streams. With few streams this is near the noise: read it as an upper bound.',
       'Everything (replicas, Redis, three Chromium instances) shares this machine with other workloads (noisy neighbours): see the load averages.',
     ],
