@@ -10,6 +10,11 @@ export type Progress = {
   finish(): void;
 };
 
+/** Counts as given, fractions of a phase with one decimal. */
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, plainEveryMs = 3000): Progress {
   const tty = stream.isTTY === true;
   let drawn = false;
@@ -21,20 +26,21 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, plai
   };
   return {
     update(done, total, label) {
+      const count = `${fmt(done)}/${fmt(total)}`;
       const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
       const pct = `${Math.round(fraction * 100)}%`.padStart(4);
       if (tty) {
         const width = 28;
         const filled = Math.round(fraction * width);
         const cols = stream.columns ?? 100;
-        const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pct} ${done}/${total} ${label}`;
+        const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pct} ${count} ${label}`;
         stream.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
         drawn = true;
         return;
       }
       const now = Date.now();
       if (label !== lastLabel || done >= total || now - lastPlainAt >= plainEveryMs) {
-        stream.write(`progress ${pct} ${done}/${total} ${label}\n`);
+        stream.write(`progress ${pct} ${count} ${label}\n`);
         lastPlainAt = now;
         lastLabel = label;
       }

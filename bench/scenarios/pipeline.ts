@@ -130,7 +130,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
     // Past the duration, a level that drops utterances is saturated: waiting longer only grows its backlog.
     if (elapsed >= durationMs && droppedNow() > 0) break;
     const label = `level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s), ${n} utterance(s)`;
-    if (durationMs > 0) ctx.progress(Math.min(elapsed, durationMs), durationMs, label);
+    if (durationMs > 0) ctx.progress(Math.min(Math.round(elapsed / 1000), durationMs / 1000), durationMs / 1000, `${label} (seconds)`);
     else ctx.progress(Math.min(n, minUtterances), minUtterances, label);
     if (elapsed >= durationMs && n >= minUtterances) break;
     if (elapsed > capMs) break;
