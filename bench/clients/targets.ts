@@ -22,7 +22,10 @@ export type ParleyTarget = {
 export async function startParley(ctx: RunContext, replicas = 1, env: Record<string, string> = {}): Promise<ParleyTarget> {
   const redis = await EmbeddedRedis.start();
   ctx.defer(() => redis.stop());
-  const gateways = await startReplicas(redis.url, replicas, `bench-${process.pid}`, { PARLEY_LOG_LEVEL: 'warn', ...env });
+  // Production cluster timings, not the tests' shortened ones: on a loaded machine a 2 s staleness
+  // makes replicas declare each other dead and reap the peers the bench is measuring.
+  const cluster = { PARLEY_CLUSTER_HEARTBEAT_MS: '2000', PARLEY_CLUSTER_STALE_AFTER_MS: '5000', PARLEY_ROOMS_RECONNECT_GRACE_MS: '15000' };
+  const gateways = await startReplicas(redis.url, replicas, `bench-${process.pid}`, { PARLEY_LOG_LEVEL: 'warn', ...cluster, ...env });
   for (const g of gateways) ctx.defer(() => g.stop());
   const workerPids = gateways.flatMap((g) => childPids(g.child.pid!, 'mediasoup'));
   if (workerPids.length !== replicas) ctx.log(`expected ${replicas} mediasoup worker(s), found ${workerPids.length} (CPU figures may be incomplete)`);

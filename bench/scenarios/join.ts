@@ -15,7 +15,7 @@ import type { RunContext, Scenario, Series } from '../lib/types.js';
 
 type Target = 'single' | 'cross' | 'janus';
 type Sample = { target: Target; index: number; warmup: boolean; totalMs: number; wsOpenMs: number; joinedMs: number; error?: string };
-type Joiner = (identity: string) => Promise<BenchClient>;
+type Joiner = { join: (identity: string) => Promise<BenchClient>; publisher: BenchClient };
 
 const LABEL: Record<Target, string> = {
   single: 'Parley, same replica as the publisher',
@@ -46,12 +46,20 @@ export const scenario: Scenario = {
     const joiners = await setUp(ctx, targets);
     const rounds = Number(o.warmup) + Number(o.joins);
     const samples: Sample[] = [];
-    for (let round = 0; round < rounds; round++) {
+    const failuresInARow = new Map<Target, number>();
+    let active = [...targets];
+    for (let round = 0; round < rounds && active.length > 0; round++) {
       ctx.progress(round, rounds, `round ${round + 1}/${rounds}`);
-      for (const target of targets) {
-        samples.push(await measure(joiners[target]!, target, round, round < Number(o.warmup), Number(o['timeout-ms'])));
+      for (const target of active) {
+        const sample = await measure(joiners[target]!, target, round, round < Number(o.warmup), Number(o['timeout-ms']));
+        samples.push(sample);
+        failuresInARow.set(target, sample.error ? (failuresInARow.get(target) ?? 0) + 1 : 0);
         await sleep(100, undefined, { signal: ctx.signal });
       }
+      // Three failures in a row: the target is broken (not slow); stop measuring it rather than time out every round.
+      const broken = active.filter((t) => (failuresInARow.get(t) ?? 0) >= 3);
+      for (const t of broken) ctx.log(`${t}: 3 joins in a row failed, no more rounds for it`);
+      active = active.filter((t) => !broken.includes(t));
     }
     ctx.progress(rounds, rounds, 'done');
     return report(samples, targets);
@@ -67,8 +75,9 @@ async function setUp(ctx: RunContext, targets: Target[]): Promise<Partial<Record
     const replicas = targets.includes('cross') ? 2 : 1;
     const parley = await startParley(ctx, replicas);
     const roomId = 'join-bench';
-    close(await ParleyClient.join({ baseUrl: parley.urls[0]!, roomId, identity: 'publisher', publish: pacer }));
-    const on = (url: string): Joiner => (identity) => ParleyClient.join({ baseUrl: url, roomId, identity, subscribe: true });
+    const publisher = await ParleyClient.join({ baseUrl: parley.urls[0]!, roomId, identity: 'publisher', publish: pacer });
+    close(publisher);
+    const on = (url: string): Joiner => ({ publisher, join: (identity) => ParleyClient.join({ baseUrl: url, roomId, identity, subscribe: true }) });
     joiners.single = on(parley.urls[0]!);
     if (replicas === 2) joiners.cross = on(parley.urls[1]!);
   }
@@ -76,24 +85,27 @@ async function setUp(ctx: RunContext, targets: Target[]): Promise<Partial<Record
     const janus = await startJanusTarget(ctx);
     const room = 2000 + Math.floor(Math.random() * 1e6);
     await createJanusRoom(janus.wsUrl, room);
-    close(await JanusClient.join({ wsUrl: janus.wsUrl, host: janus.host, room, identity: 'publisher', publish: pacer }));
-    joiners.janus = (identity) => JanusClient.join({ wsUrl: janus.wsUrl, host: janus.host, room, identity, subscribe: true });
+    const publisher = await JanusClient.join({ wsUrl: janus.wsUrl, host: janus.host, room, identity: 'publisher', publish: pacer });
+    close(publisher);
+    joiners.janus = { publisher, join: (identity) => JanusClient.join({ wsUrl: janus.wsUrl, host: janus.host, room, identity, subscribe: true }) };
   }
   // Let the publishers' streams settle before the first join.
   await sleep(500, undefined, { signal: ctx.signal });
   return joiners;
 }
 
-async function measure(join: Joiner, target: Target, index: number, warmup: boolean, timeoutMs: number): Promise<Sample> {
+async function measure(joiner: Joiner, target: Target, index: number, warmup: boolean, timeoutMs: number): Promise<Sample> {
   let client: BenchClient | null = null;
   try {
-    client = await join(`joiner-${target}-${index}`);
+    client = await joiner.join(`joiner-${target}-${index}`);
     if (!client.recvPeer) throw new Error('the joiner found no audio producer in the room');
     const first = await client.recvPeer.firstPacket(timeoutMs);
     const t = client.times;
     return { target, index, warmup, totalMs: first - t.start, wsOpenMs: t.wsOpen - t.start, joinedMs: t.joined - t.start };
   } catch (err) {
-    return { target, index, warmup, totalMs: Number.NaN, wsOpenMs: Number.NaN, joinedMs: Number.NaN, error: err instanceof Error ? err.message : String(err) };
+    const message = err instanceof Error ? err.message : String(err);
+    const publisher = joiner.publisher.sendPeer?.pc.connectionState ?? 'none';
+    return { target, index, warmup, totalMs: Number.NaN, wsOpenMs: Number.NaN, joinedMs: Number.NaN, error: `${message} (publisher's peer connection: ${publisher})` };
   } finally {
     await client?.close().catch(() => undefined);
   }
