@@ -1,0 +1,180 @@
+/**
+ * A local cluster for the reliability suites, built from the bench's own parts
+ * (bench/lib/stack.ts): one Redis on a fixed port (so it can be restarted in
+ * place), `parley up` replicas that can be killed and replaced, `parley
+ * ai-worker` processes, and Chromium pages that joined rooms. Everything is
+ * registered on the run context, so it stops even when the run fails.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Page } from 'playwright-core';
+import { joinCall, leaveCall, type ParleyBrowser } from '../../../tests/helpers/browser.js';
+import { TEST_SECRET, type AiWorkerProcess, type GatewayProcess } from '../../../tests/helpers/gateway.js';
+import { signJoinToken, tokenKey } from '../../../src/auth/tokens.js';
+import { EmbeddedRedis } from '../../../src/state/EmbeddedRedis.js';
+import { sleep, startAiWorker, startReplica } from '../../lib/stack.js';
+import type { RunContext } from '../../lib/types.js';
+
+export type MemberSpec = { roomId: string; name: string; spoken?: string; listening?: string; role?: 'speaker' | 'listener' };
+export type Member = MemberSpec & { page: Page; peerId: string; speaks: boolean };
+
+export type ClusterOptions = {
+  /** Replica id prefix (ids are `<prefix>-<n>`, n counting every replica ever started). */
+  prefix: string;
+  /** Extra environment of every replica (cluster timings). */
+  env: Record<string, string>;
+  /**
+   * How pages get their join token: 'dev' = the page asks the gateway's /dev/token (single-use, with a
+   * jti, like production tokens); 'reusable' = the bench signs one without a jti (resumes always work).
+   */
+  tokens: 'dev' | 'reusable';
+};
+
+const trimUrl = (url: string) => url.replace(/\/$/, '');
+
+/** Pids of the mediasoup workers a replica spawned (its direct children named mediasoup-worker). */
+export function mediasoupWorkerPids(replica: GatewayProcess): number[] {
+  let out = '';
+  try {
+    out = execFileSync('pgrep', ['-P', String(replica.child.pid)], { encoding: 'utf8' });
+  } catch {
+    return []; // pgrep exits 1 when there is none
+  }
+  return out
+    .split('\n')
+    .map(Number)
+    .filter((pid) => pid > 0)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('mediasoup-work');
+      } catch {
+        return false;
+      }
+    });
+}
+
+export class Cluster {
+  readonly ctx: RunContext;
+  readonly browser: ParleyBrowser;
+  readonly replicas: GatewayProcess[] = [];
+  readonly aiWorkers: AiWorkerProcess[] = [];
+  readonly members: Member[] = [];
+  /** Every replica and AI worker ever started, for their logs. */
+  readonly #all: Array<{ name: string; logs(): string }> = [];
+  /** The tooling's own Redis client (reconnects by itself after a Redis restart). */
+  readonly admin: Redis;
+  redis: EmbeddedRedis;
+  #started = 0;
+  readonly #o: ClusterOptions;
+
+  private constructor(ctx: RunContext, browser: ParleyBrowser, redis: EmbeddedRedis, o: ClusterOptions) {
+    this.ctx = ctx;
+    this.browser = browser;
+    this.redis = redis;
+    this.#o = o;
+    this.admin = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200, lazyConnect: false });
+    this.admin.on('error', () => undefined);
+  }
+
+  static async start(ctx: RunContext, browser: ParleyBrowser, o: ClusterOptions): Promise<Cluster> {
+    const redis = await EmbeddedRedis.start();
+    const cluster = new Cluster(ctx, browser, redis, o);
+    // Registered first, so it runs last: whichever Redis is current then.
+    ctx.defer(() => cluster.redis.stop());
+    ctx.defer(() => void cluster.admin.disconnect());
+    return cluster;
+  }
+
+  get redisUrl(): string {
+    return this.redis.url;
+  }
+
+  async addReplica(): Promise<GatewayProcess> {
+    const id = `${this.#o.prefix}-${this.#started++}`;
+    const r = await startReplica(this.ctx, this.redisUrl, id, this.#o.env);
+    this.replicas.push(r);
+    this.#all.push({ name: id, logs: () => r.logs() });
+    return r;
+  }
+
+  /** kill -9 and forget a replica. */
+  async killReplica(r: GatewayProcess): Promise<void> {
+    await r.kill();
+    this.replicas.splice(this.replicas.indexOf(r), 1);
+  }
+
+  async addAiWorker(): Promise<AiWorkerProcess> {
+    const w = await startAiWorker(this.ctx, this.redisUrl);
+    this.aiWorkers.push(w);
+    this.#all.push({ name: `ai-worker-${w.child.pid}`, logs: () => w.logs() });
+    return w;
+  }
+
+  async killAiWorker(w: AiWorkerProcess): Promise<void> {
+    await w.kill();
+    this.aiWorkers.splice(this.aiWorkers.indexOf(w), 1);
+  }
+
+  /** Crash Redis (SIGKILL), wait `downMs`, start an empty one on the same port. */
+  async restartRedis(downMs: number): Promise<void> {
+    await this.redis.kill();
+    await sleep(this.ctx, downMs);
+    this.redis = await EmbeddedRedis.start({ port: this.redis.port });
+  }
+
+  /** Writes the logs of every replica and AI worker started so far (and the pages' console errors) into a new temp folder. */
+  dumpLogs(label: string): string {
+    const dir = join(tmpdir(), `parley-${label}-logs-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    mkdirSync(dir, { recursive: true });
+    for (const p of this.#all) writeFileSync(join(dir, `${p.name}.log`), p.logs());
+    writeFileSync(join(dir, 'pages.log'), this.browser.logs.join('\n'));
+    return dir;
+  }
+
+  /** Error-level lines (pino level >= 50) each process logged so far. */
+  errorLines(): Array<{ process: string; line: string }> {
+    return this.#all.flatMap((p) => p.logs().split('\n').filter((l) => /"level":(50|60)/.test(l)).map((line) => ({ process: p.name, line })));
+  }
+
+  /** The live replica serving `url` (a page's current gateway), if any. */
+  replicaAt(url: string): GatewayProcess | undefined {
+    return this.replicas.find((r) => trimUrl(r.url) === trimUrl(url));
+  }
+
+  /** Opens a tab and joins through `replica`. */
+  async join(replica: GatewayProcess, spec: MemberSpec): Promise<Member> {
+    const page = await this.browser.newPage();
+    const token = this.#o.tokens === 'reusable' ? await this.#reusableToken(spec) : undefined;
+    try {
+      await joinCall(page, replica.url, { roomId: spec.roomId, displayName: spec.name, spokenLanguage: spec.spoken, listeningLanguage: spec.listening, role: spec.role, token });
+    } catch (err) {
+      await page.close().catch(() => undefined);
+      throw err;
+    }
+    const member: Member = { ...spec, page, peerId: await page.evaluate(() => window.parley!.peerId!), speaks: spec.role !== 'listener' };
+    this.members.push(member);
+    return member;
+  }
+
+  async #reusableToken(spec: MemberSpec): Promise<string> {
+    const key = tokenKey(TEST_SECRET, 'parley');
+    const { token } = await signJoinToken(key, { roomId: spec.roomId, identity: randomUUID(), displayName: spec.name, role: spec.role ?? 'speaker', ttlSeconds: 3600 });
+    return token;
+  }
+
+  /** Clicks Leave, closes the tab and forgets the member. */
+  async leave(member: Member): Promise<void> {
+    await leaveCall(member.page).catch(() => undefined);
+    await member.page.close().catch(() => undefined);
+    this.members.splice(this.members.indexOf(member), 1);
+  }
+
+  /** The other members of `m`'s room that produce audio (what `m` should hear). */
+  speakersFor(m: Member): Member[] {
+    return this.members.filter((x) => x !== m && x.roomId === m.roomId && x.speaks);
+  }
+}
