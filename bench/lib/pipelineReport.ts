@@ -1,13 +1,23 @@
 /**
  * The pipeline bench's summary rows, figures and plots from its measured utterances
- * (pure: unit-testable, and reusable on a results JSON).
+ * (pure: unit-testable, and reusable on a results JSON). Levels are grouped by variant
+ * (a configuration compared side by side in the same run, e.g. partial captions on/off).
  */
 import { figuresOf, round, summarize, summaryRow, type Summary } from './stats.js';
 import { corpusWer, type SttClipResult } from './sttQuality.js';
 import type { PlotSpec, SummaryRow } from './types.js';
 import { STAGE_ORDER, type UtteranceSample } from './utterances.js';
 
-export type LevelResult = { speakers: number; samples: UtteranceSample[]; dropped: number; durationS: number };
+export type LevelResult = {
+  /** The configuration, e.g. "partials 1000 ms"; the first variant of a run is the reference. */
+  variant: string;
+  /** Figure-name suffix of the variant ('' for the first). */
+  suffix: string;
+  speakers: number;
+  samples: UtteranceSample[];
+  dropped: number;
+  durationS: number;
+};
 
 const TOTALS = [
   ['e2e', (s: UtteranceSample) => s.e2eMs],
@@ -28,51 +38,65 @@ function totalSummary(level: LevelResult, name: (typeof TOTALS)[number][0]): Sum
   return summarize(values(level.samples.map(get)));
 }
 
-export type PipelineTargets = { e2eP50?: number; e2eP95?: number; previous?: number };
+function variants(levels: readonly LevelResult[]): Array<{ variant: string; suffix: string; levels: LevelResult[] }> {
+  const out: Array<{ variant: string; suffix: string; levels: LevelResult[] }> = [];
+  for (const l of levels) {
+    let v = out.find((x) => x.variant === l.variant);
+    if (!v) out.push((v = { variant: l.variant, suffix: l.suffix, levels: [] }));
+    v.levels.push(l);
+  }
+  return out;
+}
+
+export type PipelineTargets = { e2eP50?: number; e2eP95?: number };
 
 export function pipelineSummary(levels: readonly LevelResult[], stt: readonly SttClipResult[], engines: Record<string, string>): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const wer = corpusWer(stt);
   for (const level of levels) {
+    const labels = (span: string, engine = '', quality = '') => ({ variant: level.variant, speakers: level.speakers, span, engine, quality });
     for (const stage of STAGE_ORDER) {
       const engine = stage === 'stt' || stage === 'translate' || stage === 'tts' ? (engines[stage] ?? '?') : '';
-      const quality = stage === 'stt' && Number.isFinite(wer) ? `WER ${wer}` : '';
-      rows.push(summaryRow({ speakers: level.speakers, span: stage, engine, quality }, stageSummary(level, stage)));
+      rows.push(summaryRow(labels(stage, engine, stage === 'stt' && Number.isFinite(wer) ? `WER ${wer}` : ''), stageSummary(level, stage)));
     }
-    for (const [name] of TOTALS) rows.push(summaryRow({ speakers: level.speakers, span: name, engine: '', quality: '' }, totalSummary(level, name)));
-    rows.push({ speakers: level.speakers, span: 'dropped utterances', engine: '', quality: '', n: level.dropped, p50: '-', p95: '-', p99: '-', max: '-' });
+    for (const [name] of TOTALS) rows.push(summaryRow(labels(name), totalSummary(level, name)));
+    rows.push({ ...labels('dropped utterances'), n: level.dropped, p50: '-', p95: '-', p99: '-', max: '-' });
   }
   if (stt.length > 0) {
-    const s = summarize(stt.map((r) => r.ms));
-    rows.push(summaryRow({ speakers: '-', span: `stt alone, whole clips (${round(summarize(stt.map((r) => r.rtf)).p50)} x real time)`, engine: stt[0]!.engine, quality: `WER ${wer}` }, s));
+    const label = `stt alone, whole clips (${round(summarize(stt.map((r) => r.rtf)).p50)} x real time)`;
+    rows.push(summaryRow({ variant: 'after the call', speakers: '-', span: label, engine: stt[0]!.engine, quality: `WER ${wer}` }, summarize(stt.map((r) => r.ms))));
   }
   return rows;
 }
 
-/** Figures for bench/slo.yaml: the first level unsuffixed, every level with `_at_<n>spk`, WER, and the break point. */
+/**
+ * Figures for bench/slo.yaml: the reference variant's first level unsuffixed; per level
+ * `e2e_p50_ms_at_<n>spk<variant suffix>` and the like; WER; the largest level within the SLO per variant.
+ */
 export function pipelineFigures(levels: readonly LevelResult[], stt: readonly SttClipResult[], targets: PipelineTargets): Record<string, number> {
   const figures: Record<string, number> = {};
-  levels.forEach((level, i) => {
-    const suffix = `_at_${level.speakers}spk`;
-    for (const [name] of TOTALS) {
-      const f = figuresOf(name, totalSummary(level, name));
-      for (const [k, v] of Object.entries(f)) {
-        if (i === 0) figures[k] = v;
-        if (name === 'e2e' || name === 'processing') figures[`${k}${suffix}`] = v;
+  variants(levels).forEach((v, vi) => {
+    v.levels.forEach((level, i) => {
+      const suffix = `_at_${level.speakers}spk${v.suffix}`;
+      for (const [name] of TOTALS) {
+        for (const [k, value] of Object.entries(figuresOf(name, totalSummary(level, name)))) {
+          if (vi === 0 && i === 0) figures[k] = value;
+          if (name === 'e2e' || name === 'processing') figures[`${k}${suffix}`] = value;
+        }
       }
-    }
-    if (i === 0) for (const stage of STAGE_ORDER) Object.assign(figures, figuresOf(`stage_${stage}`, stageSummary(level, stage)));
-    figures[`dropped${suffix}`] = level.dropped;
+      if (vi === 0 && i === 0) for (const stage of STAGE_ORDER) Object.assign(figures, figuresOf(`stage_${stage}`, stageSummary(level, stage)));
+      figures[`dropped${suffix}`] = level.dropped;
+    });
+    const within = v.levels.filter((l) => {
+      const s = totalSummary(l, 'e2e');
+      return s.n > 0 && (targets.e2eP50 === undefined || s.p50 <= targets.e2eP50) && (targets.e2eP95 === undefined || s.p95 <= targets.e2eP95);
+    });
+    figures[`max_speakers_within_slo${v.suffix}`] = within.length ? Math.max(...within.map((l) => l.speakers)) : 0;
   });
   if (stt.length > 0) {
     figures.stt_wer = corpusWer(stt);
     figures.stt_clip_p50_ms = round(summarize(stt.map((r) => r.ms)).p50);
   }
-  const within = levels.filter((l) => {
-    const s = totalSummary(l, 'e2e');
-    return s.n > 0 && (targets.e2eP50 === undefined || s.p50 <= targets.e2eP50) && (targets.e2eP95 === undefined || s.p95 <= targets.e2eP95);
-  });
-  figures.max_speakers_within_slo = within.length ? Math.max(...within.map((l) => l.speakers)) : 0;
   return figures;
 }
 
@@ -80,9 +104,10 @@ export function pipelinePlots(levels: readonly LevelResult[], stt: readonly SttC
   const marks: NonNullable<PlotSpec['marks']> = [];
   if (targets.e2eP50 !== undefined) marks.push({ label: 'SLO e2e p50', y: targets.e2eP50 });
   if (targets.e2eP95 !== undefined) marks.push({ label: 'SLO e2e p95', y: targets.e2eP95 });
-  const line = (name: string, total: (typeof TOTALS)[number][0], k: 'p50' | 'p95') => ({
-    name,
-    points: levels.map((l) => [l.speakers, totalSummary(l, total)[k]] as [number, number]),
+  const groups = variants(levels);
+  const line = (v: (typeof groups)[number], name: string, total: (typeof TOTALS)[number][0], k: 'p50' | 'p95') => ({
+    name: groups.length > 1 ? `${name}, ${v.variant}` : name,
+    points: v.levels.map((l) => [l.speakers, totalSummary(l, total)[k]] as [number, number]),
   });
   const plots: PlotSpec[] = [
     {
@@ -91,17 +116,17 @@ export function pipelinePlots(levels: readonly LevelResult[], stt: readonly SttC
       kind: 'line',
       xLabel: 'concurrent speakers (one room each)',
       yLabel: 'ms',
-      series: [line('end to end p50', 'e2e', 'p50'), line('end to end p95', 'e2e', 'p95'), line('processing p50', 'processing', 'p50'), line('processing p95', 'processing', 'p95')],
+      series: groups.flatMap((v) => [line(v, 'end to end p50', 'e2e', 'p50'), line(v, 'end to end p95', 'e2e', 'p95'), line(v, 'processing p50', 'processing', 'p50')]),
       marks,
     },
-    {
-      id: 'stages',
-      title: 'Median time per stage',
-      kind: 'bar',
+    ...groups.map((v, i) => ({
+      id: i === 0 ? 'stages' : `stages${v.suffix}`,
+      title: `Median time per stage (${v.variant})`,
+      kind: 'bar' as const,
       xLabel: 'concurrent speakers',
       yLabel: 'ms (p50)',
-      series: STAGE_ORDER.map((stage) => ({ name: stage, points: levels.map((l) => [l.speakers, stageSummary(l, stage).p50] as [number, number]) })),
-    },
+      series: STAGE_ORDER.map((stage) => ({ name: stage, points: v.levels.map((l) => [l.speakers, stageSummary(l, stage).p50] as [number, number]) })),
+    })),
     {
       id: 'cdf',
       title: 'End to end latency, distribution per level',
@@ -110,14 +135,14 @@ export function pipelinePlots(levels: readonly LevelResult[], stt: readonly SttC
       yLabel: 'fraction of utterances at or below',
       series: levels.map((l) => {
         const sorted = values(l.samples.map((s) => s.e2eMs)).sort((a, b) => a - b);
-        return { name: `${l.speakers} speaker(s), n=${sorted.length}`, points: sorted.map((v, i) => [v, (i + 1) / sorted.length] as [number, number]) };
+        return { name: `${l.speakers} speaker(s), ${l.variant}, n=${sorted.length}`, points: sorted.map((x, i) => [x, (i + 1) / sorted.length] as [number, number]) };
       }),
     },
   ];
   if (stt.length > 0) {
     plots.push({
       id: 'stt-quality',
-      title: 'Speech recognizer: speed and quality per clip',
+      title: 'Speech recognizer alone: speed and quality per clip',
       kind: 'scatter',
       xLabel: 'recognition time of the whole clip (ms)',
       yLabel: 'word error rate',

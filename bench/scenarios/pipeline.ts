@@ -91,7 +91,7 @@ async function queuesIdle(ctx: RunContext, redisUrl: string, capMs: number): Pro
 
 type Deps = { ctx: RunContext; url: string; logs: () => string; workerLogs: () => string; clips: SpeechClip[]; listeners: ParleyBrowser; speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser> };
 
-async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: number, levelCount: number): Promise<LevelResult> {
+async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: number, levelCount: number): Promise<Omit<LevelResult, 'variant' | 'suffix'>> {
   const { ctx } = d;
   const offset = d.logs().length;
   const workerOffset = d.workerLogs().length;
@@ -166,27 +166,66 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   return { speakers, samples, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
 }
 
+type Engines = { used: Array<{ stage: string; language: string; engine: string }>; names: Record<string, string> };
+
+/** Reads which engines serve this path (English recognition, English -> Spanish, Spanish synthesis) from the gateway. */
+async function enginesOf(ctx: RunContext, url: string): Promise<Engines> {
+  const info = (await until(ctx, async () => {
+    const res = await fetch(`${url}/ai/engines`);
+    const body = (await res.json()) as { engines?: Array<{ stage: string; language: string; engine: string }> };
+    return res.ok && (body.engines ?? []).some((e) => e.stage === 'stt') ? body : null;
+  }, 30_000, 'the AI worker to announce its engines', 500))!;
+  const wanted = (e: { stage: string; language: string }) => (e.stage === 'stt' && e.language === 'en') || (e.stage === 'translate' && e.language === 'en-es') || (e.stage === 'tts' && e.language === 'es');
+  const used = (info.engines ?? []).filter(wanted).map(({ stage, language, engine }) => ({ stage, language, engine }));
+  return { used, names: Object.fromEntries(used.map((e) => [e.stage, e.engine])) };
+}
+
+type Browsers = { listeners: ParleyBrowser; speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser> };
+
+/** One configuration: a fresh Redis, gateway and AI worker(s), the levels swept, everything stopped again. */
+async function runVariant(ctx: RunContext, o: OptionValues, partialMs: number, vi: number, clips: SpeechClip[], browsers: Browsers, notes: string[]): Promise<{ levels: LevelResult[]; engines: Engines; cacheKeysDeleted: number | null }> {
+  const variant = partialMs > 0 ? `partials every ${partialMs} ms` : 'partials off';
+  const suffix = vi === 0 ? '' : partialMs > 0 ? `_partials_${partialMs}ms` : '_partials_off';
+  const levels = (o.speakers as number[]).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  ctx.log(`${variant}: starting redis, a gateway and the AI worker(s)`);
+  const redis = await startRedis(ctx);
+  const gateway = await startReplica(ctx, redis.url, `bench-pipeline-${vi}`, { PARLEY_AI_PARTIAL_INTERVAL_MS: String(partialMs) });
+  const workers: Array<Awaited<ReturnType<typeof startAiWorker>>> = [];
+  for (let i = 0; i < Number(o['ai-workers']); i++) workers.push(await startAiWorker(ctx, redis.url));
+  const engines = await enginesOf(ctx, gateway.url);
+  const cache = o.cache ? null : flushCacheLoop(redis.url);
+  const results: LevelResult[] = [];
+  let deleted: number | null = null;
+  try {
+    for (const [i, speakers] of levels.entries()) {
+      ctx.log(`${variant}, level ${i + 1}/${levels.length}: ${speakers} concurrent speaker(s)`);
+      const left = await queuesIdle(ctx, redis.url, 30_000);
+      if (left > 0) notes.push(`${variant}, level ${speakers}: ${left} job(s) of the previous level were still queued when it started.`);
+      const deps = { ctx, url: gateway.url, logs: gateway.logs, workerLogs: () => workers.map((w) => w.logs()).join('\n'), clips, ...browsers };
+      const level: LevelResult = { variant, suffix, ...(await runLevel(deps, speakers, o, i, levels.length)) };
+      results.push(level);
+      if (level.samples.length === 0 && i < levels.length - 1) {
+        notes.push(`${variant}, level ${speakers}: no utterance was delivered (${level.dropped} dropped: the pipeline is saturated), so this sweep stopped there; higher levels would only be worse.`);
+        break;
+      }
+    }
+  } finally {
+    deleted = cache ? await cache.stop() : null;
+    // The call is over: stop its parts now so what follows does not compete with a leftover backlog.
+    for (const w of workers) await w.kill();
+    await gateway.kill();
+    await redis.stop();
+  }
+  return { levels: results, engines, cacheKeysDeleted: deleted };
+}
+
 async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const clips = speechInputs(String(o.inputs), Number(o.pause));
   if (clips.length === 0) throw new Error(`input set "${o.inputs}" has no clips`);
-  const levels = (o.speakers as number[]).map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  if (levels.length === 0) throw new TypeError('--speakers needs at least one positive integer');
+  if (!(o.speakers as number[]).some((n) => Number.isInteger(Number(n)) && Number(n) > 0)) throw new TypeError('--speakers needs at least one positive integer');
+  const partials = (o['partial-ms'] as number[]).map(Number);
+  if (partials.length === 0) throw new TypeError('--partial-ms needs at least one value');
 
-  ctx.log('starting redis, a gateway and the AI worker(s)');
-  const redis = await startRedis(ctx);
-  const gateway = await startReplica(ctx, redis.url, 'bench-pipeline');
-  const workers: Array<Awaited<ReturnType<typeof startAiWorker>>> = [];
-  for (let i = 0; i < Number(o['ai-workers']); i++) workers.push(await startAiWorker(ctx, redis.url));
-  const engineInfo = (await until(ctx, async () => {
-    const res = await fetch(`${gateway.url}/ai/engines`);
-    const body = (await res.json()) as unknown;
-    return res.ok && JSON.stringify(body).includes('stt') ? body : null;
-  }, 30_000, 'the AI worker to announce its engines', 500)) as unknown;
-  // The engines of this path: English recognition, English -> Spanish, Spanish synthesis.
-  const wanted = (e: { stage: string; language: string }) => (e.stage === 'stt' && e.language === 'en') || (e.stage === 'translate' && e.language === 'en-es') || (e.stage === 'tts' && e.language === 'es');
-  const used = ((engineInfo as { engines?: Array<{ stage: string; language: string; engine: string; workers?: number }> }).engines ?? []).filter(wanted);
-  const engineNames: Record<string, string> = Object.fromEntries(used.map((e) => [e.stage, e.engine]));
-  const cache = o.cache ? null : flushCacheLoop(redis.url);
   const listeners = await startBrowser(ctx);
   const speakerBrowsers = new Map<string, ParleyBrowser>();
   const speakerBrowser = async (clip: SpeechClip) => {
@@ -194,29 +233,21 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     if (!b) speakerBrowsers.set(clip.id, (b = await startBrowser(ctx, { fakeAudioWav: clip.wav })));
     return b;
   };
-
-  const results: LevelResult[] = [];
   const notes: string[] = [];
-  for (const [i, speakers] of levels.entries()) {
-    ctx.log(`level ${i + 1}/${levels.length}: ${speakers} concurrent speaker(s)`);
-    const left = await queuesIdle(ctx, redis.url, 30_000);
-    if (left > 0) notes.push(`Level ${speakers}: ${left} job(s) of the previous level were still queued when it started.`);
-    const level = await runLevel({ ctx, url: gateway.url, logs: gateway.logs, workerLogs: () => workers.map((w) => w.logs()).join('\n'), clips, listeners, speakerBrowser }, speakers, o, i, levels.length);
-    results.push(level);
-    if (level.samples.length === 0 && i < levels.length - 1) {
-      notes.push(`Level ${speakers}: no utterance was delivered (${level.dropped} dropped: the pipeline is saturated), so the sweep stopped there; higher levels would only be worse.`);
-      break;
-    }
+  const results: LevelResult[] = [];
+  let engines: Engines = { used: [], names: {} };
+  const deleted: Array<number | null> = [];
+  for (const [vi, partialMs] of partials.entries()) {
+    const v = await runVariant(ctx, o, partialMs, vi, clips, { listeners, speakerBrowser }, notes);
+    results.push(...v.levels);
+    engines = v.engines;
+    deleted.push(v.cacheKeysDeleted);
   }
-  const cacheKeysDeleted = cache ? await cache.stop() : null;
-  // The call is over: stop its parts now so the STT pass below does not compete with a leftover backlog.
   for (const b of [...speakerBrowsers.values(), listeners]) await b.close();
-  for (const w of workers) await w.kill();
-  await gateway.kill();
 
   let stt: SttClipResult[] = [];
   if (o.wer) {
-    ctx.log('speech recognizer alone on the clips (WER and time), after the sweep');
+    ctx.log('speech recognizer alone on the clips (WER and time), after the calls');
     const limit = Number(o['wer-clips']);
     stt = (await measureStt(limit > 0 ? clips.slice(0, limit) : clips, 'en', { modelsDir: 'models', pythonBin: '/usr/bin/python3' })).rows;
   }
@@ -224,20 +255,21 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const slo = (await loadSlo(new URL('../slo.yaml', import.meta.url).pathname).catch(() => ({}))) as Record<string, Record<string, { max?: number }>>;
   const targets: PipelineTargets = { e2eP50: slo.pipeline?.e2e_p50_ms?.max, e2eP95: slo.pipeline?.e2e_p95_ms?.max };
   notes.unshift(
-    `Engines: ${Object.entries(engineNames).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
+    `Engines: ${Object.entries(engines.names).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
+    `Variants, side by side in this run (each on a fresh Redis, gateway and AI worker): ${partials.map((p) => (p > 0 ? `partial captions every ${p} ms (ai.partialIntervalMs, the default 1000 recognizes the speech so far on a second pocketsphinx decoder while the speaker talks)` : 'partial captions off (ai.partialIntervalMs 0)')).join('; ')}.`,
     `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped by Chromium's fake microphone; speaker i speaks clip i mod ${clips.length}, one browser per clip.`,
     `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
     `The clock starts at the gateway VAD's end of speech (it waits ai.minSilenceMs = ${MIN_SILENCE_MS} ms of silence first; "vad" and e2e_from_mic measure from the last voiced 20 ms at the speaker's microphone) and stops when the listener page's poll (every 20 ms) sees the first bytes of the translated producer after the gateway sent its first packet (resolution p50 ${resolution(results)} ms).`,
-    `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${cacheKeysDeleted} deleted), so every utterance ran every engine`}.`,
-    `${workers.length} AI worker process(es) at their default concurrency; everything (Redis, gateway, mediasoup worker, AI worker, ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures: see the load averages.`,
+    `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${deleted.join(' and ')} deleted), so every utterance ran every engine`}.`,
+    `${o['ai-workers']} AI worker process(es) at their default concurrency; everything (Redis, gateway, mediasoup worker, AI worker, ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures: see the load averages.`,
   );
   return {
-    summary: pipelineSummary(results, stt, engineNames),
+    summary: pipelineSummary(results, stt, engines.names),
     figures: pipelineFigures(results, stt, targets),
     samples: { levels: results, stt },
     plots: pipelinePlots(results, stt, targets),
     notes,
-    environment: { engines: used, aiWorkers: workers.length, gatewayReplicas: 1, cache: Boolean(o.cache), inputs: clips.map((c) => c.id) },
+    environment: { engines: engines.used, aiWorkers: Number(o['ai-workers']), gatewayReplicas: 1, cache: Boolean(o.cache), partialIntervalsMs: partials, inputs: clips.map((c) => c.id) },
   };
 }
 
@@ -256,7 +288,8 @@ Per utterance: end of speech at the microphone -> VAD end of speech (clock start
 translation -> first synthesized audio -> first translated RTP packet sent -> first translated
 bytes received by the listener (clock stop); "processing" = STT final -> received; "overhead" =
 end to end minus the three engines. Levels of concurrent speakers (one room each) show where the
-SLO breaks. After the sweep the STT engine alone transcribes each clip: WER beside its time.`,
+SLO breaks; each variant (partial captions on / off) runs the same sweep on a fresh stack in the same
+run. After the sweep the STT engine alone transcribes each clip: WER beside its time.`,
   options: [
     { name: 'speakers', type: 'list', default: [1, 2, 4], smoke: [1], help: 'concurrent speakers per level, one room (speaker + Spanish listener) each' },
     { name: 'duration', type: 'number', default: 60, smoke: 0, help: 'seconds measured per level (after the pages joined)' },
@@ -265,6 +298,7 @@ SLO breaks. After the sweep the STT engine alone transcribes each clip: WER besi
     { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | espeak | comma-separated WAV paths' },
     { name: 'pause', type: 'number', default: 1.5, help: 'seconds of silence after each clip (the speaker\'s pause; less pause = more load per speaker)' },
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
+    { name: 'partial-ms', type: 'list', default: [1000, 0], smoke: [1000], help: 'variants run side by side: ai.partialIntervalMs of the gateway (0 = no partial captions)' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
     { name: 'wer', type: 'boolean', default: true, help: 'also run the STT engine alone on the clips: WER and time' },
     { name: 'wer-clips', type: 'number', default: 0, smoke: 1, help: 'clips for the WER pass (0 = all)' },
