@@ -142,6 +142,17 @@ function limiter(last: Step | undefined, clientProcs: number): string {
   return `neither side saturated (SFU ${last.sfuCpuPct.toFixed(0)} %, clients ${last.clientCpuPct.toFixed(0)} %, load average ${last.loadAverage})`;
 }
 
+/** Slope of SFU CPU % vs consumers (least squares); 0 with fewer than two distinct points. */
+function cpuPerConsumer(steps: Step[]): number {
+  const pts = steps.filter((s) => Number.isFinite(s.sfuCpuPct));
+  if (new Set(pts.map((s) => s.consumers)).size < 2) return 0;
+  const mx = pts.reduce((n, s) => n + s.consumers, 0) / pts.length;
+  const my = pts.reduce((n, s) => n + s.sfuCpuPct, 0) / pts.length;
+  const sxy = pts.reduce((n, s) => n + (s.consumers - mx) * (s.sfuCpuPct - my), 0);
+  const sxx = pts.reduce((n, s) => n + (s.consumers - mx) ** 2, 0);
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
 function round1(v: number): number {
   return Number.isFinite(v) ? Math.round(v * 10) / 10 : v;
 }
@@ -169,6 +180,16 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
     if (k) figures[`${r.sfu}_knee_sfu_cpu_pct`] = Math.round(k.sfuCpuPct);
     notes.push(`${r.sfu}: knee ${k ? `${k.consumers} consumers (SFU ${k.sfuCpuPct.toFixed(0)} % of a core, loss ${k.lossPct.toFixed(2)} %)` : 'not reached (first step already failed)'}; ramp stopped: ${r.stoppedBy}.`);
   }
+  for (const r of ramps) {
+    const slope = cpuPerConsumer(r.steps.filter((s) => s.pass));
+    if (slope > 0) {
+      figures[`${r.sfu}_cpu_pct_per_100_consumers`] = Math.round(slope * 100 * 10) / 10;
+      figures[`${r.sfu}_consumers_per_core_fit`] = Math.round(100 / slope);
+    }
+  }
+  const pf = figures.parley_consumers_per_core_fit;
+  const jf = figures.janus_consumers_per_core_fit;
+  if (pf && jf) figures.parley_vs_janus_per_core_fit_ratio = Math.round((pf / jf) * 100) / 100;
   const p = figures.parley_knee_consumers;
   const j = figures.janus_knee_consumers;
   if (p && j) figures.parley_vs_janus_knee_ratio = Math.round((p / j) * 100) / 100;
@@ -177,7 +198,7 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
   if (pc && jc) figures.parley_vs_janus_per_core_ratio = Math.round((pc / jc) * 100) / 100;
   notes.push(
     `Published figures (not measured here): mediasoup ~${MEDIASOUP_PUBLISHED} consumers per worker (one core); LiveKit 3,000 audio subscribers on 16 cores (~${Math.round(LIVEKIT_PER_CORE)} per core).`,
-    'Consumers per core "extrapolated" = knee consumers x 100 / SFU CPU % at the knee: linear, an upper estimate, only meaningful when the SFU was not the limit.',
+    'Consumers per core "extrapolated" = knee consumers x 100 / SFU CPU % at the knee; "fit" = 100 / slope of a least-squares line of SFU CPU % vs consumers over the passing steps. Both are linear extrapolations (upper estimates) from CPU time the SFU process itself used, which other work on the machine does not inflate the way it inflates loss; they say nothing about what happens past the measured range.',
     `Bounds: loss < ${o['loss-pct']} %, p95 of per-stream RFC 3550 jitter < ${o['jitter-ms']} ms; warm-up ${o['warmup-ms']} ms excluded before each ${o['window-ms']} ms window; a window over the bounds is measured once more at the same load and the step keeps the second (${ramps.reduce((n, r) => n + r.steps.filter((s) => s.firstWindow).length, 0)} step(s) re-measured in this run).`,
     'Noisy neighbour: the SFU, the load clients (pure-JS SRTP in werift) and any other work share this machine\'s cores; the ramps run one after the other, not at once.',
   );
@@ -197,7 +218,7 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
         kind: 'bar',
         xLabel: 'SFU',
         yLabel: 'consumers per core',
-        series: ramps.map((r, i) => ({ name: r.sfu, points: [[i, figures[`${r.sfu}_consumers_per_core_extrapolated`] ?? 0]] as Array<[number, number]> })),
+        series: ramps.map((r, i) => ({ name: `${r.sfu} (fit)`, points: [[i, figures[`${r.sfu}_consumers_per_core_fit`] ?? figures[`${r.sfu}_consumers_per_core_extrapolated`] ?? 0]] as Array<[number, number]> })),
         marks: [
           { label: 'mediasoup published ~500 / worker', y: MEDIASOUP_PUBLISHED },
           { label: 'LiveKit 3000 / 16 cores', y: LIVEKIT_PER_CORE },
