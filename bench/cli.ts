@@ -24,17 +24,18 @@ Global options:
   --results-dir <dir>  write the results there instead
   --slo <file>         SLO file (default bench/slo.yaml)
   --fail-on-slo        exit with 3 when an SLO fails (default: verdicts are reported, exit 0)
-  --quiet-load <n>     before each scenario, wait (up to 15 min) for the 1-minute load average to drop below n
+  --quiet-load <n>     before each scenario, wait for the 1-minute load average to drop below n
+  --quiet-wait <s>     ... for at most this many seconds, then run anyway (default 900)
   --help               this text; "<scenario> --help" lists the scenario's options
 
 Each run prints a progress bar (stderr), the summary table and the SLO verdicts, and writes
 <results>/<scenario>-<timestamp>.json (raw samples, options, figures, verdicts, machine), .md
 (report) and -<plot>.svg; full runs also refresh <results>/latest/<scenario>.{json,md} and plots.`;
 
-type Globals = { smoke: boolean; help: boolean; resultsDir: string | null; slo: string; failOnSlo: boolean; quietLoad: number | null; rest: string[] };
+type Globals = { smoke: boolean; help: boolean; resultsDir: string | null; slo: string; failOnSlo: boolean; quietLoad: number | null; quietWaitS: number; rest: string[] };
 
 function splitGlobals(argv: string[]): Globals {
-  const g: Globals = { smoke: false, help: false, resultsDir: null, slo: join(BENCH, 'slo.yaml'), failOnSlo: false, quietLoad: null, rest: [] };
+  const g: Globals = { smoke: false, help: false, resultsDir: null, slo: join(BENCH, 'slo.yaml'), failOnSlo: false, quietLoad: null, quietWaitS: 900, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--smoke') g.smoke = true;
@@ -43,6 +44,9 @@ function splitGlobals(argv: string[]): Globals {
     else if (a === '--quiet-load') {
       g.quietLoad = Number(argv[++i]);
       if (!(g.quietLoad > 0)) throw new TypeError('--quiet-load needs a positive number');
+    } else if (a === '--quiet-wait') {
+      g.quietWaitS = Number(argv[++i]);
+      if (!(g.quietWaitS >= 0)) throw new TypeError('--quiet-wait needs a number of seconds');
     } else if (a === '--results-dir' || a === '--slo') {
       const v = argv[++i];
       if (v === undefined) throw new TypeError(`${a} needs a value`);
@@ -66,15 +70,15 @@ async function listHelp(): Promise<string> {
   return lines.join('\n');
 }
 
-/** Waits until the 1-minute load average is below `limit` (the machine is shared), at most 15 minutes. */
-async function quiet(limit: number, progress: ReturnType<typeof createProgress>): Promise<void> {
-  const deadline = Date.now() + 15 * 60_000;
+/** Waits until the 1-minute load average is below `limit` (the machine is shared), at most `waitS` seconds. */
+async function quiet(limit: number, waitS: number, progress: ReturnType<typeof createProgress>): Promise<void> {
+  const deadline = Date.now() + waitS * 1000;
   while (os.loadavg()[0]! >= limit && Date.now() < deadline) {
     progress.update(0, 1, `waiting for the load average (${os.loadavg()[0]!.toFixed(1)}) to drop below ${limit}`);
     await new Promise((r) => setTimeout(r, 5000));
   }
   progress.finish();
-  if (os.loadavg()[0]! >= limit) progress.log(`load average still ${os.loadavg()[0]!.toFixed(1)} after 15 minutes: running anyway`);
+  if (os.loadavg()[0]! >= limit) progress.log(`load average still ${os.loadavg()[0]!.toFixed(1)} after ${waitS} s: running anyway`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -125,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
       failedRuns += 1;
       continue;
     }
-    if (g.quietLoad !== null) await quiet(g.quietLoad, progress);
+    if (g.quietLoad !== null) await quiet(g.quietLoad, g.quietWaitS, progress);
     try {
       const outcome = await runScenario(loaded.scenario, scenarioArgs, { smoke: g.smoke, outDir, resultsDir: RESULTS, slo, progress, onContext: (c) => (live = c) });
       failedSlos += outcome.verdicts.filter((v) => v.verdict === 'fail').length;
