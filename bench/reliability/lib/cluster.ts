@@ -166,11 +166,14 @@ export class Cluster {
     return token;
   }
 
-  /** Clicks Leave, closes the tab and forgets the member. */
+  /** Clicks Leave, closes the tab and forgets the member; rejects (after closing the tab) when leaving failed. */
   async leave(member: Member): Promise<void> {
-    await leaveCall(member.page).catch(() => undefined);
-    await member.page.close().catch(() => undefined);
     this.members.splice(this.members.indexOf(member), 1);
+    try {
+      await leaveCall(member.page);
+    } finally {
+      await member.page.close().catch(() => undefined);
+    }
   }
 
   /** The other members of `m`'s room that produce audio (what `m` should hear). */

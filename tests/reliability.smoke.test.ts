@@ -1,0 +1,93 @@
+/**
+ * The reliability suites stay runnable and their invariants hold: `chaos --smoke` and
+ * `soak --smoke` through the bench CLI as child processes (BENCH_SCENARIOS_DIR=bench/reliability),
+ * results in a temp dir; checks the shape of what they leave and that no failure or error was
+ * counted. No timing is asserted: the suites report timings, their SLO file judges them.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const OUT = mkdtempSync(join(tmpdir(), 'parley-reliability-smoke-'));
+
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+type Run = { code: number | null; stdout: string; stderr: string };
+
+/** `tsx bench/cli.ts <suite> --smoke` with the reliability scenarios, results in `dir`. */
+function suite(name: string, dir: string, timeoutMs: number): Promise<Run> {
+  const args = ['--import', 'tsx', 'bench/cli.ts', name, '--smoke', '--results-dir', dir, '--slo', 'bench/reliability/slo.yaml'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, BENCH_SCENARIOS_DIR: join(ROOT, 'bench/reliability') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      reject(new Error(`${name} --smoke did not finish in ${timeoutMs} ms:\n${stderr.slice(-4000)}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+type Record_ = {
+  scenario: string;
+  smoke: boolean;
+  machine: { cores: number };
+  figures: Record<string, number>;
+  slo: Array<{ figure: string; verdict: string }>;
+  summary: Array<Record<string, unknown>>;
+  notes: string[];
+  samples: Record<string, unknown>;
+};
+
+/** The run's JSON (with its Markdown report and plots beside it), checked for shape. */
+function outputs(dir: string, name: string, run: Run, plots: string[]): Record_ {
+  expect(run.code, run.stderr.slice(-4000)).toBe(0);
+  const files = readdirSync(dir);
+  const json = files.find((f) => f.startsWith(`${name}-`) && f.endsWith('.json'));
+  expect(json, `results JSON of ${name} in ${files.join(', ')}`).toBeDefined();
+  expect(files.some((f) => f.startsWith(`${name}-`) && f.endsWith('.md'))).toBe(true);
+  for (const p of plots) expect(files.some((f) => f.endsWith(`-${p}.svg`)), `plot ${p}`).toBe(true);
+  const record = JSON.parse(readFileSync(join(dir, json!), 'utf8')) as Record_;
+  expect(record.scenario).toBe(name);
+  expect(record.smoke).toBe(true);
+  expect(record.machine.cores).toBeGreaterThan(0);
+  expect(record.summary.length).toBeGreaterThan(0);
+  expect(record.slo.map((v) => v.figure)).toContain(name === 'chaos' ? 'failures' : 'errors');
+  expect(run.stdout).toMatch(new RegExp(`SLO \\w+\\s+${name}:`));
+  return record;
+}
+
+describe('reliability suites (--smoke)', () => {
+  it('chaos: every fault kind once on a live 3-replica call, and every invariant holds after each', async () => {
+    const dir = join(OUT, 'chaos');
+    const run = await suite('chaos', dir, 600_000);
+    const record = outputs(dir, 'chaos', run, ['recovery', 'survivors']);
+    const faults = (record.samples as { faults: Array<{ kind: string; recoveryMs: number | null; failures: string[] }> }).faults;
+    expect(new Set(faults.map((f) => f.kind))).toEqual(new Set(['replica-kill', 'redis-restart', 'worker-kill', 'ai-worker-kill', 'replica-pause']));
+    expect(record.figures.faults_n).toBe(faults.length);
+    // Failures are listed in the notes: show them when the invariant check fails.
+    expect(record.figures.failures, record.notes.filter((n) => n.startsWith('FAILURE')).join('\n')).toBe(0);
+    for (const f of faults) expect(f.recoveryMs, `${f.kind} recovered`).not.toBeNull();
+  }, 660_000);
+
+  it('soak: peers joining and leaving with speech through the pipeline, sampled over time, without errors', async () => {
+    const dir = join(OUT, 'soak');
+    const run = await suite('soak', dir, 420_000);
+    const record = outputs(dir, 'soak', run, ['memory', 'handles', 'latency']);
+    const samples = (record.samples as { samples: Array<{ t: number; replicas: unknown[] }> }).samples;
+    expect(samples.length).toBeGreaterThan(3);
+    for (const s of samples) expect(s.replicas.length).toBeGreaterThan(0);
+    for (const f of ['rss_growth_mb_per_hour', 'heap_growth_mb_per_hour', 'handles_growth_per_hour', 'churn_joins']) expect(record.figures).toHaveProperty(f);
+    expect(record.figures.churn_joins).toBeGreaterThan(0);
+    expect(record.figures.errors, record.notes.filter((n) => n.startsWith('ERROR')).join('\n')).toBe(0);
+  }, 480_000);
+});
