@@ -6,7 +6,8 @@
  *   exactly the pages in that room, each on the replica its page is connected to;
  * - peer snapshots belong to a member of their room; each page's roster is its room;
  * - each replica's /metrics hosts as many peers as pages are connected to it, and holds
- *   exactly the pipes the rooms need (in + out toward every other replica sharing a room);
+ *   exactly the pipes the rooms need (in from each other replica hosting a speaker of a room it hosts,
+ *   out toward each other replica hosting a member of a room where it hosts a speaker);
  * - no BullMQ job sits in active longer than `stuckAfterMs`, nor in wait that long on a queue nobody consumes;
  * - the AI worker directory holds every live worker and no dead one past its reap time.
  */
@@ -100,10 +101,14 @@ async function checkReplicas(i: InvariantInput, replicaOf: Map<Member, string | 
     const mine = cluster.members.filter((m) => replicaOf.get(m) === r.replicaId);
     const peers = metricValue(text, 'parley_peers');
     if (peers !== mine.length) out.push(`${r.replicaId} hosts ${peers} peers by /metrics, ${mine.length} pages are connected to it`);
+    // Per room: an "in" pipe from each other replica hosting a speaker (our pages hear it), when we host
+    // someone; an "out" pipe toward each other replica hosting anyone (they hear us), when we host a speaker.
     let expected = 0;
     for (const room of new Set(mine.map((m) => m.roomId))) {
-      const others = new Set(cluster.members.filter((m) => m.roomId === room).map((m) => replicaOf.get(m)).filter((x) => x && x !== r.replicaId));
-      expected += 2 * others.size;
+      const elsewhere = cluster.members.filter((m) => m.roomId === room && replicaOf.get(m) && replicaOf.get(m) !== r.replicaId);
+      const speakersElsewhere = new Set(elsewhere.filter((m) => m.speaks).map((m) => replicaOf.get(m)));
+      const anyoneElsewhere = new Set(elsewhere.map((m) => replicaOf.get(m)));
+      expected += speakersElsewhere.size + (mine.some((m) => m.roomId === room && m.speaks) ? anyoneElsewhere.size : 0);
     }
     const pipes = metricValue(text, 'parley_pipes_open');
     if (pipes !== expected) out.push(`${r.replicaId} has ${pipes} pipes open, its rooms need ${expected}`);
