@@ -70,6 +70,30 @@ describe('gateway restart', () => {
     await b.close();
   });
 
+  it('a page whose single-use dev token was spent (its peer removed while the gateway was down) rejoins with a fresh one', async () => {
+    const port = await freeTcpPort();
+    const rtcBasePort = await freePortRange(1);
+    const opts = { port, rtcBasePort, replicaId: 'restart-c', graceMs: 1000 };
+    let gateway = await start(opts);
+    const { page: a, peerId: idA } = await joinAs(browser, gateway.url, 'respent', 'Ann');
+    const { page: b, peerId: idB } = await joinAs(browser, gateway.url, 'respent', 'Ben');
+    await waitFor(async () => ((await bytesFrom(a, idB)) > 0 ? true : null), 20_000, 'first audio');
+    await gateway.stop();
+    await waitForState(a, ['reconnecting']);
+    await new Promise((r) => setTimeout(r, 2000)); // past the grace: the restart removes both peers
+    gateway = await start(opts);
+    await waitForState(a, ['connected'], 30_000);
+    await waitForState(b, ['connected'], 30_000);
+    // New identities (the old ones left the room with their tokens spent), hearing each other again.
+    const [newA, newB] = [await a.evaluate(() => window.parley!.peerId!), await b.evaluate(() => window.parley!.peerId!)];
+    expect(newA).not.toBe(idA);
+    expect(newB).not.toBe(idB);
+    await waitFor(async () => ((await bytesFrom(a, newB)) > 0 && (await bytesFrom(b, newA)) > 0 ? true : null), 20_000, 'audio with the fresh tokens');
+    expect(await roomPeers('respent')).toEqual([newA, newB].sort());
+    await a.close();
+    await b.close();
+  });
+
   it('removes restored peers that do not come back within the grace period', async () => {
     const port = await freeTcpPort();
     const rtcBasePort = await freePortRange(1);

@@ -57,9 +57,13 @@ export function drainTarget(error: ClientError): string | null {
  * Server errors after which joining again with the same token cannot succeed; the client stops
  * reconnecting and shows them instead.
  */
+/** Refusals of a token the page got from the dev endpoint that a fresh one fixes. */
+export const RENEWABLE_TOKEN_ERRORS: ReadonlySet<string> = new Set(['ERR_TOKEN_USED', 'ERR_TOKEN_EXPIRED']);
+
 export const FATAL_JOIN_ERRORS: ReadonlySet<string> = new Set([
   'ERR_TOKEN_INVALID',
   'ERR_TOKEN_EXPIRED',
+  'ERR_TOKEN_USED',
   'ERR_TOKEN_WRONG_ROOM',
   'ERR_FORBIDDEN',
   'ERR_ROOM_FULL',

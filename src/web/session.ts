@@ -8,7 +8,7 @@ import { obtainToken } from './auth.js';
 import { Call } from './call.js';
 import type { RemoteMedia } from './call.js';
 import type { PageConfig } from './config.js';
-import { ClientError, ClientErrors, drainTarget, FATAL_JOIN_ERRORS, REPLICA_DRAINING, toClientError } from './errors.js';
+import { ClientError, ClientErrors, drainTarget, FATAL_JOIN_ERRORS, RENEWABLE_TOKEN_ERRORS, REPLICA_DRAINING, toClientError } from './errors.js';
 import { Emitter } from './events.js';
 import { replicaUrls, sameReplica, toBaseUrl } from './failover.js';
 import { locateReplica } from './locate.js';
@@ -289,6 +289,21 @@ export class Session extends Emitter<SessionEvents> {
   #onRejoinFailed(signaling: SignalingClient, error: ClientError): void {
     if (signaling !== this.#signaling) return;
     this.#teardown();
+    // A dev token we minted ourselves is single use and expires: once spent (we were removed from the room
+    // meanwhile, e.g. our replica died) or expired, mint a new one and join again as a new participant.
+    if (RENEWABLE_TOKEN_ERRORS.has(error.code) && !this.#config.token && this.#form) {
+      this.#setState('reconnecting');
+      const form = this.#form;
+      obtainToken(this.#config, form.roomId, form.displayName).then(
+        (fresh) => {
+          if (signaling !== this.#signaling) return;
+          this.#token = fresh.token;
+          signaling.retry(error.code);
+        },
+        (err: unknown) => this.#onRejoinFailed(signaling, toClientError(err)),
+      );
+      return;
+    }
     if (FATAL_JOIN_ERRORS.has(error.code)) {
       signaling.close(error);
       return;
