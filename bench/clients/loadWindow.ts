@@ -3,6 +3,7 @@
  * warm-up, run the window while metering the SFU's and the clients' CPU, then
  * fold every stream's loss and jitter into one row.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile } from '../lib/stats.js';
@@ -30,7 +31,18 @@ export type WindowResult = {
   windowMs: number;
   /** 1-minute load average at the end of the window (the machine's other work shows here). */
   loadAverage: number;
+  /** Linux CPU pressure (PSI "some" avg10, %): share of time some runnable task waited for a CPU; NaN where unavailable. */
+  cpuPressurePct: number;
 };
+
+function cpuPressure(): number {
+  try {
+    const m = /some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupMs: number, windowMs: number, signal?: AbortSignal): Promise<WindowResult> {
   await sleep(warmupMs, undefined, { signal });
@@ -66,5 +78,6 @@ export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupM
     lateTicks: stats.reduce((n, s) => n + s.lateTicks, 0),
     windowMs: Math.round(elapsed),
     loadAverage: Math.round(loadavg()[0]! * 100) / 100,
+    cpuPressurePct: cpuPressure(),
   };
 }

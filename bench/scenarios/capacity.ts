@@ -134,7 +134,7 @@ function limiter(last: Step | undefined, clientProcs: number): string {
   const clientsBusy = last.clientCpuPct >= 80 * Math.min(cores, clientProcs);
   if (late && clientsBusy) return `the load clients, CPU-bound (${last.clientCpuPct.toFixed(0)} % CPU over ${clientProcs} process(es), ${last.lateTicks} pacer ticks late)`;
   if (late && last.loadAverage > cores) {
-    return `the machine: the client processes were starved (${last.lateTicks} pacer ticks late with only ${last.clientCpuPct.toFixed(0)} % CPU, load average ${last.loadAverage} on ${cores} cores: other work competed)`;
+    return `the machine: the client processes were starved (${last.lateTicks} pacer ticks late with only ${last.clientCpuPct.toFixed(0)} % CPU, load average ${last.loadAverage} on ${cores} cores, CPU pressure ${last.cpuPressurePct} %: other work competed)`;
   }
   if (late) return `the load clients (${last.lateTicks} pacer ticks late: they could not keep 50 packets/s)`;
   if (last.sfuCpuPct >= 90) return `the SFU (${last.sfuCpuPct.toFixed(0)} % of a core)`;
@@ -169,6 +169,7 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
       'SFU CPU %': Math.round(s.sfuCpuPct),
       'clients CPU %': Math.round(s.clientCpuPct),
       load: s.loadAverage,
+      'CPU pressure %': s.cpuPressurePct,
       ok: s.pass ? (s.firstWindow ? 'yes (re-measured)' : 'yes') : 'no',
     })),
   );
