@@ -18,6 +18,8 @@ export type FaultRecord = {
   /** Recovered -> every invariant holds (null: not within the cleanup window). */
   cleanMs: number | null;
   failures: string[];
+  /** Violations still there after the cleanup window that an earlier fault already counted. */
+  carriedOver: string[];
 };
 
 const figureName = (kind: string) => kind.replace(/-/g, '_');
@@ -37,7 +39,8 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
       'clean p95 ms': Number.isFinite(clean.p95) ? Math.round(clean.p95) : '-',
     };
   });
-  const all = summarize(records.map((r) => num(r.recoveryMs)));
+  // Media recovery over every fault but the AI worker kill, whose recovery waits for a caption (its own figures).
+  const all = summarize(records.filter((r) => r.kind !== 'ai-worker-kill').map((r) => num(r.recoveryMs)));
   const gap = summarize(records.map((r) => num(r.survivorGapMaxMs)));
   const clean = summarize(records.map((r) => num(r.cleanMs)));
   const figures: Record<string, number> = {
@@ -81,6 +84,7 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     ...(o.logs ? [`Logs of every replica, AI worker and page of this run: ${o.logs}`] : []),
     ...records.flatMap((r) => r.failures.map((f) => `FAILURE fault ${r.index} (${r.kind} on ${r.target}): ${f}`)),
     `Cluster: ${o.options.replicas} replicas (heartbeat ${o.options['heartbeat-ms']} ms, staleness ${o.options['stale-after-ms']} ms, reconnect grace 8 s), ${o.options['ai-workers']} AI worker(s), ${o.options.pages} pages in one room (the last listening in Spanish), all on this machine.`,
+    'A violation still present after a later fault is counted once, at the fault where it appeared (the later ones list it under carriedOver in the JSON); "clean" stays unset while any violation remains.',
     'Recovery is polled from the bench every ~150 ms over the pages\' in-page samplers (100 ms); a fault with no displaced page (Redis restart, AI worker kill) still needs fresh audio on every pair, so its recovery is the poll latency unless audio stopped.',
     `Console errors in the pages during the run: ${o.consoleErrors} (faults cause some; not counted as failures).`,
   ];
