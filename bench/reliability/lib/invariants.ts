@@ -97,7 +97,7 @@ async function checkReplicas(i: InvariantInput, replicaOf: Map<Member, string | 
   const out: string[] = [];
   const { cluster } = i;
   for (const r of cluster.replicas) {
-    const text = await (await fetch(`${r.url}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    const text = await (await fetch(`${r.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
     const mine = cluster.members.filter((m) => replicaOf.get(m) === r.replicaId);
     const peers = metricValue(text, 'parley_peers');
     if (peers !== mine.length) out.push(`${r.replicaId} hosts ${peers} peers by /metrics, ${mine.length} pages are connected to it`);
