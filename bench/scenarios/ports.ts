@@ -31,8 +31,8 @@ export const scenario: Scenario = {
     'listenIps per transport; ramped until the range is exhausted, and the error mediasoup gives is reported.',
   ].join('\n'),
   options: [
-    { name: 'max-peers', type: 'number', default: 400, smoke: 4, help: 'stop mode (a) at this many peers' },
-    { name: 'step', type: 'number', default: 40, smoke: 2, help: 'peers added per step' },
+    { name: 'max-peers', type: 'number', default: 1000, smoke: 4, help: 'stop mode (a) at this many peers' },
+    { name: 'step', type: 'number', default: 100, smoke: 2, help: 'peers added per step' },
     { name: 'range-ports', type: 'number', default: 20, smoke: 4, help: 'port-range width in mode (b) (the previous system opened 20 in its firewall)' },
     { name: 'connect-timeout-ms', type: 'number', default: 15_000, help: 'a transport not connected after this long counts as failed' },
   ],
