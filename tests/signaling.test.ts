@@ -124,6 +124,11 @@ describe('bad input gets a coded error and the connection keeps working', () => 
     const bogus = await a.request('consume', { transportId: recv.data.id, producerId: 'no-such-producer', rtpCapabilities: {} });
     expect(bogus.error!.code).toBe('ERR_PRODUCER_NOT_FOUND');
     expect((await a.request('connectTransport', { transportId: 'nope', dtlsParameters: {} })).error!.code).toBe('ERR_TRANSPORT_NOT_FOUND');
+    // One connect per transport; a bad one does not count, a second good one is out of order.
+    const dtls = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
+    expect((await a.request('connectTransport', { transportId: recv.data.id, dtlsParameters: { role: 'client', fingerprints: [] } })).error!.code).toBe('ERR_INVALID_PARAMS');
+    expect((await a.request('connectTransport', { transportId: recv.data.id, dtlsParameters: dtls })).ok).toBe(true);
+    expect((await a.request('connectTransport', { transportId: recv.data.id, dtlsParameters: dtls })).error!.code).toBe('ERR_WRONG_STATE');
     await joined('full', 'a2');
     await joined('full', 'a3');
     const d = await client();

@@ -22,6 +22,8 @@ export class PeerMedia {
   readonly room: RoomRouter;
   readonly #limits: PeerMediaLimits;
   readonly #transports = new Map<string, types.WebRtcTransport>();
+  /** Transports the client connected (their DTLS parameters given); one connect each. */
+  readonly #connected = new Set<string>();
   readonly #producers = new Map<string, types.Producer>();
   readonly #consumers = new Map<string, types.Consumer>();
   #closed = false;
@@ -61,6 +63,7 @@ export class PeerMedia {
     this.#transports.set(transport.id, transport);
     transport.observer.once('close', () => {
       this.#transports.delete(transport.id);
+      this.#connected.delete(transport.id);
       this.observer.emit('transportclosed', transport.id);
     });
     return {
@@ -73,8 +76,16 @@ export class PeerMedia {
 
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     const transport = this.#transport(transportId);
-    if (transport.dtlsState !== 'new') throw createError(Errors.WRONG_STATE, 'transport already connected');
-    await clientInput(() => transport.connect({ dtlsParameters }), Errors.INVALID_PARAMS);
+    // Not dtlsState: a client that applies the answer first may complete ICE, and mediasoup start DTLS,
+    // before this request arrives; only a second connect of the same transport is out of order.
+    if (this.#connected.has(transportId)) throw createError(Errors.WRONG_STATE, 'transport already connected');
+    this.#connected.add(transportId);
+    try {
+      await clientInput(() => transport.connect({ dtlsParameters }), Errors.INVALID_PARAMS);
+    } catch (err) {
+      this.#connected.delete(transportId);
+      throw err;
+    }
   }
 
   async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters, appData: Record<string, unknown>): Promise<types.Producer> {
@@ -119,6 +130,7 @@ export class PeerMedia {
     this.#closed = true;
     for (const t of this.#transports.values()) t.close();
     this.#transports.clear();
+    this.#connected.clear();
   }
 
   #transport(transportId: string): types.WebRtcTransport {
