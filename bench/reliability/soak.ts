@@ -11,7 +11,7 @@ import { Cluster, type Member } from './lib/cluster.js';
 import { installMonitor, markGaps } from './lib/hearing.js';
 import { awaitClean, readViews } from './lib/recovery.js';
 import { createRng } from './lib/rng.js';
-import { takeSample, type Sample } from './lib/sampler.js';
+import { keyFamilies, takeSample, type Sample } from './lib/sampler.js';
 import { soakResult, type SoakErrors } from './lib/soakReport.js';
 
 /** A member joined this long ago must hear its room's speaker (ms). */
@@ -100,12 +100,13 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   ctx.progress(durationMs, durationMs, 'checking the invariants after the soak');
   const views = await readViews(cluster);
   const gaps = [...views].map(([m, v]) => ({ page: m.name, longestGapMs: Math.max(0, ...cluster.speakersFor(m).map((s) => v.longestGapMs[s.peerId] ?? 0)) }));
+  const families = await keyFamilies(cluster).catch(() => []);
   const clean = await awaitClean(cluster, Number(o['cleanup-window-ms']), 20_000);
   errors.invariants.push(...clean.violations);
   errors.logs.push(...cluster.errorLines().map((e) => `${e.process}: ${e.line.slice(0, 300)}`));
   errors.pages.push(...browser.logs.filter((l) => l.startsWith('[error]') || l.startsWith('[pageerror]')));
   const failed = Object.values(errors).some((list) => list.length > 0);
-  return soakResult({ samples, peersOverTime, errors, gaps, churned, options: o, logs: failed ? cluster.dumpLogs('soak') : null });
+  return soakResult({ samples, peersOverTime, errors, gaps, churned, families, options: o, logs: failed ? cluster.dumpLogs('soak') : null });
 }
 
 export const scenario: Scenario = {

@@ -61,7 +61,7 @@ export function rssMb(pid: number | undefined): number {
 export async function takeSample(cluster: Cluster, t: number): Promise<Sample> {
   const replicas = await Promise.all(
     cluster.replicas.map(async (r): Promise<ReplicaSample> => {
-      const text = await (await fetch(`${r.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const text = await (await fetch(`${r.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
       const v = (name: string) => metricValue(text, name) ?? Number.NaN;
       return {
         replicaId: r.replicaId,
@@ -89,4 +89,19 @@ export async function takeSample(cluster: Cluster, t: number): Promise<Sample> {
     redisMb: used / MB,
     redisKeys: await cluster.admin.dbsize(),
   };
+}
+
+/** Redis keys grouped by family (the key up to its third ":"-separated part, ids cut), largest first. */
+export async function keyFamilies(cluster: Cluster): Promise<Array<{ family: string; keys: number }>> {
+  const counts = new Map<string, number>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await cluster.admin.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const key of batch) {
+      const family = key.split(':').slice(0, 3).join(':').replace(/[0-9a-f]{8}-[0-9a-f-]{27,}/g, '<id>').replace(/^(.*:)(res|stt|tr|tts|part)-.*$/, '$1$2-<job>');
+      counts.set(family, (counts.get(family) ?? 0) + 1);
+    }
+  } while (cursor !== '0');
+  return [...counts].map(([family, keys]) => ({ family, keys })).sort((a, b) => b.keys - a.keys);
 }

@@ -50,6 +50,8 @@ export function soakResult(o: {
   errors: SoakErrors;
   gaps: Array<{ page: string; longestGapMs: number }>;
   churned: number;
+  /** Redis keys by family at the end of the soak. */
+  families: Array<{ family: string; keys: number }>;
   options: OptionValues;
   logs: string | null;
 }): ScenarioResult {
@@ -109,6 +111,7 @@ export function soakResult(o: {
   const notes = [
     errorCount === 0 ? 'No errors.' : `${errorCount} ERROR(S): ${Object.entries(o.errors).filter(([, l]) => l.length).map(([k, l]) => `${k} ${l.length}`).join(', ')}.`,
     ...Object.entries(o.errors).flatMap(([kind, list]) => list.slice(0, 10).map((e) => `ERROR ${kind}: ${e}`)),
+    `Redis keys at the end, by family: ${o.families.slice(0, 12).map((f) => `${f.family} ${f.keys}`).join(', ') || 'n/a'}.`,
     ...(o.logs ? [`Logs of every replica, AI worker and page of this run: ${o.logs}`] : []),
     `${o.options.rooms} rooms x (English speaker + Spanish listener on another replica) on ${o.options.replicas} replicas, ${o.options['ai-workers']} AI worker(s); ${o.churned} transient listeners joined and left (every ${o.options['churn-every-s']} s, ${o.options['churn-stay-s']} s each, at most ${o.options['churn-max']} at once).`,
     `Trends are least-squares slopes over the ${warm.length} samples after the first ${o.options['warmup-s']} s, scaled to one hour: on a run of minutes they mostly show noise and warm-up (JIT, pools); judge them on long runs.`,
@@ -117,7 +120,7 @@ export function soakResult(o: {
   return {
     summary,
     figures,
-    samples: { samples: o.samples, peers: o.peersOverTime, latency, gaps: o.gaps, errors: o.errors },
+    samples: { samples: o.samples, peers: o.peersOverTime, latency, gaps: o.gaps, errors: o.errors, redisKeyFamilies: o.families },
     plots,
     notes,
     environment: { replicas: Number(o.options.replicas), rooms: Number(o.options.rooms), aiWorkers: Number(o.options['ai-workers']), durationS: Number(o.options['duration-s']) },
