@@ -92,8 +92,8 @@ describe('edge security', () => {
     expect((await other.request('leave')).error?.code).toBe('ERR_NOT_JOINED');
   });
 
-  it('admits a single-use token once; it only resumes its participant while they are in the room', async () => {
-    const g = await gateway({});
+  it('a single-use token resumes its participant and brings them back after a removal they did not choose, but not after they left', async () => {
+    const g = await gateway({ rooms: { reconnectGraceMs: 300 } });
     const tokenId = randomUUID();
     const token = await testToken('sec-room', 'alice', { tokenId });
     const first = await client(g.url);
@@ -103,7 +103,13 @@ describe('edge security', () => {
     const resumed = await again.request('join', { token, roomId: 'sec-room' });
     expect(resumed.ok).toBe(true);
     expect(resumed.data.resumed).toBe(true);
-    expect((await again.request('leave')).ok).toBe(true);
+    // Dropped and removed after the reconnect grace (not a leave): the token brings alice back.
+    await again.close();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await g.services.rooms.get('sec-room'))?.peers['alice']).toBeUndefined();
+    const back = await client(g.url);
+    expect((await back.request('join', { token, roomId: 'sec-room' })).ok).toBe(true);
+    expect((await back.request('leave')).ok).toBe(true);
     // Alice left: the token is spent.
     const replay = await client(g.url);
     expect((await replay.request('join', { token, roomId: 'sec-room' })).error?.code).toBe('ERR_TOKEN_USED');

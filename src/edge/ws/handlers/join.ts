@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { own } from '../../../actors/room/machine.js';
 import type { Services } from '../../../app/services.js';
 import { verifyJoinToken, type JoinClaims } from '../../../auth/tokens.js';
 import { turnServers } from '../../../auth/turn.js';
@@ -29,7 +27,7 @@ export const join: MethodHandler<'join'> = {
     try {
       const claims = await verifyJoinToken(services.tokenKey, params.token);
       if (claims.roomId !== params.roomId) throw createError(Errors.TOKEN_WRONG_ROOM);
-      await spendToken(services, claims);
+      await checkToken(services, claims);
       const spokenLanguage = params.spokenLanguage ?? 'en';
       const result = await services.sessions.join(conn.link, claims, {
         spokenLanguage,
@@ -41,6 +39,7 @@ export const join: MethodHandler<'join'> = {
         throw createError(Errors.WRONG_STATE, 'connection closed during join');
       }
       conn.session = result.session;
+      if (claims.tokenId) conn.token = { id: claims.tokenId, expiresAt: claims.expiresAt };
       services.metrics.observeJoin(result.resumed);
       const media = result.session.media!;
       return {
@@ -63,16 +62,24 @@ export const join: MethodHandler<'join'> = {
   },
 };
 
+/** What the token-use key holds once its participant left: the token admits nobody any more. */
+const SPENT = 'left';
+
 /**
- * A token with a `jti` admits its participant once: the first join records it in Redis until the token
- * expires. Later joins with it only resume that participant while the room still holds them (a socket
- * drop, a move to another replica); once they left, it is spent (ERR_TOKEN_USED).
+ * A token with a `jti` is single use: once its participant has left the room (the `leave` request),
+ * it admits nobody again (ERR_TOKEN_USED). Until then it may join again: a reconnect, a move to
+ * another replica, or a return after the peer was removed for being unreachable (its replica died,
+ * the reconnect grace ran out), which is not a departure the participant chose.
  */
-async function spendToken(services: Services, claims: JoinClaims): Promise<void> {
+async function checkToken(services: Services, claims: JoinClaims): Promise<void> {
   if (!claims.tokenId) return;
-  const attempt = randomUUID();
-  const holder = await services.store.getOrSet(Keys.tokenUse(claims.tokenId), attempt, Math.max(1000, claims.expiresAt - Date.now()));
-  if (holder === attempt) return;
-  const room = await services.rooms.get(claims.roomId);
-  if (!room || !own(room.peers, claims.identity)) throw createError(Errors.TOKEN_USED);
+  const stored = await services.store.getOrSet(Keys.tokenUse(claims.tokenId), claims.identity, Math.max(1000, claims.expiresAt - Date.now()));
+  if (stored === SPENT) throw createError(Errors.TOKEN_USED);
+}
+
+/** Marks a single-use token spent (its participant left), until it expires anyway. */
+export async function spendToken(services: Services, token: { id: string; expiresAt: number }): Promise<void> {
+  const key = Keys.tokenUse(token.id);
+  await services.store.del(key);
+  await services.store.getOrSet(key, SPENT, Math.max(1000, token.expiresAt - Date.now()));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { spendToken } from './join.js';
 import type { MethodHandler } from '../types.js';
 import { emptySchema, languageSchema } from './schemas.js';
 
@@ -16,6 +17,7 @@ export const leave: MethodHandler<'leave'> = {
   async handle({ conn, session, services }) {
     conn.session = null;
     await services.sessions.leave(session, 'left');
+    if (conn.token) await spendToken(services, conn.token);
     return {};
   },
 };
