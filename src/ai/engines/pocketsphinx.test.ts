@@ -71,6 +71,9 @@ describe.skipIf(!available)('PocketsphinxStt (real pocketsphinx, LibriVox clips)
     expect(partial.text.split(' ').length).toBeLessThan(final.text.split(' ').length);
     expect(stt.partialPid).toBeDefined();
     expect(stt.partialPid).not.toBe(stt.pid);
+    // ...running at a lower CPU priority than the decoder of finals (field 19 of /proc/<pid>/stat is the nice value).
+    const nice = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    expect(nice(stt.partialPid!) - nice(stt.pid!)).toBe(10);
   });
 
   it('refuses other languages and other sample rates', async () => {
