@@ -6,6 +6,7 @@ import { AI_WORKER_DEFAULTS, AiWorker } from '../ai/pipeline/AiWorker.js';
 import { AiWorkerMetrics, serveAiWorkerMetrics, type MetricsServer } from '../ai/worker/AiWorkerMetrics.js';
 import { EngineDirectory } from '../ai/worker/EngineDirectory.js';
 import { loadConfig } from '../config/load.js';
+import { Keys } from '../state/keys.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { EngineSet } from '../ai/types.js';
 import { onStopSignal } from './stopSignal.js';
@@ -61,6 +62,7 @@ export async function runAiWorker(args: string[]): Promise<number> {
       concurrency: options.concurrency,
       maxAgeMs: config.ai.maxAgeMs,
       engineTimeoutMs: config.ai.engineTimeoutMs,
+      replicaAlive: async (replicaId) => (redis ? (await redis.hexists(Keys.replicas(), replicaId)) === 1 : true),
       log,
     });
     // Directory and metrics share one plain client (bounded retries, unlike BullMQ's), so a dead Redis cannot hang shutdown.

@@ -45,6 +45,12 @@ export type AiWorkerOptions = {
   maxStalledCount?: number;
   /** Longest one engine call may take, ms (default 5 000); past it the attempt fails with ERR_ENGINE_FAILED. */
   engineTimeoutMs?: number;
+  /**
+   * Whether a gateway replica is still registered. Given, results for a replica that is gone are not
+   * published: its results queue was deleted when it was reaped, and re-creating it would leave keys
+   * nobody ever consumes. Absent, every result is published.
+   */
+  replicaAlive?: (replicaId: string) => Promise<boolean>;
   /** BullMQ prefix and cache key prefix (default 'parley'). */
   prefix?: string;
   /** Translation/audio cache settings; false disables the cache. */
@@ -95,6 +101,7 @@ export class AiWorker {
   readonly #log: Logger;
   readonly #maxAgeMs: number;
   readonly #engineTimeoutMs: number;
+  readonly #replicaAlive: ((replicaId: string) => Promise<boolean>) | null;
   readonly #workers: Worker[] = [];
   #closing: Promise<void> | null = null;
 
@@ -105,6 +112,7 @@ export class AiWorker {
     this.#log = options.log.child({ module: 'ai-worker' });
     this.#maxAgeMs = options.maxAgeMs ?? AI_WORKER_DEFAULTS.maxAgeMs;
     this.#engineTimeoutMs = options.engineTimeoutMs ?? AI_WORKER_DEFAULTS.engineTimeoutMs;
+    this.#replicaAlive = options.replicaAlive ?? null;
     this.#cache = options.cache === false ? null : new AiCache(connection, { ...options.cache, prefix: queues.prefix });
   }
 
@@ -329,9 +337,14 @@ export class AiWorker {
     }
   }
 
-  #publish(ref: UtteranceRef, result: DistributiveOmit<ResultJob, 'utteranceId' | 'roomId' | 'speakerPeerId'>): Promise<void> {
+  async #publish(ref: UtteranceRef, result: DistributiveOmit<ResultJob, 'utteranceId' | 'roomId' | 'speakerPeerId'>): Promise<void> {
     const { utteranceId, roomId, speakerPeerId } = ref;
     const full = { ...result, utteranceId, roomId, speakerPeerId } as ResultJob;
+    // A Redis error here says nothing about the replica: publish (the add reports the error if it persists).
+    if (this.#replicaAlive && !(await this.#replicaAlive(ref.replicaId).catch(() => true))) {
+      this.#log.debug({ utteranceId, replicaId: ref.replicaId }, 'result for a replica that is gone: not published');
+      return;
+    }
     if (full.kind !== 'caption' && full.part !== undefined) return this.#publishSentence(ref.replicaId, full);
     return this.#queues.publishResult(ref.replicaId, full);
   }

@@ -266,6 +266,18 @@ describe('AI pipeline', () => {
     expect(h.engines.calls.stt).toBe(0);
   });
 
+  it('publishes nothing for a gateway replica that is gone (its results queue would never be consumed)', async () => {
+    const asked: string[] = [];
+    const h = await harness({ replicaAlive: async (id) => (asked.push(id), false) });
+    const job = utteranceJob();
+    await h.queues.enqueueUtterance(job);
+    await waitFor('every stage to have run', () => h.engines.calls.tts >= 2);
+    await sleep(300);
+    expect(new Set(asked)).toEqual(new Set([REPLICA]));
+    expect(h.results).toEqual([]);
+    expect(await h.queues.results(REPLICA).count()).toBe(0);
+  });
+
   it('refuses an utterance with ERR_UTTERANCE_DROPPED when the stt queue is at its bound', async () => {
     const h = await harness({ noWorker: true, maxQueueDepth: 3 });
     for (let i = 0; i < 3; i++) expect((await h.queues.enqueueUtterance(utteranceJob())).accepted).toBe(true);
