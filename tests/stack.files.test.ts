@@ -88,15 +88,15 @@ describe('stack files: Compose (one host)', () => {
     expect(environment(services(compose).get('coturn')!).get('TURN_ALLOWED_PEER_IP')).toMatch(/^\$\{HOST_IP/);
   });
 
-  it('flags a gateway without the TURN secret, a JSON list of URLs, a token Prometheus does not send, trustProxy without a proxy (not vacuous)', () => {
+  it('flags a gateway without the TURN secret, a URL that is not TURN, a token Prometheus does not send, trustProxy without a proxy (not vacuous)', () => {
     const broken = structuredClone(compose);
     const gw = (broken.doc.services as Record<string, { environment: Record<string, string>; secrets: string[] }>)['gateway-2']!;
-    gw.environment.PARLEY_TURN_URLS = '["turn:192.0.2.1:3478?transport=udp","turn:192.0.2.1:3478?transport=tcp"]';
+    gw.environment.PARLEY_TURN_URLS = '["stun:192.0.2.1:3478","turn:192.0.2.1:3478?transport=tcp"]';
     gw.environment.PARLEY_HTTP_TRUST_PROXY = 'true';
     gw.environment.PARLEY_AUTH_METRICS_TOKEN_FILE = '/run/secrets/other_token';
     gw.secrets = gw.secrets.filter((x) => x !== 'turn_secret');
     const problems = edgeProblems(broken, read('prometheus/prometheus.compose.yml')).join('\n');
-    expect(problems).toMatch(/gateway-2: "\["turn:192\.0\.2\.1.*" is not a TURN URL/);
+    expect(problems).toMatch(/gateway-2: "stun:192\.0\.2\.1:3478" is not a TURN URL/);
     expect(problems).toMatch(/gateway-2: PARLEY_TURN_SECRET_FILE=\/run\/secrets\/turn_secret is not one of its secrets/);
     expect(problems).toMatch(/gateway-2: PARLEY_AUTH_METRICS_TOKEN_FILE=\/run\/secrets\/other_token is not one of its secrets/);
     expect(problems).toMatch(/credentials_file must be \/run\/secrets\/other_token/);

@@ -39,8 +39,8 @@ function coturnSetting(conf: string, key: string): string | undefined {
  * When the stack runs coturn, every gateway hands out its URLs (`turn:` on
  * coturn's listening-port, `turns:` on its tls-listening-port) and reads the
  * secret every coturn service mounts. `parseUrls` is the configuration
- * loader's reading of PARLEY_TURN_URLS, so a value it would misread (a JSON
- * array, say) shows up as a bad URL.
+ * loader's reading of PARLEY_TURN_URLS (comma-separated or a JSON array), so
+ * what the gateway would really hand out is what gets checked.
  */
 export function checkTurn(stack: StackFile, turnserverConf: string, parseUrls: (raw: string) => string[]): string[] {
   const problems: string[] = [];
