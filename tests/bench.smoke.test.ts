@@ -3,37 +3,17 @@
  * --smoke mode (tiny runs against real gateways, Redis and Chromium), and the shape of what
  * every run leaves behind. Structure only: the bench reports timings, tests never assert them.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBenchCli, type Run } from './helpers/benchCli.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = mkdtempSync(join(tmpdir(), 'parley-bench-smoke-'));
 
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** `tsx bench/cli.ts ...args` from the repository root. */
-function bench(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGINT');
-      reject(new Error(`bench ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${stderr.slice(-4000)}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const bench = runBenchCli;
 
 /** The files of the run of `scenario` in `dir`, checked for shape; returns the parsed JSON. */
 function checkOutputs(dir: string, scenario: string, run: Run): Record<string, unknown> {

@@ -4,37 +4,20 @@
  * results in a temp dir; checks the shape of what they leave and that no failure or error was
  * counted. No timing is asserted: the suites report timings, their SLO file judges them.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, runBenchCli, type Run } from './helpers/benchCli.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = mkdtempSync(join(tmpdir(), 'parley-reliability-smoke-'));
 
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
 /** `tsx bench/cli.ts <suite> --smoke` with the reliability scenarios, results in `dir`. */
 function suite(name: string, dir: string, timeoutMs: number, extra: string[] = []): Promise<Run> {
-  const args = ['--import', 'tsx', 'bench/cli.ts', name, '--smoke', '--results-dir', dir, '--slo', 'bench/reliability/slo.yaml', ...extra];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, BENCH_SCENARIOS_DIR: join(ROOT, 'bench/reliability') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGINT');
-      reject(new Error(`${name} --smoke did not finish in ${timeoutMs} ms:\n${stderr.slice(-4000)}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const args = [name, '--smoke', '--results-dir', dir, '--slo', 'bench/reliability/slo.yaml', ...extra];
+  return runBenchCli(args, { BENCH_SCENARIOS_DIR: join(ROOT, 'bench/reliability') }, timeoutMs);
 }
 
 type Record_ = {
@@ -61,7 +44,7 @@ function outputs(dir: string, name: string, run: Run, plots: string[]): Record_ 
   expect(record.smoke).toBe(true);
   expect(record.machine.cores).toBeGreaterThan(0);
   expect(record.summary.length).toBeGreaterThan(0);
-  expect(record.slo.map((v) => v.figure)).toContain(name === 'chaos' ? 'failures' : 'errors');
+  expect(record.slo.map((v) => v.figure)).toContain({ chaos: 'failures', soak: 'errors', hostile: 'invariant_failures' }[name]);
   expect(run.stdout).toMatch(new RegExp(`SLO \\w+\\s+${name}:`));
   return record;
 }
@@ -82,6 +65,16 @@ describe('reliability suites (--smoke)', () => {
     expect(record.figures.failures, record.notes.filter((n) => n.startsWith('FAILURE')).join('\n')).toBe(0);
     for (const f of faults) expect(f.recoveryMs, `${f.kind} recovered`).not.toBeNull();
   }, 660_000);
+
+  it('hostile: thousands of hostile frames against a gateway beside a live call, every invariant holding', async () => {
+    const dir = join(OUT, 'hostile');
+    const record = outputs(dir, 'hostile', await suite('hostile', dir, 300_000), ['codes']);
+    expect(record.figures.messages_sent).toBeGreaterThanOrEqual(3000);
+    expect(record.figures.invariant_failures, record.notes.join('\n')).toBe(0);
+    expect(record.figures.unanswered).toBe(0);
+    expect(record.summary.map((r) => r.category)).toEqual(expect.arrayContaining(['malformed', 'bad-token', 'pollution', 'flood', 'abandon']));
+    for (const row of record.summary) expect(Number(row.sent), String(row.category)).toBeGreaterThan(0);
+  }, 330_000);
 
   it('soak: peers joining and leaving with speech through the pipeline, sampled over time, without errors', async () => {
     const dir = join(OUT, 'soak');
