@@ -5,7 +5,7 @@
  * each metric name in the rules and the dashboards' queries must be there.
  * Also: the UDP port budget gauges follow real mediasoup transports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,43 +16,15 @@ import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { freeTcpPort } from '../src/util/ports.js';
 import { dashboardQueries } from '../stack/check/dashboards.js';
 import { exportedMetrics, isExported, metricNames } from '../stack/check/promql.js';
-import { spawnGateway, startTestGateway, type GatewayProcess } from './helpers/gateway.js';
+import { spawnAiWorker, spawnGateway, startTestGateway, type GatewayProcess } from './helpers/gateway.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin/parley.js');
 
 /** `parley ai-worker` with its metrics server; resolves with its port once it serves jobs. */
 async function spawnAiWorkerWithMetrics(redisUrl: string): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
   const port = await freeTcpPort();
-  const child = spawn(process.execPath, [BIN, 'ai-worker', '--redis-url', redisUrl, '--metrics-port', String(port)], {
-    env: { ...process.env, PARLEY_LOG_PRETTY: 'false', PARLEY_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ai-worker did not start in 60 s:\n${output}`)), 60_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      output += b.toString();
-      if (output.includes('ai-worker.ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then(() => reject(new Error(`ai-worker exited:\n${output}`)));
-  });
-  return {
-    child,
-    port,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(force);
-    },
-  };
+  const worker = await spawnAiWorker(redisUrl, {}, ['--metrics-port', String(port)]);
+  return { child: worker.child, port, stop: () => worker.stop() };
 }
 
 async function scrape(url: string): Promise<string> {

@@ -90,9 +90,9 @@ export async function spawnGateway(redisUrl: string, options: { port?: number; r
 
 export type AiWorkerProcess = { child: ChildProcess; exited: Promise<number | null>; kill(): Promise<void>; stop(): Promise<void>; logs(): string };
 
-/** The real `parley ai-worker` as a child process on `redisUrl`; resolves once it serves jobs. */
-export async function spawnAiWorker(redisUrl: string, env: Record<string, string> = {}): Promise<AiWorkerProcess> {
-  const child = spawn(process.execPath, [BIN, 'ai-worker', '--redis-url', redisUrl], {
+/** The real `parley ai-worker` as a child process on `redisUrl` (plus `args`); resolves once it serves jobs. */
+export async function spawnAiWorker(redisUrl: string, env: Record<string, string> = {}, args: string[] = []): Promise<AiWorkerProcess> {
+  const child = spawn(process.execPath, [BIN, 'ai-worker', '--redis-url', redisUrl, ...args], {
     env: { ...process.env, PARLEY_LOG_PRETTY: 'false', PARLEY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
