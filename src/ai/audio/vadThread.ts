@@ -13,29 +13,18 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { UtteranceEnd } from './vad.js';
 import type { FromWorker, TapStats, TapStreamOptions, ToWorker } from './vadWorker.js';
 
 export type { TapStats, TapStreamOptions };
 
-/** One utterance, 16 kHz mono. */
-export type AudioUtterance = {
-  samples: Int16Array;
-  sampleRate: 16000;
-  /** Stream time (ms since the first pushed packet's audio). */
-  startMs: number;
-  endMs: number;
-  endedBy: UtteranceEnd;
-  /** The speech segment it ends (the `segment` of the partials before it). */
-  segment: number;
-  /** Wall clock (ms since epoch) when the VAD decided the speech ended. */
-  speechEndAt: number;
-  /** Arrival time passed with the packet whose processing ended it. */
-  arrivalMs: number;
-};
+/** What the worker posts for a stream, without the envelope (fields documented in vadWorker.ts). */
+type Posted<T extends FromWorker['type']> = Omit<Extract<FromWorker, { type: T }>, 'type' | 'id'>;
 
-/** The speech so far of a segment still going on (only when the tap was opened with partialEveryMs). */
-export type AudioPartial = { samples: Int16Array; sampleRate: 16000; startMs: number; endMs: number; segment: number; /** Wall clock when it was cut. */ at: number };
+/** One utterance, 16 kHz mono. */
+export type AudioUtterance = Posted<'utterance'> & { sampleRate: 16000 };
+
+/** The speech so far of a segment still going on (only when the tap was opened with partialEveryMs), 16 kHz mono. */
+export type AudioPartial = Posted<'partial'> & { sampleRate: 16000 };
 
 export type AudioTapEvents = {
   utterance: [AudioUtterance];
@@ -97,11 +86,11 @@ export class AudioTap extends EventEmitter<AudioTapEvents> {
   /** @internal */
   receive(msg: FromWorker): void {
     if (msg.type === 'utterance') {
-      const { samples, startMs, endMs, endedBy, segment, speechEndAt, arrivalMs } = msg;
-      this.emit('utterance', { samples, sampleRate: 16000, startMs, endMs, endedBy, segment, speechEndAt, arrivalMs });
+      const { type: _type, id: _id, ...utterance } = msg;
+      this.emit('utterance', { ...utterance, sampleRate: 16000 });
     } else if (msg.type === 'partial') {
-      const { samples, startMs, endMs, segment, at } = msg;
-      this.emit('partial', { samples, sampleRate: 16000, startMs, endMs, segment, at });
+      const { type: _type, id: _id, ...partial } = msg;
+      this.emit('partial', { ...partial, sampleRate: 16000 });
     } else if (msg.type === 'closed') {
       this.#onClosed?.(msg.stats);
     } else if (msg.type === 'error' && this.listenerCount('error') > 0) {

@@ -41,14 +41,27 @@ export type FromWorker =
       type: 'utterance';
       id: number;
       samples: Int16Array;
+      /** Stream time (ms since the first pushed packet's audio). */
       startMs: number;
       endMs: number;
       endedBy: UtteranceEnd;
+      /** The speech segment it ends (the `segment` of the partials before it). */
       segment: number;
+      /** Wall clock (ms since epoch) when the VAD decided the speech ended. */
       speechEndAt: number;
+      /** Arrival time passed with the packet whose processing ended it. */
       arrivalMs: number;
     }
-  | { type: 'partial'; id: number; samples: Int16Array; startMs: number; endMs: number; segment: number; at: number }
+  | {
+      type: 'partial';
+      id: number;
+      samples: Int16Array;
+      startMs: number;
+      endMs: number;
+      segment: number;
+      /** Wall clock (ms since epoch) when it was cut. */
+      at: number;
+    }
   | { type: 'closed'; id: number; stats: TapStats }
   | { type: 'error'; id: number; message: string };
 
