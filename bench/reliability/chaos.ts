@@ -41,7 +41,7 @@ async function buildCall(ctx: RunContext, o: OptionValues): Promise<Cluster> {
   const env = {
     PARLEY_CLUSTER_STALE_AFTER_MS: String(o['stale-after-ms']),
     PARLEY_CLUSTER_HEARTBEAT_MS: String(o['heartbeat-ms']),
-    PARLEY_LOG_LEVEL: 'warn',
+    PARLEY_LOG_LEVEL: String(o['log-level']),
     // Final captions only: partial recognition every second per speaker is more than 2 cores carry beside the cluster.
     PARLEY_AI_PARTIAL_INTERVAL_MS: '0',
   };
@@ -153,6 +153,7 @@ Every breach is a failure (figure "failures"); recovery percentiles per fault ki
     { name: 'stale-after-ms', type: 'number', default: 5000, help: 'cluster.staleAfterMs of the replicas (production default; 2 s reaps live replicas on a loaded machine)' },
     { name: 'heartbeat-ms', type: 'number', default: 1000, help: 'cluster.heartbeatMs of the replicas' },
     { name: 'pause-extra-ms', type: 'number', default: 2000, help: 'a paused replica stays stopped staleAfterMs + this' },
+    { name: 'log-level', type: 'string', default: 'warn', help: 'log level of the replicas (their logs are kept when a fault fails)' },
     { name: 'redis-down-ms', type: 'number', default: 1000, help: 'Redis stays down this long on a restart' },
   ],
   run,

@@ -137,6 +137,7 @@ export class ReplicaRegistry {
     const now = Date.now();
     const all = await this.#o.store.hashGetAll(Keys.replicas());
     const view = new Map<string, ReplicaEntry>();
+    const gone = new Set<string>();
     for (const [id, raw] of Object.entries(all)) {
       let entry: ReplicaEntry;
       try {
@@ -149,13 +150,17 @@ export class ReplicaRegistry {
         const reaper = await this.#o.store.hashDelete(Keys.replicas(), id);
         this.#log.warn({ gone: id, silentMs: now - entry.heartbeatAt, reaper }, 'replica gone');
         this.observer.emit('replicagone', id, reaper);
+        gone.add(id);
         continue;
       }
       view.set(id, entry);
     }
-    // Replicas that vanished from the hash without us seeing them stale (another reaper was faster).
-    for (const id of this.#view.keys()) {
-      if (!view.has(id) && id !== this.selfId) this.observer.emit('replicagone', id, false);
+    // A replica missing from the hash is gone once its last heartbeat we saw is stale: either another
+    // replica reaped it first, or Redis restarted empty and it has not re-registered yet (then it is alive).
+    for (const [id, entry] of this.#view) {
+      if (view.has(id) || gone.has(id) || id === this.selfId) continue;
+      if (now - entry.heartbeatAt > this.#o.staleAfterMs) this.observer.emit('replicagone', id, false);
+      else view.set(id, entry);
     }
     this.#view = view;
   }

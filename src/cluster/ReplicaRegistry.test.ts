@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Keys } from '../state/keys.js';
+import { MemoryStore } from '../state/MemoryStore.js';
+import { ReplicaRegistry } from './ReplicaRegistry.js';
+
+const STALE_MS = 150;
+
+/** Registries driven by hand (tick), never by their timer, sharing one store. */
+function registry(store: MemoryStore, replicaId: string) {
+  const r = new ReplicaRegistry({
+    store,
+    self: { replicaId, url: `http://${replicaId}`, mediaIp: '127.0.0.1', startedAt: Date.now() },
+    load: () => ({ peers: 0, consumers: 0 }),
+    heartbeatMs: 60_000,
+    staleAfterMs: STALE_MS,
+    log: pino({ level: 'silent' }),
+  });
+  const gone: Array<[string, boolean]> = [];
+  r.observer.on('replicagone', (id, reaper) => gone.push([id, reaper]));
+  return { r, gone };
+}
+
+const liveIds = (r: ReplicaRegistry) => r.live().map((e) => e.replicaId).sort();
+
+describe('ReplicaRegistry', () => {
+  it('a replica missing from an emptied hash (Redis restarted) stays alive while its last heartbeat is fresh', async () => {
+    const store = new MemoryStore();
+    const a = registry(store, 'a');
+    const b = registry(store, 'b');
+    await a.r.tick();
+    await b.r.tick();
+    await a.r.tick();
+    expect(liveIds(a.r)).toEqual(['a', 'b']);
+
+    await store.del(Keys.replicas()); // the new Redis is empty
+    await a.r.tick(); // a re-registers before b does
+    expect(a.gone).toEqual([]);
+    expect(liveIds(a.r)).toEqual(['a', 'b']);
+
+    b.r.reconnected();
+    await b.r.tick();
+    await a.r.tick();
+    expect(a.gone).toEqual([]);
+    expect(Object.keys(await store.hashGetAll(Keys.replicas())).sort()).toEqual(['a', 'b']);
+  });
+
+  it('a replica reaped by another is gone here once its last heartbeat is stale; one still listed is reaped here', async () => {
+    const store = new MemoryStore();
+    const a = registry(store, 'a');
+    const b = registry(store, 'b');
+    const c = registry(store, 'c');
+    for (const x of [a, b, c, a]) await x.r.tick();
+    expect(liveIds(a.r)).toEqual(['a', 'b', 'c']);
+
+    // b and c stop heartbeating; another replica reaps c (deletes its entry) before a looks.
+    await store.hashDelete(Keys.replicas(), 'c');
+    await a.r.tick();
+    expect(a.gone).toEqual([]);
+    await sleep(STALE_MS + 50);
+    await a.r.tick();
+    expect(a.gone.sort()).toEqual([
+      ['b', true],
+      ['c', false],
+    ]);
+    expect(liveIds(a.r)).toEqual(['a']);
+  });
+});
