@@ -79,4 +79,38 @@ describe('media across two replicas (signaling level)', () => {
     // Each replica sees the other in its registry view (refreshed every heartbeat).
     await waitFor(async () => ((await metric(g0, 'parley_replicas_alive')) === 2 && (await metric(g1, 'parley_replicas_alive')) === 2 ? true : null), 5000, 'both replicas alive in both views');
   });
+
+  it('a pipe whose sending end closed while Redis was down is replaced on the next consume; its dead copies are closed', async () => {
+    const [g0, g1] = replicas as [GatewayProcess, GatewayProcess];
+    const alice = await joined(g0, 'stale-pipes', 'alice');
+    const send = await alice.c.request('createTransport', { direction: 'send' });
+    expect((await alice.c.request('connectTransport', { transportId: send.data.id, dtlsParameters: DTLS })).ok).toBe(true);
+    const first = await alice.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: OPUS_SEND });
+    const bob = await joined(g1, 'stale-pipes', 'bob');
+    const recv = await bob.c.request('createTransport', { direction: 'recv' });
+    const caps = bob.data.routerRtpCapabilities;
+    const consumed = await bob.c.request('consume', { transportId: recv.data.id, producerId: first.data.producerId, rtpCapabilities: caps });
+    expect(consumed.ok, JSON.stringify(consumed.error)).toBe(true);
+    await waitFor(async () => ((await metric(g0, 'parley_pipes_open')) === 1 ? true : null), 5000, 'pipe open on the owner');
+
+    // Redis dies; alice's producer closes meanwhile: its room event and the owner's notice are lost, g0 closes its idle end.
+    await redis.kill();
+    await alice.c.request('closeProducer', { producerId: first.data.producerId });
+    await waitFor(async () => ((await metric(g0, 'parley_pipes_open')) === 0 ? true : null), 5000, 'owner closed its idle end');
+    expect(await metric(g1, 'parley_pipes_open')).toBe(1);
+    redis = await EmbeddedRedis.start({ port: redis.port });
+    await waitFor(async () => ((await Promise.all(replicas.map(async (g) => (await fetch(`${g.url}/ready`)).ok))).every(Boolean) ? true : null), 15_000, 'replicas ready again');
+
+    const second = await waitFor(async () => {
+      const res = await alice.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: { ...OPUS_SEND, encodings: [{ ssrc: 22222222 }] } });
+      return res.ok ? res : null;
+    }, 15_000, 'alice produces again');
+    const again = await bob.c.request('consume', { transportId: recv.data.id, producerId: second.data.producerId, rtpCapabilities: caps });
+    expect(again.ok, JSON.stringify(again.error)).toBe(true);
+    // Replacing the stale pipe closed the dead copy of the first producer, and bob was told.
+    await bob.c.waitFor('consumerClosed', (d) => d.consumerId === consumed.data.consumerId);
+    expect(await metric(g1, 'parley_piped_producers')).toBe(1);
+    expect(await metric(g1, 'parley_pipes_open')).toBe(1);
+    expect(await metric(g0, 'parley_pipes_open')).toBe(1);
+  });
 });

@@ -10,6 +10,9 @@ export type PipeOptions = { listenIp: string; announcedIp: string; srtp: boolean
 type ConnectParams = { roomId: string; ip: string; port: number; srtpParameters?: types.SrtpParameters };
 type ConsumeParams = { roomId: string; producerId: string };
 type ConsumeReply = { kind: types.MediaKind; rtpParameters: types.RtpParameters; paused: boolean; appData: Record<string, unknown> };
+/** Owner -> asker notices: the sending end of the pipe that reached the asker's `port` closed, or one producer on it did. */
+type ClosedNotice = { roomId: string; port: number };
+type ProducerClosedNotice = { roomId: string; producerId: string };
 
 export type PipeManagerEvents = { pipeopen: [key: string]; pipeclose: [key: string] };
 
@@ -21,7 +24,10 @@ const keyOf = (roomId: string, replicaId: string) => `${roomId}|${replicaId}`;
  * asks it to send that producer (`pipe.consume`) and re-creates it locally with
  * the same id, so local consumers use it like a local producer. One pair per
  * room and direction; a pipe closes when it carries nothing, when its room
- * closes here, or when the other replica is gone.
+ * closes here, or when the other replica is gone. The owner tells the asker
+ * when its sending end or a producer on it closes (room events can be lost
+ * while Redis restarts); an asker whose pipe the owner no longer has opens a
+ * new one.
  */
 export class PipeManager {
   readonly observer = new EventEmitter<PipeManagerEvents>();
@@ -44,6 +50,8 @@ export class PipeManager {
     this.#log = options.log.child({ module: 'pipes' });
     this.#rpc.handle('pipe.connect', (p, from) => this.#onConnect(p as ConnectParams, from));
     this.#rpc.handle('pipe.consume', (p, from) => this.#onConsume(p as ConsumeParams, from));
+    this.#rpc.handle('pipe.closed', async (p, from) => this.#onClosedNotice(p as ClosedNotice, from));
+    this.#rpc.handle('pipe.producerClosed', async (p) => this.producerRemoved((p as ProducerClosedNotice).producerId));
   }
 
   get counts(): { pipes: number; pipedProducers: number } {
@@ -85,13 +93,19 @@ export class PipeManager {
     }
   }
 
-  async #pipeIn(roomId: string, producerId: string, owner: string): Promise<void> {
-    const transport = await this.#inTransport(roomId, owner);
+  async #pipeIn(roomId: string, producerId: string, owner: string, retried = false): Promise<void> {
+    const pending = this.#inTransport(roomId, owner);
+    const transport = await pending;
     let reply: ConsumeReply;
     try {
       reply = await this.#rpc.request<ConsumeReply>(owner, 'pipe.consume', { roomId, producerId } satisfies ConsumeParams);
     } catch (err) {
-      throw remoteError(err, owner);
+      if (retried || (err as { code?: string }).code !== Errors.WRONG_STATE.code) throw remoteError(err, owner);
+      // The owner closed its end and we missed the notice: what this pipe carried is dead; open a new one.
+      this.#log.info({ roomId, owner }, 'pipe closed on the far side; opening a new one');
+      if (this.#in.get(keyOf(roomId, owner)) === pending) this.#in.delete(keyOf(roomId, owner));
+      transport.close();
+      return this.#pipeIn(roomId, producerId, owner, true);
     }
     if (this.#piped.has(producerId)) return;
     const producer = await transport.produce({ id: producerId, kind: reply.kind, rtpParameters: reply.rtpParameters, paused: reply.paused, appData: reply.appData });
@@ -141,6 +155,7 @@ export class PipeManager {
     this.#out.get(key)?.close();
     const transport = await this.#createPipe(p.roomId, key, this.#out);
     this.#out.set(key, transport);
+    transport.observer.once('close', () => this.#rpc.notify(from, 'pipe.closed', { roomId: p.roomId, port: p.port } satisfies ClosedNotice));
     await transport.connect({ ip: p.ip, port: p.port, srtpParameters: p.srtpParameters });
     return { roomId: p.roomId, ip: this.#o.announcedIp || this.#o.listenIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters };
   }
@@ -158,7 +173,10 @@ export class PipeManager {
     } catch {
       throw createError(Errors.PRODUCER_NOT_FOUND, p.producerId);
     }
-    consumer.on('producerclose', () => consumer.close());
+    consumer.on('producerclose', () => {
+      consumer.close();
+      this.#rpc.notify(from, 'pipe.producerClosed', { roomId: p.roomId, producerId: p.producerId } satisfies ProducerClosedNotice);
+    });
     // The sending side of a pipe closes with its last consumer: it carries nothing any more.
     consumer.observer.once('close', () => {
       const open = (transport.appData.consumers as number) - 1;
@@ -167,6 +185,12 @@ export class PipeManager {
     });
     transport.appData.consumers = ((transport.appData.consumers as number | undefined) ?? 0) + 1;
     return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: { ...consumer.appData, piped: true } };
+  }
+
+  /** The owner closed the sending end of a pipe toward us: close ours if it is still that pipe (its port). */
+  async #onClosedNotice(p: ClosedNotice, from: string): Promise<void> {
+    const transport = await this.#in.get(keyOf(p.roomId, from))?.catch(() => null);
+    if (transport && !transport.closed && transport.tuple.localPort === p.port) transport.close();
   }
 
   async #createPipe(roomId: string, key: string, registry: Map<string, unknown>): Promise<types.PipeTransport> {

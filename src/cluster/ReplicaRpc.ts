@@ -4,7 +4,8 @@ import type { Logger } from '../logger.js';
 import { Channels } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 
-type RpcRequest = { kind: 'request'; id: string; from: string; method: string; params: unknown; sentAt: number };
+/** A `notify` carries kind 'notify' and gets no reply. */
+type RpcRequest = { kind: 'request' | 'notify'; id: string; from: string; method: string; params: unknown; sentAt: number };
 type RpcReply = { kind: 'reply'; id: string; ok: boolean; data?: unknown; error?: { code: string; message: string } };
 
 export type RpcHandler = (params: unknown, from: string) => Promise<unknown>;
@@ -12,7 +13,8 @@ export type RpcHandler = (params: unknown, from: string) => Promise<unknown>;
 /**
  * Request/reply between replicas over Redis pub/sub: each replica listens on
  * its own channel; a reply goes to the asker's channel. Used for pipe setup,
- * which must be answered within a few seconds or not at all.
+ * which must be answered within a few seconds or not at all, and one-way
+ * notices (best effort: lost while Redis is down).
  */
 export class ReplicaRpc {
   readonly #store: Store;
@@ -66,6 +68,12 @@ export class ReplicaRpc {
     });
   }
 
+  /** One-way message: no reply, no timeout; lost if `to` is gone or Redis is down. */
+  notify(to: string, method: string, params: unknown): void {
+    const message: RpcRequest = { kind: 'notify', id: randomUUID(), from: this.#self, method, params, sentAt: Date.now() };
+    this.#store.publish(Channels.replica(to), JSON.stringify(message)).catch(() => undefined);
+  }
+
   async #onMessage(raw: string): Promise<void> {
     let msg: RpcRequest | RpcReply;
     try {
@@ -92,6 +100,7 @@ export class ReplicaRpc {
       if (!(err instanceof Error && 'code' in err)) this.#log.error({ err, method: msg.method }, 'rpc handler failed');
       reply = { kind: 'reply', id: msg.id, ok: false, error: toErrorBody(err) };
     }
+    if (msg.kind === 'notify') return;
     await this.#store.publish(Channels.replica(msg.from), JSON.stringify(reply)).catch(() => undefined);
   }
 }
