@@ -49,12 +49,10 @@ function outputs(dir: string, name: string, run: Run, plots: string[]): Record_ 
   return record;
 }
 
-const KINDS = ['replica-kill', 'worker-kill', 'ai-worker-kill', 'replica-pause'];
+const KINDS = ['replica-kill', 'redis-restart', 'worker-kill', 'ai-worker-kill', 'replica-pause'];
 
 describe('reliability suites (--smoke)', () => {
-  // Redis restarts are left out here: after one, pipes between replicas can end up missing (an open bug,
-  // docs/reliability.md "Known failures"); `npm run reliability -- chaos` still injects them and reports it.
-  it('chaos: each fault kind but Redis restart once on a live 3-replica call, and every invariant holds after each', async () => {
+  it('chaos: each fault kind once on a live 3-replica call, and every invariant holds after each', async () => {
     const dir = join(OUT, 'chaos');
     const run = await suite('chaos', dir, 600_000, ['--kinds', KINDS.join(','), '--faults', String(KINDS.length)]);
     const record = outputs(dir, 'chaos', run, ['recovery', 'survivors']);
