@@ -113,4 +113,14 @@ describe('media across two replicas (signaling level)', () => {
     expect(await metric(g1, 'parley_pipes_open')).toBe(1);
     expect(await metric(g0, 'parley_pipes_open')).toBe(1);
   });
+
+  it('tells connected peers when the live replicas change, so they can fail over to replicas started after they joined', async () => {
+    const { c } = await joined(replicas[0]!, 'replica-list', 'carol');
+    const [late] = await startReplicas(redis.url, 1, 'sig-late');
+    replicas.push(late!);
+    await c.waitFor('replicas', (d) => d.replicas.some((r: { url: string }) => r.url === late!.url), 10_000);
+    await late!.kill();
+    await c.waitFor('replicas', (d) => !d.replicas.some((r: { url: string }) => r.url === late!.url), 10_000);
+  });
 });
+

@@ -53,6 +53,11 @@ export class Cluster {
     });
     this.registry.observer.on('replicagone', (id, reaper) => void this.#onReplicaGone(id, reaper));
     this.registry.observer.on('fenced', () => void this.#sessions?.fence());
+    // Clients keep the list from their join to fail over with; replicas come and go during a call.
+    this.registry.observer.on('viewchanged', () => {
+      const replicas = this.alternatives();
+      for (const session of this.#sessions?.all() ?? []) session.notify('replicas', { replicas });
+    });
   }
 
   get draining(): boolean {

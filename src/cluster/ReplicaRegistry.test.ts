@@ -66,4 +66,27 @@ describe('ReplicaRegistry', () => {
     ]);
     expect(liveIds(a.r)).toEqual(['a']);
   });
+
+  it('reports a change of the live set (joined, gone, draining), not every heartbeat', async () => {
+    const store = new MemoryStore();
+    const a = registry(store, 'a');
+    const b = registry(store, 'b');
+    let changes = 0;
+    a.r.observer.on('viewchanged', () => changes++);
+    await a.r.tick();
+    expect(changes).toBe(1);
+    await a.r.tick();
+    expect(changes).toBe(1);
+    await b.r.tick();
+    await a.r.tick();
+    expect(changes).toBe(2);
+    await b.r.setDraining(true);
+    await a.r.tick();
+    expect(changes).toBe(3);
+    await sleep(STALE_MS + 50);
+    await a.r.tick();
+    expect(changes).toBe(4);
+    expect(liveIds(a.r)).toEqual(['a']);
+  });
 });
+

@@ -24,6 +24,8 @@ export type ReplicaRegistryEvents = {
   replicagone: [replicaId: string, reaper: boolean];
   /** This replica's own entry had been removed by others (it was paused or cut off): its peers are gone from the rooms. */
   fenced: [];
+  /** The set of live replicas, their URLs or drain flags changed. */
+  viewchanged: [];
 };
 
 export type ReplicaRegistryOptions = {
@@ -49,6 +51,7 @@ export class ReplicaRegistry {
   #registered = false;
   #timer: NodeJS.Timeout | null = null;
   #view = new Map<string, ReplicaEntry>();
+  #shape = '';
   #lastCpu = process.cpuUsage();
   #lastCpuAt = Date.now();
 
@@ -163,5 +166,10 @@ export class ReplicaRegistry {
       else view.set(id, entry);
     }
     this.#view = view;
+    const shape = [...view.values()].map((r) => `${r.replicaId} ${r.url} ${r.draining}`).sort().join('\n');
+    if (shape !== this.#shape) {
+      this.#shape = shape;
+      this.observer.emit('viewchanged');
+    }
   }
 }

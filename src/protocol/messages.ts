@@ -125,6 +125,8 @@ export type NotificationMap = {
   consumerClosed: { consumerId: string; producerId: string };
   /** A line of live captions: the speaker's words (`original`) or their translation into `language`. */
   caption: { utteranceId: string; speakerPeerId: string; language: string; text: string; original: boolean; final: boolean };
+  /** The live replicas other than this one changed (started, gone, draining): where to go if this one fails. */
+  replicas: { replicas: Array<{ replicaId: string; url: string }> };
   /** The server closes this socket next; `code` says why (e.g. ERR_SESSION_REPLACED). */
   disconnecting: { code: string; message: string; reconnect: boolean; url?: string };
 };

@@ -352,6 +352,8 @@ export class Session extends Emitter<SessionEvents> {
       case 'disconnecting':
         if (msg.data.reconnect) this.#setState('reconnecting');
         return;
+      case 'replicas': // the signaling client keeps the list
+        return;
     }
     this.emit('roster');
   }

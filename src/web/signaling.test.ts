@@ -180,6 +180,20 @@ describe('SignalingClient', () => {
     expect(signaling.ended).toBe(false);
   });
 
+  it('rotates through the list of the last replicas notification, not only the one from join', async () => {
+    await joined(REPLICAS);
+    // gw-2 and gw-3 died during the call; gw-4 replaced them.
+    last().receive({ type: 'notification', method: 'replicas', data: { replicas: [{ replicaId: 'r4', url: 'http://gw-4.test' }] } });
+    last().drop(1006);
+    const urls: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      vi.advanceTimersByTime(10_000);
+      urls.push(last().url);
+      last().drop(1006);
+    }
+    expect(urls).toEqual(['ws://gw.test/ws', 'ws://gw.test/ws', 'ws://gw-4.test/ws']);
+  });
+
   it('a successful join on the way resets the failure count', async () => {
     const signaling = await joined(REPLICAS);
     last().drop(1006);

@@ -5,7 +5,8 @@
  *
  * Failover: after two connects in a row to the current URL fail (closed before opening), it asks
  * `locate` for a replica and otherwise rotates through the last known replica list (see
- * failover.ts). `moveTo` switches replica on request (a draining replica named another one).
+ * failover.ts), which `join` and every `replicas` notification refresh. `moveTo` switches replica
+ * on request (a draining replica named another one).
  */
 
 import { CLOSE_CODES } from '../protocol/messages.js';
@@ -21,7 +22,7 @@ import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrors } from './errors.js';
 import { Emitter } from './events.js';
-import { rotationTarget, shouldRotate, toBaseUrl } from './failover.js';
+import { replicaUrls, rotationTarget, shouldRotate, toBaseUrl } from './failover.js';
 
 /** Any notification, as a union discriminated on `method` so a `switch` narrows `data`. */
 export type AnyNotification = { [N in NotificationName]: NotificationMessage<N> }[NotificationName];
@@ -263,6 +264,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
           this.#failures = 0;
         }
       }
+      if (msg.method === 'replicas') this.setReplicas(replicaUrls(msg.data.replicas));
       this.emit('notification', msg);
     }
   }
