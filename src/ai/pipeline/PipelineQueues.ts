@@ -26,14 +26,15 @@ export const PIPELINE_DEFAULTS = { maxQueueDepth: 50, maxAgeMs: 10_000 } as cons
 
 /**
  * Stage jobs: one retry (an engine hiccup or a crashed worker gets a second chance) after a short pause,
- * since the utterance goes stale within seconds; bounded history so Redis does not grow, and so
- * `waitUntilFinished` still finds recent jobs (`removeOnComplete: true` breaks it).
+ * since the utterance goes stale within seconds. History is bounded by count and age (stt jobs carry
+ * their audio) so Redis does not grow, yet `waitUntilFinished` still finds recent jobs
+ * (`removeOnComplete: true` breaks it) and failures stay around an hour for a look.
  */
 export const STAGE_JOB_OPTIONS = {
   attempts: 2,
   backoff: { type: 'fixed', delay: 50 },
-  removeOnComplete: { count: 200 },
-  removeOnFail: { count: 500 },
+  removeOnComplete: { count: 100, age: 300 },
+  removeOnFail: { count: 200, age: 3600 },
 } as const satisfies JobsOptions;
 
 /** Partials: one attempt, forgotten once done; the next partial (or the final) supersedes a lost one. */
@@ -42,8 +43,8 @@ export const PARTIAL_JOB_OPTIONS = { attempts: 1, removeOnComplete: true, remove
 /** Results: delivered once; a failing handler is logged by the consumer, not retried. */
 export const RESULT_JOB_OPTIONS = {
   attempts: 1,
-  removeOnComplete: { count: 200 },
-  removeOnFail: { count: 200 },
+  removeOnComplete: { count: 100, age: 300 },
+  removeOnFail: { count: 200, age: 3600 },
 } as const satisfies JobsOptions;
 
 /** A Redis client BullMQ can use for queues and workers (it requires maxRetriesPerRequest: null). */
