@@ -32,6 +32,15 @@ async function joined(g: GatewayProcess, roomId: string, identity: string): Prom
   return { c, data: res.data };
 }
 
+/** A peer joined on `g` with a connected send transport. */
+async function sender(g: GatewayProcess, roomId: string, identity: string) {
+  const peer = await joined(g, roomId, identity);
+  const send = await peer.c.request('createTransport', { direction: 'send' });
+  expect((await peer.c.request('connectTransport', { transportId: send.data.id, dtlsParameters: DTLS })).ok).toBe(true);
+  const produce = (ssrc = 11111111) => peer.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: { ...OPUS_SEND, encodings: [{ ssrc }] } });
+  return { ...peer, produce };
+}
+
 beforeAll(async () => {
   redis = await EmbeddedRedis.start();
   replicas = await startReplicas(redis.url, 2, 'sig');
@@ -46,10 +55,8 @@ afterAll(async () => {
 describe('media across two replicas (signaling level)', () => {
   it('pipes a producer on demand, cascades its close to the far consumer, and closes idle pipes', async () => {
     const [g0, g1] = replicas as [GatewayProcess, GatewayProcess];
-    const alice = await joined(g0, 'pipes', 'alice');
-    const send = await alice.c.request('createTransport', { direction: 'send' });
-    expect((await alice.c.request('connectTransport', { transportId: send.data.id, dtlsParameters: DTLS })).ok).toBe(true);
-    const produced = await alice.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: OPUS_SEND });
+    const alice = await sender(g0, 'pipes', 'alice');
+    const produced = await alice.produce();
     expect(produced.ok, JSON.stringify(produced.error)).toBe(true);
     const producerId = produced.data.producerId as string;
 
@@ -82,10 +89,8 @@ describe('media across two replicas (signaling level)', () => {
 
   it('a pipe whose sending end closed while Redis was down is replaced on the next consume; its dead copies are closed', async () => {
     const [g0, g1] = replicas as [GatewayProcess, GatewayProcess];
-    const alice = await joined(g0, 'stale-pipes', 'alice');
-    const send = await alice.c.request('createTransport', { direction: 'send' });
-    expect((await alice.c.request('connectTransport', { transportId: send.data.id, dtlsParameters: DTLS })).ok).toBe(true);
-    const first = await alice.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: OPUS_SEND });
+    const alice = await sender(g0, 'stale-pipes', 'alice');
+    const first = await alice.produce();
     const bob = await joined(g1, 'stale-pipes', 'bob');
     const recv = await bob.c.request('createTransport', { direction: 'recv' });
     const caps = bob.data.routerRtpCapabilities;
@@ -102,7 +107,7 @@ describe('media across two replicas (signaling level)', () => {
     await waitFor(async () => ((await Promise.all(replicas.map(async (g) => (await fetch(`${g.url}/ready`)).ok))).every(Boolean) ? true : null), 15_000, 'replicas ready again');
 
     const second = await waitFor(async () => {
-      const res = await alice.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: { ...OPUS_SEND, encodings: [{ ssrc: 22222222 }] } });
+      const res = await alice.produce(22222222);
       return res.ok ? res : null;
     }, 15_000, 'alice produces again');
     const again = await bob.c.request('consume', { transportId: recv.data.id, producerId: second.data.producerId, rtpCapabilities: caps });
