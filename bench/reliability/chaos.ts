@@ -43,7 +43,6 @@ async function buildCall(ctx: RunContext, o: OptionValues): Promise<Cluster> {
     PARLEY_CLUSTER_HEARTBEAT_MS: String(o['heartbeat-ms']),
     PARLEY_LOG_LEVEL: String(o['log-level']),
     // Final captions only: partial recognition every second per speaker is more than 2 cores carry beside the cluster.
-    PARLEY_AI_PARTIAL_INTERVAL_MS: '0',
   };
   const tokens = String(o.tokens);
   if (tokens !== 'dev' && tokens !== 'reusable') throw new TypeError('--tokens is dev or reusable');

@@ -31,7 +31,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const cluster = await Cluster.start(ctx, browser, {
     prefix: 'soak',
     tokens: 'dev',
-    env: { PARLEY_LOG_LEVEL: 'warn', PARLEY_CLUSTER_HEARTBEAT_MS: '1000', PARLEY_CLUSTER_STALE_AFTER_MS: '5000', PARLEY_AI_PARTIAL_INTERVAL_MS: '0' },
+    env: { PARLEY_LOG_LEVEL: 'warn', PARLEY_CLUSTER_HEARTBEAT_MS: '1000', PARLEY_CLUSTER_STALE_AFTER_MS: '5000' },
   });
   for (let i = 0; i < nReplicas; i++) await cluster.addReplica();
   for (let i = 0; i < Number(o['ai-workers']); i++) await cluster.addAiWorker();

@@ -73,7 +73,7 @@ function flushCacheLoop(redisUrl: string): { stop(): Promise<number> } {
 
 /** Waits (at most `capMs`) until the pipeline's queues hold no waiting or running job; returns what is left. */
 async function queuesIdle(ctx: RunContext, redisUrl: string, capMs: number): Promise<number> {
-  const queues = [QueueNames.stt, QueueNames.translate, QueueNames.tts, QueueNames.partial].map((name) => new Queue(name, { connection: { url: redisUrl }, prefix: 'parley' }));
+  const queues = [QueueNames.stt, QueueNames.translate, QueueNames.tts].map((name) => new Queue(name, { connection: { url: redisUrl }, prefix: 'parley' }));
   const pending = async () => {
     let n = 0;
     for (const q of queues) {

@@ -13,20 +13,31 @@ export interface SttEngine {
   readonly id: string;
   /** Languages it transcribes, as codes like 'en'. */
   readonly languages: readonly string[];
-  /** Transcribes one utterance (16 kHz expected). */
-  transcribe(audio: PcmAudio, language: string, options?: TranscribeOptions): Promise<{ text: string }>;
+  /**
+   * True when sessions decode audio as it arrives (a hypothesis after every chunk, a final within tens of
+   * ms of the last chunk); false when they only decode the whole utterance at finish (Whisper-class models).
+   */
+  readonly streaming: boolean;
+  /** Transcribes one whole utterance (16 kHz expected). */
+  transcribe(audio: PcmAudio, language: string): Promise<{ text: string }>;
+  /**
+   * Opens a recognition session for one utterance, fed chunk by chunk. Rejects with ERR_AI_SATURATED when
+   * the engine runs as many sessions as it can keep in real time, ERR_UNSUPPORTED_LANGUAGE for a language
+   * it does not serve.
+   */
+  open(language: string): Promise<SttSession>;
   close(): Promise<void>;
 }
 
-export type TranscribeOptions = {
-  /**
-   * The speech so far of an utterance still going on (for a partial caption). An engine that decodes one
-   * request at a time should serve these apart from finals (e.g. on a second decoder), so a partial never
-   * delays a final.
-   */
-  partial?: boolean;
-};
-
+/** One utterance being recognized while it is spoken (see SttEngine.open). */
+export interface SttSession {
+  /** Feeds the next chunk of 16 kHz mono PCM, in order; resolves with the hypothesis so far (may be empty). */
+  push(samples: Int16Array): Promise<{ text: string }>;
+  /** The audio ended: resolves with the final transcript. The session is closed afterwards. */
+  finish(): Promise<{ text: string }>;
+  /** Abandons the session (idempotent); its decoder goes back to the engine. */
+  close(): void;
+}
 /** Text to text between language pairs. */
 export interface TranslateEngine {
   /** e.g. 'apertium'. */
@@ -51,10 +62,13 @@ export interface TtsEngine {
  * stage adds its own. Exported as histograms and logged per utterance.
  */
 export type TimingMarks = {
-  /** VAD decided the speaker stopped. */
+  /** VAD decided the speaker stopped (the endpoint). */
   speechEnd: number;
-  /** Job taken by an AI worker for STT. */
+  /** Estimated wall time of the last voiced audio (the endpoint minus the trailing silence the VAD waited for). */
+  lastVoiced?: number;
+  /** Recognition session taken by an AI worker (before the speech ended when streaming). */
   sttStart?: number;
+  /** Final transcript issued. */
   sttDone?: number;
   translateStart?: number;
   translateDone?: number;

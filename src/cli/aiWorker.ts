@@ -15,10 +15,12 @@ export const AI_WORKER_USAGE = `parley ai-worker [options]
 
 Runs speech recognition, translation and speech synthesis for the gateway
 replicas that share its Redis (queues parley-stt, parley-translate, parley-tts).
+Recognition is streamed: each speaker's audio is decoded while it is spoken,
+up to ai.maxSessions speakers at once per worker (PARLEY_AI_MAX_SESSIONS).
 Start as many as the CPU allows; Ctrl-C lets running jobs finish, then exits.
 
       --redis-url <url>    The gateways' Redis (else redis.url / PARLEY_REDIS_URL; required)
-      --concurrency <n>    Jobs each stage runs at once (default ${AI_WORKER_DEFAULTS.concurrency})
+      --concurrency <n>    Translate/tts jobs each stage runs at once (default ${AI_WORKER_DEFAULTS.concurrency})
       --models-dir <dir>   Directory holding engine models (default ./models)
       --metrics-port <n>   Serve /metrics (Prometheus) and /health on this port (default 0: off)
       --log-level <lvl>    trace|debug|info|warn|error (default info)
@@ -53,13 +55,16 @@ export async function runAiWorker(args: string[]): Promise<number> {
   let metrics: AiWorkerMetrics | null = null;
   let server: MetricsServer | null = null;
   try {
-    const set: EngineSet = await createEngines({ modelsDir: options.modelsDir ?? config.ai.modelsDir, pythonBin: config.ai.pythonBin, logger: log });
+    const stt = { mode: config.ai.recognition, sessions: config.ai.maxSessions };
+    const set: EngineSet = await createEngines({ modelsDir: options.modelsDir ?? config.ai.modelsDir, pythonBin: config.ai.pythonBin, stt, logger: log });
     engines = set;
     logEngines(set, log);
     worker = await AiWorker.create({
       redisUrl: config.redis.url,
       engines: set,
       concurrency: options.concurrency,
+      maxSessions: config.ai.maxSessions,
+      streamStallMs: config.ai.streamStallMs,
       maxAgeMs: config.ai.maxAgeMs,
       engineTimeoutMs: config.ai.engineTimeoutMs,
       replicaAlive: async (replicaId) => (redis ? (await redis.hexists(Keys.replicas(), replicaId)) === 1 : true),
@@ -74,7 +79,7 @@ export async function runAiWorker(args: string[]): Promise<number> {
       log.info({ port: server.port }, `metrics on http://0.0.0.0:${server.port}/metrics`);
     }
     directory = await EngineDirectory.create({ redis, workerId, engines: set, log });
-    log.info({ event: 'ai-worker.ready', workerId, concurrency: options.concurrency }, 'AI worker ready');
+    log.info({ event: 'ai-worker.ready', workerId, concurrency: options.concurrency, maxSessions: config.ai.maxSessions, recognition: config.ai.recognition }, 'AI worker ready');
     await Promise.race([stop.requested, orphaned.then(() => log.warn('parent gateway gone; stopping'))]);
     return 0;
   } finally {

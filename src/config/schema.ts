@@ -117,13 +117,25 @@ export const configSchema = strict({
     maxAgeMs: z.number().int().min(500).default(15000),
     /** A speaker who does not pause is cut into utterances of at most this long (ms); shorter means faster captions. */
     maxUtteranceMs: z.number().int().min(1000).max(30000).default(6000),
-    /** Silence that ends an utterance (ms). */
-    minSilenceMs: z.number().int().min(100).max(3000).default(500),
-    /** While someone speaks, recognize the speech so far this often for partial captions (ms); 0 = final captions only. */
-    partialIntervalMs: z.number().int().min(0).max(10000).default(1000),
+    /** Silence that ends an utterance (ms): the endpoint comes this long (+ ~32 ms) after the last voiced audio. */
+    minSilenceMs: z.number().int().min(100).max(3000).default(250),
+    /** Speech is streamed to recognition in chunks of this much audio (ms); each chunk gives a new hypothesis. */
+    chunkMs: z.number().int().min(32).max(1000).default(160),
+    /**
+     * How the AI worker recognizes speech: 'streaming' decodes while the speaker talks (hypotheses become
+     * partial captions, the final comes right after the endpoint); 'batch' decodes each utterance whole after
+     * it ends (the behaviour before streaming, kept for comparison; no partial captions).
+     */
+    recognition: z.enum(['streaming', 'batch']).default('streaming'),
+    /** Recognition sessions (speakers at once) one AI worker runs; more are refused with ERR_AI_SATURATED. */
+    maxSessions: z.number().int().min(1).max(64).default(3),
+    /** A recognition session no AI worker took within this long is refused with ERR_AI_SATURATED (ms). */
+    sessionAdmitMs: z.number().int().min(100).max(30000).default(1000),
+    /** A recognition session whose audio stops for this long ends with what was heard (ERR_STREAM_STALLED, ms). */
+    streamStallMs: z.number().int().min(500).max(60000).default(3000),
     /** Volume (0..1) of a speaker's original voice under its translation, in listeners' pages. */
     originalVolume: z.number().min(0).max(1).default(0.2),
-    /** Waiting speech-recognition jobs above which new utterances are dropped. */
+    /** Recognition sessions waiting for an AI worker above which new ones are refused at once. */
     maxQueueDepth: z.number().int().positive().default(50),
     /** Where production models live (see `parley models`). */
     modelsDir: z.string().default('models'),
@@ -131,7 +143,7 @@ export const configSchema = strict({
     pythonBin: z.string().default('/usr/bin/python3'),
     /** Per-call limit on an engine (ms); past it the utterance is dropped with ERR_ENGINE_FAILED. */
     engineTimeoutMs: z.number().int().min(100).default(10000),
-    /** Jobs an AI worker runs at once per stage. */
+    /** Translation and synthesis jobs an AI worker runs at once (per stage). */
     concurrency: z.number().int().positive().default(2),
   }).prefault({}),
   log: strict({

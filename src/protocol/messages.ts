@@ -125,6 +125,8 @@ export type NotificationMap = {
   consumerClosed: { consumerId: string; producerId: string };
   /** A line of live captions: the speaker's words (`original`) or their translation into `language`. */
   caption: { utteranceId: string; speakerPeerId: string; language: string; text: string; original: boolean; final: boolean };
+  /** An utterance of `speakerPeerId` will not be translated: `code` says why (ERR_AI_SATURATED: every AI worker is full). */
+  translationDropped: { utteranceId: string; speakerPeerId: string; code: string; message: string };
   /** The live replicas other than this one changed (started, gone, draining): where to go if this one fails. */
   replicas: { replicas: Array<{ replicaId: string; url: string }> };
   /** The server closes this socket next; `code` says why (e.g. ERR_SESSION_REPLACED). */

@@ -60,15 +60,19 @@ export class RoomRelay {
   }
 
   #deliver(roomId: string, raw: string): void {
-    let parsed: RoomBusMessage | CaptionMessage;
+    let parsed: RoomBusMessage | CaptionMessage | TranslationNoticeMessage;
     try {
-      parsed = JSON.parse(raw) as RoomBusMessage | CaptionMessage;
+      parsed = JSON.parse(raw) as RoomBusMessage | CaptionMessage | TranslationNoticeMessage;
     } catch {
       this.#log.warn({ roomId }, 'unreadable room event ignored');
       return;
     }
     if ('kind' in parsed) {
-      for (const session of this.#options.sessionsIn(roomId)) if (session.link) session.notify('caption', parsed.caption);
+      for (const session of this.#options.sessionsIn(roomId)) {
+        if (!session.link) continue;
+        if (parsed.kind === 'caption') session.notify('caption', parsed.caption);
+        else session.notify('translationDropped', parsed.notice);
+      }
       return;
     }
     const message = parsed;
@@ -88,6 +92,15 @@ export class RoomRelay {
 
 /** Captions travel on the room's channel too; they are not room state (no seq). */
 export type CaptionMessage = { kind: 'caption'; caption: NotificationMap['caption'] };
+
+/** Translation notices (an utterance that will not be translated, and why) travel there too. */
+export type TranslationNoticeMessage = { kind: 'translationDropped'; notice: NotificationMap['translationDropped'] };
+
+/** Tells every peer of the room, on every replica, that an utterance will not be translated. */
+export async function publishTranslationNotice(store: Store, roomId: string, notice: NotificationMap['translationDropped']): Promise<void> {
+  const message: TranslationNoticeMessage = { kind: 'translationDropped', notice };
+  await store.publish(Channels.room(roomId), JSON.stringify(message));
+}
 
 /** Sends a caption to every peer of the room, on every replica. */
 export async function publishCaption(store: Store, roomId: string, caption: NotificationMap['caption']): Promise<void> {

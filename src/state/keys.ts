@@ -31,6 +31,13 @@ export const Keys = {
   replicaPattern: (replicaId: string) => `${KEY_PREFIX}:replica:${replicaId}:*`,
   /** Hash: AI worker id -> JSON announcement (engines it serves, heartbeat, host, pid). */
   aiWorkers: () => `${KEY_PREFIX}:ai:workers`,
+  /**
+   * Stream: the 16 kHz audio of one utterance being recognized, in chunks (fields t=a|e, pcm, at; the end
+   * entry carries the timing marks). Written by the gateway that hears the speaker, read by the AI worker
+   * holding the utterance's stt job (and replayed from the start by a worker that takes it over). Capped
+   * with MAXLEN, given a TTL, and deleted when the utterance is done. One key, so no slot rule.
+   */
+  audioStream: (prefix: string, utteranceId: string) => `${prefix}:ai:audio:${utteranceId}`,
 } as const;
 
 export const Channels = {
@@ -45,14 +52,12 @@ export const Channels = {
  * so with the default prefix the stt queue lives under `parley:parley-stt:*`).
  */
 export const QueueNames = {
-  /** One job per utterance, added by the gateway replica that heard it. */
+  /** One recognition session per utterance, added by the gateway replica that hears it when speech starts; its audio flows on Keys.audioStream. */
   stt: 'parley-stt',
   /** One job per (utterance, target language). */
   translate: 'parley-translate',
   /** One job per (utterance, target language) with translated text. */
   tts: 'parley-tts',
-  /** Speech so far of an utterance still going on, for partial captions (recognized and translated, never spoken). */
-  partial: 'parley-partial',
   /** Captions, audio and drops for the gateway replica that asked. */
   results: (replicaId: string): string => {
     if (!replicaId || replicaId.includes(':')) throw new TypeError(`replicaId must be non-empty without ":", got "${replicaId}"`);

@@ -346,6 +346,10 @@ export class Session extends Emitter<SessionEvents> {
       case 'caption':
         this.emit('caption', msg.data);
         return;
+      case 'translationDropped':
+        // Shown, not kept as lastError: the call itself is fine, only this utterance goes untranslated.
+        this.emit('error', new ClientError(msg.data.code, `Translation: ${msg.data.message}`));
+        return;
       case 'consumerClosed':
         call?.consumerClosed(msg.data.consumerId);
         return;

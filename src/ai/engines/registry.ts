@@ -22,6 +22,8 @@ export type EngineConfig = {
   modelsDir: string;
   /** Interpreter with the pocketsphinx module (Debian: /usr/bin/python3). */
   pythonBin: string;
+  /** Speech recognition: streaming (decode while spoken) or batch (whole utterances), and sessions at once per engine. */
+  stt?: SttOptions;
   /** Which kind wins where both serve a language (default 'production'). */
   prefer?: 'offline' | 'production';
   /** Where engines that could not start are reported. */
@@ -30,8 +32,10 @@ export type EngineConfig = {
   factories?: Partial<EngineFactories>;
 };
 
+export type SttOptions = { mode: 'streaming' | 'batch'; sessions: number };
+
 export type EngineFactories = {
-  pocketsphinx(pythonBin: string): Promise<SttEngine>;
+  pocketsphinx(pythonBin: string, stt?: SttOptions): Promise<SttEngine>;
   apertium(): Promise<TranslateEngine>;
   espeak(): Promise<TtsEngine>;
   sherpaStt(entry: CatalogEntry, modelsDir: string): Promise<SttEngine>;
@@ -40,7 +44,7 @@ export type EngineFactories = {
 };
 
 export const DEFAULT_FACTORIES: EngineFactories = {
-  pocketsphinx: (pythonBin) => PocketsphinxStt.create({ pythonBin }),
+  pocketsphinx: (pythonBin, stt) => PocketsphinxStt.create({ pythonBin, ...stt }),
   apertium: () => ApertiumTranslate.create({ warm: true }),
   espeak: () => EspeakTts.create(),
   sherpaStt: (entry, modelsDir) => SherpaStt.create(entry, { modelsDir }),
@@ -130,7 +134,7 @@ export async function createEngines(config: EngineConfig): Promise<RegistryEngin
       entry.stage === 'stt' ? f.sherpaStt(entry, config.modelsDir) : entry.stage === 'tts' ? f.sherpaTts(entry, config.modelsDir) : f.opusMt(entry, config.modelsDir),
   }));
   const offline: Candidate[] = [
-    { stage: 'stt', name: 'pocketsphinx', kind: 'offline', keys: ['en'], create: () => f.pocketsphinx(config.pythonBin) },
+    { stage: 'stt', name: 'pocketsphinx', kind: 'offline', keys: ['en'], create: () => f.pocketsphinx(config.pythonBin, config.stt) },
     { stage: 'translate', name: 'apertium', kind: 'offline', create: () => f.apertium() },
     { stage: 'tts', name: 'espeak-ng', kind: 'offline', create: () => f.espeak() },
   ];

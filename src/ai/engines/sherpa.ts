@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { createError, Errors, InvalidStateError } from '../../errors.js';
 import type { CatalogEntry } from '../models/catalog.js';
 import { requireModelFiles } from '../models/download.js';
-import type { PcmAudio, SttEngine, TtsEngine } from '../types.js';
+import type { PcmAudio, SttEngine, SttSession, TtsEngine } from '../types.js';
+import { WholeUtteranceSession } from './wholeUtterance.js';
 
 /** The part of sherpa-onnx-node this module uses (the package ships no TypeScript types). */
 type Waveform = { samples: Float32Array; sampleRate: number };
@@ -68,9 +69,15 @@ function toInt16(samples: Float32Array): Int16Array {
 
 export type SherpaOptions = { modelsDir: string; numThreads?: number };
 
+/**
+ * Speech recognition on sherpa-onnx. A streaming (online) model decodes each chunk as it arrives and has a
+ * hypothesis after every one; an offline model (Whisper, offline transducer) is fed the VAD-cut utterance
+ * and decodes it whole at its end (WholeUtteranceSession), as before streaming.
+ */
 export class SherpaStt implements SttEngine {
   readonly id: string;
   readonly languages: readonly string[];
+  readonly streaming: boolean;
   private closed = false;
 
   private constructor(
@@ -79,6 +86,7 @@ export class SherpaStt implements SttEngine {
   ) {
     this.id = `sherpa-onnx:${entry.name}`;
     this.languages = entry.languages;
+    this.streaming = 'online' in recognizer;
   }
 
   /** Loads a catalog STT model from `<modelsDir>/<name>`; ERR_MODEL_MISSING at once when its files are absent. */
@@ -107,9 +115,14 @@ export class SherpaStt implements SttEngine {
     return new SherpaStt(entry, { offline });
   }
 
+  async open(language: string): Promise<SttSession> {
+    this.assertServes(language);
+    if ('offline' in this.recognizer) return new WholeUtteranceSession((audio) => this.transcribe(audio, language));
+    return new OnlineSession(this.recognizer.online);
+  }
+
   async transcribe(audio: PcmAudio, language: string): Promise<{ text: string }> {
-    if (this.closed) throw new InvalidStateError(`${this.id} is closed`);
-    if (!this.languages.includes(language)) throw createError(Errors.UNSUPPORTED_LANGUAGE, `${this.id} does not transcribe "${language}"`);
+    this.assertServes(language);
     const wave = { samples: toFloat(audio.samples), sampleRate: audio.sampleRate };
     if ('online' in this.recognizer) {
       const rec = this.recognizer.online;
@@ -131,6 +144,41 @@ export class SherpaStt implements SttEngine {
   async close(): Promise<void> {
     // The native recognizer is freed by the garbage collector; sherpa-onnx-node has no explicit free.
     this.closed = true;
+  }
+
+  private assertServes(language: string): void {
+    if (this.closed) throw new InvalidStateError(`${this.id} is closed`);
+    if (!this.languages.includes(language)) throw createError(Errors.UNSUPPORTED_LANGUAGE, `${this.id} does not transcribe "${language}"`);
+  }
+}
+
+/** One utterance on a streaming model: decode what each chunk makes ready; the final after tail padding. */
+class OnlineSession implements SttSession {
+  private readonly stream: SherpaStream;
+  private done = false;
+
+  constructor(private readonly rec: OnlineRecognizer) {
+    this.stream = rec.createStream();
+  }
+
+  async push(samples: Int16Array): Promise<{ text: string }> {
+    if (this.done) throw new InvalidStateError('recognition session is closed');
+    this.stream.acceptWaveform({ samples: toFloat(samples), sampleRate: STT_RATE });
+    while (this.rec.isReady(this.stream)) this.rec.decode(this.stream);
+    return { text: this.rec.getResult(this.stream).text.trim() };
+  }
+
+  async finish(): Promise<{ text: string }> {
+    if (this.done) throw new InvalidStateError('recognition session is closed');
+    this.done = true;
+    this.stream.acceptWaveform({ samples: new Float32Array(Math.round(TAIL_PADDING_S * STT_RATE)), sampleRate: STT_RATE });
+    this.stream.inputFinished?.();
+    while (this.rec.isReady(this.stream)) this.rec.decode(this.stream);
+    return { text: this.rec.getResult(this.stream).text.trim() };
+  }
+
+  close(): void {
+    this.done = true;
   }
 }
 

@@ -1,16 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { own, type RoomContext } from '../../actors/room/machine.js';
 import type { RoomStore } from '../../actors/room/RoomStore.js';
 import type { Logger } from '../../logger.js';
 import type { RoomRouters } from '../../media/RoomRouters.js';
-import { publishCaption } from '../../session/RoomRelay.js';
+import { publishCaption, publishTranslationNotice } from '../../session/RoomRelay.js';
 import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { PlainInject } from '../audio/plainInject.js';
 import { PlainTap } from '../audio/plainTap.js';
-import type { AudioPartial, AudioTap, AudioUtterance, VadThread } from '../audio/vadThread.js';
-import { audioOf, encodePcm, type ResultJob } from '../pipeline/jobs.js';
-import type { PipelineQueues } from '../pipeline/PipelineQueues.js';
+import type { AudioTap, VadThread } from '../audio/vadThread.js';
+import { audioOf, type DroppedResult, type ResultJob } from '../pipeline/jobs.js';
+import type { SpeechStream, SpeechStreams } from './SpeechStreams.js';
 import { TranslatedVoice } from './TranslatedVoice.js';
 import type { UtteranceTimings } from './UtteranceTimings.js';
 
@@ -21,15 +20,9 @@ type Listening = {
   speakerPeerId: string;
   producerId: string;
   paused: boolean;
-  /** Utterance ids of the VAD segments that have had partials: the final reuses it, so captions replace in place. */
-  segments: Map<number, string>;
-  /** Until when the partial sent last may still answer (0: none in flight); one partial per speaker at a time. */
-  partialUntil: number;
-  partialSeq: number;
+  /** The utterance being streamed to recognition now (from the VAD's speech start to its endpoint). */
+  stream: SpeechStream | null;
 };
-
-/** A partial not answered within this long is given up (the next one is sent). */
-const PARTIAL_TTL_MS = 3000;
 
 export type InterpreterOptions = {
   replicaId: string;
@@ -37,12 +30,13 @@ export type InterpreterOptions = {
   rooms: RoomStore;
   routers: RoomRouters;
   sessions: SessionManager;
-  queues: PipelineQueues;
+  /** Recognition sessions: the speech of each utterance streamed to an AI worker while it is spoken. */
+  streams: SpeechStreams;
   /** The VAD thread in use (replaced if it dies). */
   vad: () => VadThread;
   timings: UtteranceTimings;
-  /** Utterance segmentation (VAD). */
-  segmentation: { maxUtteranceMs: number; minSilenceMs: number; /** 0 = no partial captions. */ partialEveryMs: number };
+  /** Utterance segmentation (VAD) and the chunks speech is streamed in. */
+  segmentation: { maxUtteranceMs: number; minSilenceMs: number; chunkMs: number };
   /** Results older than this past the end of speech are not played. */
   maxAgeMs: number;
   log: Logger;
@@ -60,8 +54,9 @@ export function targetsFor(room: RoomContext, speakerPeerId: string): string[] {
 /**
  * The gateway's side of translation, for the speakers this replica hosts:
  * taps the microphone of every speaker some listener needs translated
- * (PlainTransport -> Opus decode + VAD in a worker thread), queues each
- * utterance, and turns results into captions (to every replica's peers) and
+ * (PlainTransport -> Opus decode + VAD in a worker thread), streams each
+ * utterance to recognition while it is spoken (SpeechStreams), and turns
+ * results into captions (to every replica's peers) and
  * into one translated voice per (speaker, language), a producer of the speaker
  * that peers on any replica consume like any producer.
  */
@@ -117,10 +112,6 @@ export class Interpreter {
       return;
     }
     if (result.kind === 'caption') {
-      if (!result.final && result.original) {
-        const t = this.#taps.get(`${result.roomId}|${result.speakerPeerId}`);
-        if (t && result.seq === t.partialSeq) t.partialUntil = 0;
-      }
       if (!result.text) return;
       await publishCaption(this.#o.store, result.roomId, {
         utteranceId: result.utteranceId,
@@ -142,6 +133,13 @@ export class Interpreter {
     voice?.offer(result.utteranceId, result.part, result.parts, audioOf(result), result.marks, this.#o.maxAgeMs);
   };
 
+  /** A recognition session the AI workers could not take: counted, and the room's pages are told. */
+  readonly onRefused = (dropped: DroppedResult): void => {
+    this.#o.timings.dropped(dropped.stage, dropped.code, dropped.reason, dropped.utteranceId);
+    const notice = { utteranceId: dropped.utteranceId, speakerPeerId: dropped.speakerPeerId, code: dropped.code, message: dropped.reason };
+    publishTranslationNotice(this.#o.store, dropped.roomId, notice).catch((err: unknown) => this.#log.debug({ err }, 'translation notice not published'));
+  };
+
   async close(): Promise<void> {
     this.#closed = true;
     for (const key of [...this.#taps.keys()]) this.#closeTap(key, false);
@@ -160,7 +158,9 @@ export class Interpreter {
     // A muted speaker sends no packets, so the VAD never hears the closing silence: end the utterance now.
     const tap = this.#taps.get(key);
     const paused = mic?.[1].paused ?? false;
-    if (tap && paused && !tap.paused) tap.audio.flush();
+    // So does a language change: the utterance under way was opened for the old language.
+    const language = room ? own(room.peers, speakerPeerId)?.spokenLanguage : undefined;
+    if (tap && ((paused && !tap.paused) || (tap.stream && tap.stream.job.language !== language))) tap.audio.flush();
     if (tap) tap.paused = paused;
   }
 
@@ -180,10 +180,18 @@ export class Interpreter {
       void audio.close();
       return;
     }
-    const listening: Listening = { tap, audio, roomId, speakerPeerId, producerId, paused: false, segments: new Map(), partialUntil: 0, partialSeq: 0 };
+    const listening: Listening = { tap, audio, roomId, speakerPeerId, producerId, paused: false, stream: null };
     this.#taps.set(key, listening);
-    audio.on('utterance', (u) => void this.#onUtterance(listening, u));
-    audio.on('partial', (p) => void this.#onPartial(listening, p));
+    const streams = this.#o.streams;
+    audio.on('speechstart', (s) => {
+      const who = this.#speaking(listening);
+      listening.stream = who ? streams.open({ roomId, speakerPeerId, ...who }, s.at) : null;
+    });
+    audio.on('chunk', (c) => listening.stream && streams.push(listening.stream, c.samples, c.at));
+    audio.on('speechend', (e) => {
+      if (listening.stream) streams.end(listening.stream, { endedBy: e.endedBy, marks: { speechEnd: e.speechEndAt, lastVoiced: e.lastVoicedAt } });
+      listening.stream = null;
+    });
     audio.on('error', (err) => this.#log.warn({ err, roomId, speakerPeerId }, 'audio tap error'));
     // Either half gone (producer closed, VAD thread died): drop the tap so the next refresh opens a new one.
     const lost = () => {
@@ -212,59 +220,6 @@ export class Interpreter {
     const speaker = room ? own(room.peers, t.speakerPeerId) : undefined;
     const targets = room ? targetsFor(room, t.speakerPeerId) : [];
     return speaker && targets.length > 0 && !this.#closed ? { language: speaker.spokenLanguage, targets } : null;
-  }
-
-  /** The speech so far: recognized for partial captions, one request per speaker at a time, finals first. */
-  async #onPartial(t: Listening, p: AudioPartial): Promise<void> {
-    const who = this.#speaking(t);
-    if (!who || Date.now() < t.partialUntil) return;
-    let utteranceId = t.segments.get(p.segment);
-    if (!utteranceId) t.segments.set(p.segment, (utteranceId = randomUUID()));
-    t.partialUntil = p.at + PARTIAL_TTL_MS;
-    const sent = await this.#o.queues
-      .enqueuePartial({
-        utteranceId,
-        roomId: t.roomId,
-        speakerPeerId: t.speakerPeerId,
-        replicaId: this.#o.replicaId,
-        deadline: p.at + PARTIAL_TTL_MS,
-        language: who.language,
-        targets: who.targets,
-        audio: encodePcm(p.samples),
-        sampleRate: p.sampleRate,
-        seq: ++t.partialSeq,
-      })
-      .catch((err: unknown) => {
-        this.#log.debug({ err }, 'could not queue a partial');
-        return false;
-      });
-    if (!sent) t.partialUntil = 0;
-  }
-
-  async #onUtterance(t: Listening, u: AudioUtterance): Promise<void> {
-    // The final keeps the id its partials had; ids of older segments (partials of a dropped scrap) go.
-    const partialId = t.segments.get(u.segment);
-    for (const segment of t.segments.keys()) if (segment <= u.segment) t.segments.delete(segment);
-    const who = this.#speaking(t);
-    if (!who) return;
-    const { language, targets } = who;
-    const outcome = await this.#o.queues
-      .enqueueUtterance({
-        utteranceId: partialId ?? randomUUID(),
-        roomId: t.roomId,
-        speakerPeerId: t.speakerPeerId,
-        replicaId: this.#o.replicaId,
-        language,
-        targets,
-        audio: encodePcm(u.samples),
-        sampleRate: u.sampleRate,
-        marks: { speechEnd: u.speechEndAt },
-      })
-      .catch((err: unknown) => {
-        this.#log.warn({ err }, 'could not queue an utterance');
-        return null;
-      });
-    if (outcome && !outcome.accepted) this.#o.timings.dropped('queue', outcome.dropped.code, outcome.dropped.reason, outcome.dropped.utteranceId);
   }
 
   /** The (speaker, language) voice, created in the speaker's router on first use. */

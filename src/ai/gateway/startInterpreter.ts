@@ -6,16 +6,18 @@ import type { RoomRouters } from '../../media/RoomRouters.js';
 import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { VadThread } from '../audio/vadThread.js';
-import { PipelineQueues } from '../pipeline/PipelineQueues.js';
+import { PIPELINE_PREFIX } from '../pipeline/names.js';
+import { PipelineQueues, createBullConnection } from '../pipeline/PipelineQueues.js';
 import { ResultsConsumer } from '../pipeline/ResultsConsumer.js';
 import { Interpreter } from './Interpreter.js';
+import { SpeechStreams } from './SpeechStreams.js';
 import { UtteranceTimings } from './UtteranceTimings.js';
 
 export type InterpreterHandle = {
   interpreter: Interpreter;
   /** Called for every room event this replica sees. */
   onRoomChanges(roomId: string): void;
-  /** Shutdown, in order: stop tapping and playing, stop taking results, close the queues, stop the VAD thread. */
+  /** Shutdown, in order: stop taking results, stop tapping and playing, stop streaming, close the queues, stop the VAD thread. */
   close(): Promise<void>;
 };
 
@@ -48,7 +50,13 @@ export async function startInterpreter(o: {
   watchVad(vad);
   const queues = await PipelineQueues.create({ connection: o.redisUrl, maxQueueDepth: o.config.ai.maxQueueDepth, maxAgeMs: o.config.ai.maxAgeMs });
   const timings = new UtteranceTimings(o.registry, o.log);
-  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, queues, vad: () => vad, timings, maxAgeMs: o.config.ai.maxAgeMs, segmentation: { maxUtteranceMs: o.config.ai.maxUtteranceMs, minSilenceMs: o.config.ai.minSilenceMs, partialEveryMs: o.config.ai.partialIntervalMs }, log: o.log });
+  const ai = o.config.ai;
+  // Audio chunks get a connection of their own: a burst of them never waits behind queue commands.
+  const audio = createBullConnection(o.redisUrl, 'parley-audio-streams');
+  const streams = new SpeechStreams({ queues, redis: audio, replicaId: o.replicaId, prefix: PIPELINE_PREFIX, maxUtteranceMs: ai.maxUtteranceMs, chunkMs: ai.chunkMs, maxAgeMs: ai.maxAgeMs, admitMs: ai.sessionAdmitMs, log: o.log });
+  const segmentation = { maxUtteranceMs: ai.maxUtteranceMs, minSilenceMs: ai.minSilenceMs, chunkMs: ai.chunkMs };
+  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, streams, vad: () => vad, timings, maxAgeMs: ai.maxAgeMs, segmentation, log: o.log });
+  streams.on('refused', interpreter.onRefused);
   const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, maxAgeMs: o.config.ai.maxAgeMs, log: o.log });
   // Room events can arrive in bursts: one refresh per room at a time, the latest state wins.
   const running = new Map<string, Promise<void>>();
@@ -75,7 +83,9 @@ export async function startInterpreter(o: {
       await consumer.close().catch(() => undefined);
       await Promise.all(running.values());
       await interpreter.close();
+      streams.close();
       await queues.close().catch(() => undefined);
+      await audio.quit().catch(() => audio.disconnect());
       await vad.close().catch(() => undefined);
     },
   };

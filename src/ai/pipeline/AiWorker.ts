@@ -1,24 +1,26 @@
 /**
  * The AI side of the pipeline: BullMQ workers for the stt, translate and tts
  * queues, calling the engines of an EngineSet and publishing captions, audio
- * and drops to the results queue of the gateway replica that asked. The tts
- * stage speaks a translation sentence by sentence, one audio result per
- * sentence, so the room hears the first while the next is synthesized.
+ * and drops to the results queue of the gateway replica that asked. An stt job
+ * is a recognition session: the worker decodes the utterance's audio stream
+ * while it is spoken (recognize.ts), sends each new hypothesis as a partial
+ * caption, and the final at the endpoint. The tts stage speaks a translation
+ * sentence by sentence, one audio result per sentence, so the room hears the
+ * first while the next is synthesized.
  */
 import { EventEmitter } from 'node:events';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Errors, ParleyError, createError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { EngineSet, PcmAudio, TimingMarks, TtsEngine } from '../types.js';
+import type { EngineSet, PcmAudio, SttSession, TimingMarks, TtsEngine } from '../types.js';
 import { AiCache, type AiCacheOptions, type AiCacheStats } from './cache.js';
+import { HypothesisCaptions } from './hypothesisCaptions.js';
 import {
-  audioOf,
   encodePcm,
   refOf,
   type AudioResult,
   type DroppedResult,
-  type PartialJob,
   type ResultJob,
   type SttJob,
   type TranslateJob,
@@ -27,14 +29,22 @@ import {
 } from './jobs.js';
 import { JobIds, PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names.js';
 import { PipelineQueues, RESULT_JOB_OPTIONS, createBullConnection } from './PipelineQueues.js';
+import { recognize, type RecognizeOutcome } from './recognize.js';
 import { splitSentences } from './sentences.js';
 
 export type AiWorkerOptions = {
   redisUrl: string;
   /** Engines per language; owned by the caller (not closed by close()). */
   engines: EngineSet;
-  /** Jobs processed at once per stage (default 2). */
+  /** Jobs processed at once by the translate and tts stages (default 2). */
   concurrency?: number;
+  /**
+   * Recognition sessions (speakers) this worker runs at once (default 3): as many as its CPU keeps in real
+   * time with the engine in use. A session nobody can take waits in the queue until the gateway withdraws it.
+   */
+  maxSessions?: number;
+  /** A recognition session whose stream sends nothing for this long ends with what it heard (ms, default 3 000). */
+  streamStallMs?: number;
   /** An utterance older than marks.speechEnd + maxAgeMs is dropped, ms (default 10 000). */
   maxAgeMs?: number;
   /** BullMQ job lock, ms (default 5 000); see WORKER_TUNING. */
@@ -63,6 +73,10 @@ export type AiWorkerEvents = {
   processed: [{ stage: PipelineStage; waitMs: number; durationMs: number }];
   /** An utterance (or one target language of it) was dropped. */
   dropped: [{ stage: PipelineStage; code: string; reason: string }];
+  /** Recognition sessions running now changed. */
+  sessions: [active: number];
+  /** A recognition session ended: its speed (decode time / audio time), worst lag behind the live audio, final time. */
+  session: [{ rtf: number; audioMs: number; maxLagMs: number; finalMs: number; stalled: boolean }];
 };
 
 /**
@@ -80,6 +94,8 @@ export type AiWorkerEvents = {
  */
 export const AI_WORKER_DEFAULTS = {
   concurrency: 2,
+  maxSessions: 3,
+  streamStallMs: 3_000,
   maxAgeMs: 10_000,
   lockDurationMs: 5_000,
   stalledIntervalMs: 2_000,
@@ -102,7 +118,12 @@ export class AiWorker {
   readonly #maxAgeMs: number;
   readonly #engineTimeoutMs: number;
   readonly #replicaAlive: ((replicaId: string) => Promise<boolean>) | null;
+  readonly #streamStallMs: number;
   readonly #workers: Worker[] = [];
+  /** Idle connections for the sessions' blocking stream reads (one per running session). */
+  readonly #readers: Redis[] = [];
+  readonly #allReaders = new Set<Redis>();
+  #activeSessions = 0;
   #closing: Promise<void> | null = null;
 
   private constructor(options: AiWorkerOptions, connection: Redis, queues: PipelineQueues) {
@@ -113,6 +134,7 @@ export class AiWorker {
     this.#maxAgeMs = options.maxAgeMs ?? AI_WORKER_DEFAULTS.maxAgeMs;
     this.#engineTimeoutMs = options.engineTimeoutMs ?? AI_WORKER_DEFAULTS.engineTimeoutMs;
     this.#replicaAlive = options.replicaAlive ?? null;
+    this.#streamStallMs = options.streamStallMs ?? AI_WORKER_DEFAULTS.streamStallMs;
     this.#cache = options.cache === false ? null : new AiCache(connection, { ...options.cache, prefix: queues.prefix });
   }
 
@@ -129,10 +151,9 @@ export class AiWorker {
       stalledInterval: options.stalledIntervalMs ?? AI_WORKER_DEFAULTS.stalledIntervalMs,
       maxStalledCount: options.maxStalledCount ?? AI_WORKER_DEFAULTS.maxStalledCount,
     };
-    ai.#start('stt', (job: Job<SttJob>) => ai.#stt(job), settings);
+    ai.#start('stt', (job: Job<SttJob>) => ai.#stt(job), { ...settings, concurrency: options.maxSessions ?? AI_WORKER_DEFAULTS.maxSessions });
     ai.#start('translate', (job: Job<TranslateJob>) => ai.#translate(job), settings);
     ai.#start('tts', (job: Job<TtsJob>) => ai.#tts(job), settings);
-    ai.#start('partial', (job: Job<PartialJob>) => ai.#partial(job), { ...settings, concurrency: 1 });
     await Promise.all(ai.#workers.map((w) => w.waitUntilReady()));
     return ai;
   }
@@ -142,17 +163,23 @@ export class AiWorker {
     return this.#cache?.stats ?? null;
   }
 
-  /** Stops taking jobs, lets running ones finish (bounded by engineTimeoutMs), then closes queues and Redis. Idempotent. */
+  /** Recognition sessions running now. */
+  get activeSessions(): number {
+    return this.#activeSessions;
+  }
+
+  /** Stops taking jobs, lets running ones finish (sessions until their end or stall), then closes queues and Redis. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all(this.#workers.map((w) => w.close()));
+      for (const reader of this.#allReaders) reader.disconnect();
       await this.#queues.close();
       await this.#connection.quit().catch(() => this.#connection.disconnect());
     })();
     return this.#closing;
   }
 
-  #start<T extends SttJob | TranslateJob | TtsJob | PartialJob>(stage: PipelineStage, processor: (job: Job<T>) => Promise<Outcome>, settings: WorkerOptions): void {
+  #start<T extends SttJob | TranslateJob | TtsJob>(stage: PipelineStage, processor: (job: Job<T>) => Promise<Outcome>, settings: WorkerOptions): void {
     const worker = new Worker<T, Outcome>(stageQueue(stage), processor, { ...settings, name: `ai-${stage}` });
     worker.on('error', (err) => this.#log.warn({ err, stage }, 'worker error'));
     worker.on('completed', (job) => {
@@ -166,23 +193,35 @@ export class AiWorker {
         this.#log.warn({ stage, jobId: job.id, err: err.message }, 'job failed; retrying');
         return;
       }
-      if (stage === 'partial') this.observer.emit('dropped', { stage, code: (err as { code?: string }).code ?? Errors.UTTERANCE_DROPPED.code, reason: err.message });
-      else void this.#reportDropped(stage, job.data as SttJob | TranslateJob | TtsJob, err);
+      if (stage === 'stt') void this.#connection.del((job.data as SttJob).stream).catch(() => undefined);
+      void this.#reportDropped(stage, job.data as SttJob | TranslateJob | TtsJob, err);
     });
     this.#workers.push(worker);
   }
 
+  /**
+   * A recognition session (see recognize.ts). The final caption and the translate jobs carry the marks
+   * of the end entry; a stalled stream still yields what was heard (ERR_STREAM_STALLED is logged). The
+   * stream is deleted when the session is done; a failed attempt leaves it for the retry.
+   */
   async #stt(job: Job<SttJob>): Promise<Outcome> {
     const data = job.data;
-    const marks = { ...data.marks, sttStart: Date.now() };
-    this.#checkAge(data, marks.speechEnd);
+    const sttStart = Date.now();
+    if (sttStart > data.deadline) throw unrecoverable(createError(Errors.UTTERANCE_DROPPED, 'recognition session went stale before a worker took it'));
     const engine = this.#lookup(() => this.#engines.stt(data.language));
-    const { text } = await this.#call(engine.id, () => engine.transcribe(audioOf(data), data.language));
-    marks.sttDone = Date.now();
-    const transcript = text.trim();
-    if (!transcript) return { skipped: 'empty transcript' };
-    const ref = refOf(data);
     const targets = [...new Set(data.targets)].filter((to) => to !== data.language);
+    const outcome = await this.#recognize(data, engine.id, await this.#call(engine.id, () => engine.open(data.language)), targets);
+    const sttDone = Date.now();
+    await this.#connection.del(data.stream).catch(() => undefined);
+    this.observer.emit('session', { rtf: outcome.audioMs > 0 ? outcome.decodeMs / outcome.audioMs : 0, audioMs: outcome.audioMs, maxLagMs: outcome.maxLagMs, finalMs: outcome.finalMs, stalled: !outcome.end });
+    const marks: TimingMarks = { ...(outcome.end?.marks ?? { speechEnd: outcome.lastEntryAt }), sttStart, sttDone };
+    if (!outcome.end) {
+      const reason = `no audio for ${this.#streamStallMs} ms; ended with what was heard`;
+      this.#log.info({ stage: 'stt', utteranceId: data.utteranceId, roomId: data.roomId, code: Errors.STREAM_STALLED.code, reason }, 'speech stream stalled');
+    }
+    const transcript = outcome.text;
+    if (!transcript) return { skipped: 'empty transcript' };
+    const ref = { ...refOf(data), deadline: marks.speechEnd + this.#maxAgeMs };
     await Promise.all([
       this.#queues.addTranslations(targets.map((to) => ({ ...ref, from: data.language, to, text: transcript, marks }))),
       this.#publish(data, { language: data.language, kind: 'caption', text: transcript, original: true, final: true, marks }),
@@ -190,28 +229,33 @@ export class AiWorker {
     return { done: true };
   }
 
-  /**
-   * The speech so far of an utterance: its transcript and translations as captions with `final: false`.
-   * The original is published even when empty (the gateway then knows this partial is done); nothing is
-   * spoken, and a failure is only counted (the next partial or the final supersedes it).
-   */
-  async #partial(job: Job<PartialJob>): Promise<Outcome> {
-    const data = job.data;
-    const marks = { speechEnd: Date.now(), sttStart: Date.now() };
-    if (Date.now() > data.deadline) throw unrecoverable(createError(Errors.UTTERANCE_DROPPED, 'partial went stale in the queue'));
-    const engine = this.#lookup(() => this.#engines.stt(data.language));
-    const { text } = await this.#call(engine.id, () => engine.transcribe(audioOf(data), data.language, { partial: true }));
-    const transcript = text.trim();
-    const caption = { kind: 'caption' as const, final: false, seq: data.seq, marks };
-    const translations = transcript ? [...new Set(data.targets)].filter((to) => to !== data.language) : [];
-    await Promise.all([
-      this.#publish(data, { ...caption, language: data.language, text: transcript, original: true }),
-      ...translations.map(async (to) => {
-        const translated = await this.#translateText(data.language, to, transcript).catch(() => '');
-        if (translated) await this.#publish(data, { ...caption, language: to, text: translated, original: false });
-      }),
-    ]);
-    return { done: true };
+  /** Runs one session on a reader connection of its own, with its hypotheses going out as partial captions. */
+  async #recognize(data: SttJob, engineId: string, session: SttSession, targets: string[]): Promise<RecognizeOutcome> {
+    const reader = this.#readers.pop() ?? this.#newReader();
+    const caption = { kind: 'caption' as const, final: false, marks: { speechEnd: Date.now() } };
+    const partials = new HypothesisCaptions({
+      targets,
+      publishOriginal: (text, seq) => this.#publish(data, { ...caption, language: data.language, text, original: true, seq }),
+      translate: (to, text) => this.#translateText(data.language, to, text).catch(() => ''),
+      publishTranslation: (to, text, seq) => this.#publish(data, { ...caption, language: to, text, original: false, seq }),
+      onError: (err) => this.#log.debug({ err, utteranceId: data.utteranceId }, 'partial caption not delivered'),
+    });
+    this.observer.emit('sessions', ++this.#activeSessions);
+    try {
+      return await recognize({ reader, key: data.stream, session, stallMs: this.#streamStallMs, call: (run) => this.#call(engineId, run), onHypothesis: (text) => partials.offer(text) });
+    } finally {
+      session.close();
+      await partials.stop();
+      this.#readers.push(reader);
+      this.observer.emit('sessions', --this.#activeSessions);
+    }
+  }
+
+  #newReader(): Redis {
+    const reader = this.#connection.duplicate({ connectionName: 'parley-ai-stream' });
+    reader.on('error', () => undefined); // reconnects by itself; a failed read fails the session
+    this.#allReaders.add(reader);
+    return reader;
   }
 
   /** Text in `to`, from the cache or the engine (and then cached); empty when the engine gave nothing. */

@@ -1,12 +1,12 @@
 /**
  * The producer side of the AI pipeline: the stt, translate and tts queues and
  * one results queue per gateway replica, with the job options every add uses.
- * The gateway calls `enqueueUtterance`; AI workers use the other adds.
+ * The gateway calls `openSession` (and `withdrawIfWaiting`); AI workers use the other adds.
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Errors, InvalidStateError } from '../../errors.js';
-import type { DroppedResult, PartialJob, ResultJob, SttJob, TranslateJob, TtsJob } from './jobs.js';
+import type { DroppedResult, ResultJob, SttJob, TranslateJob, TtsJob } from './jobs.js';
 import { JobIds, PIPELINE_PREFIX, QueueNames } from './names.js';
 
 export type PipelineQueuesOptions = {
@@ -14,7 +14,7 @@ export type PipelineQueuesOptions = {
   connection: string | Redis;
   /** BullMQ key prefix (default 'parley'; tests use their own). */
   prefix?: string;
-  /** Waiting stt jobs above which enqueueUtterance refuses the utterance (default 50). */
+  /** Waiting recognition sessions above which openSession refuses at once (default 50). */
   maxQueueDepth?: number;
   /** Age after marks.speechEnd at which any stage drops the utterance, ms (default 10 000). */
   maxAgeMs?: number;
@@ -37,9 +37,6 @@ export const STAGE_JOB_OPTIONS = {
   removeOnFail: { count: 200, age: 3600 },
 } as const satisfies JobsOptions;
 
-/** Partials: one attempt, forgotten once done; the next partial (or the final) supersedes a lost one. */
-export const PARTIAL_JOB_OPTIONS = { attempts: 1, removeOnComplete: true, removeOnFail: true } as const satisfies JobsOptions;
-
 /** Results: delivered once; a failing handler is logged by the consumer, not retried. */
 export const RESULT_JOB_OPTIONS = {
   attempts: 1,
@@ -58,7 +55,6 @@ export class PipelineQueues {
   readonly stt: Queue<SttJob>;
   readonly translate: Queue<TranslateJob>;
   readonly tts: Queue<TtsJob>;
-  readonly partial: Queue<PartialJob>;
   readonly prefix: string;
   readonly maxQueueDepth: number;
   readonly maxAgeMs: number;
@@ -77,46 +73,54 @@ export class PipelineQueues {
     this.stt = new Queue<SttJob>(QueueNames.stt, common);
     this.translate = new Queue<TranslateJob>(QueueNames.translate, common);
     this.tts = new Queue<TtsJob>(QueueNames.tts, common);
-    this.partial = new Queue<PartialJob>(QueueNames.partial, { ...common, defaultJobOptions: PARTIAL_JOB_OPTIONS });
   }
 
   static async create(options: PipelineQueuesOptions): Promise<PipelineQueues> {
     const owns = typeof options.connection === 'string';
     const connection = typeof options.connection === 'string' ? createBullConnection(options.connection, 'parley-pipeline') : options.connection;
     const queues = new PipelineQueues(connection, owns, options);
-    await Promise.all([queues.stt, queues.translate, queues.tts, queues.partial].map((q) => q.waitUntilReady()));
+    await Promise.all([queues.stt, queues.translate, queues.tts].map((q) => q.waitUntilReady()));
     return queues;
   }
 
   /**
-   * Adds the stt job of an utterance, unless more than maxQueueDepth stt jobs already wait: then the
-   * utterance is refused with ERR_UTTERANCE_DROPPED (speech that would be translated late is worth less
-   * than speech translated now). The depth check and the add are two commands, so concurrent callers can
-   * overshoot the bound by their number; that is fine for a load-shedding bound.
+   * Adds the recognition session of an utterance whose speech just started, unless more than maxQueueDepth
+   * sessions already wait for a worker: then it is refused at once with ERR_AI_SATURATED (every worker
+   * runs as many sessions as it keeps in real time; audio queued for later would only be dropped for age).
+   * The depth check and the add are two commands, so concurrent callers can overshoot the bound by their
+   * number; that is fine for a load-shedding bound.
    */
-  async enqueueUtterance(job: Omit<SttJob, 'deadline'> & { deadline?: number }): Promise<EnqueueOutcome> {
+  async openSession(job: SttJob): Promise<EnqueueOutcome> {
     this.#assertOpen();
     if (!job.utteranceId || job.utteranceId.includes(':')) throw new TypeError('utteranceId must be non-empty without ":"');
     const waiting = await this.stt.getWaitingCount();
     if (waiting >= this.maxQueueDepth) {
-      const { utteranceId, roomId, speakerPeerId, language } = job;
-      const reason = `stt queue full (${waiting} waiting, bound ${this.maxQueueDepth})`;
-      return { accepted: false, dropped: { kind: 'dropped', utteranceId, roomId, speakerPeerId, language, stage: 'queue', code: Errors.UTTERANCE_DROPPED.code, reason } };
+      const reason = `${waiting} recognition sessions already wait for an AI worker (bound ${this.maxQueueDepth})`;
+      return { accepted: false, dropped: this.#refusal(job, reason) };
     }
-    const payload: SttJob = { ...job, deadline: job.deadline ?? job.marks.speechEnd + this.maxAgeMs };
-    const added = await this.stt.add('stt', payload, { jobId: JobIds.stt(job.utteranceId) });
+    const added = await this.stt.add('stt', job, { jobId: JobIds.stt(job.utteranceId) });
     return { accepted: true, jobId: added.id! };
   }
 
   /**
-   * Adds a partial job unless final utterances are waiting for speech recognition: finals come first, and
-   * partials are the first thing shed under load. Resolves false when it was not added.
+   * Admission: removes a session no AI worker has taken yet (still waiting) and returns its refusal, or
+   * null when a worker holds it (or it is already done). A job a worker locks meanwhile is not removed.
    */
-  async enqueuePartial(job: PartialJob): Promise<boolean> {
+  async withdrawIfWaiting(job: SttJob, reason: string): Promise<DroppedResult | null> {
     this.#assertOpen();
-    if ((await this.stt.getWaitingCount()) > 0) return false;
-    await this.partial.add('partial', job, { jobId: JobIds.partial(job.utteranceId, job.seq) });
-    return true;
+    const found = await this.stt.getJob(JobIds.stt(job.utteranceId));
+    if (!found || (await found.getState()) !== 'waiting') return null;
+    try {
+      await found.remove();
+    } catch {
+      return null; // a worker took it between the two calls
+    }
+    return this.#refusal(job, reason);
+  }
+
+  #refusal(job: SttJob, reason: string): DroppedResult {
+    const { utteranceId, roomId, speakerPeerId, language } = job;
+    return { kind: 'dropped', utteranceId, roomId, speakerPeerId, language, stage: 'queue', code: Errors.AI_SATURATED.code, reason };
   }
 
   /** Adds one translate job per target (same options as stt jobs; ids make a re-add after a retry a no-op). */
@@ -153,7 +157,7 @@ export class PipelineQueues {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.stt, this.translate, this.tts, this.partial, ...this.#results.values()].map((q) => q.close()));
+    await Promise.all([this.stt, this.translate, this.tts, ...this.#results.values()].map((q) => q.close()));
     this.#results.clear();
     if (this.#ownsConnection) await this.#connection.quit().catch(() => this.#connection.disconnect());
   }

@@ -16,23 +16,23 @@ export type UtteranceRef = {
   deadline: number;
 };
 
+/**
+ * A recognition session: one utterance, recognized while it is spoken. Added by the gateway when the VAD
+ * hears speech start; its audio arrives on the Redis stream `stream` (see audioStream.ts) until an end
+ * entry. `deadline` here bounds how long the session may take as a whole (start + longest utterance +
+ * maxAgeMs); the jobs after it carry speechEnd + maxAgeMs.
+ */
 export type SttJob = UtteranceRef & {
   /** Language the speaker talks, e.g. 'en'. */
   language: string;
   /** Languages listeners want; the speaker's own is skipped. */
   targets: string[];
-  /** base64 of Int16 PCM (16 kHz expected). */
-  audio: string;
-  sampleRate: number;
-  marks: TimingMarks;
+  /** Key of the audio stream (Keys.audioStream). */
+  stream: string;
+  sampleRate: 16000;
+  /** Wall clock when the speech started (the session was opened). */
+  startedAt: number;
 };
-
-/**
- * The speech so far of an utterance still going on: recognized and translated into captions marked
- * `final: false`, never spoken. `seq` orders the partials of one utterance; `deadline` is short, as a
- * partial is stale once the next one is cut.
- */
-export type PartialJob = UtteranceRef & { language: string; targets: string[]; audio: string; sampleRate: number; seq: number };
 
 export type TranslateJob = UtteranceRef & { from: string; to: string; text: string; marks: TimingMarks };
 
@@ -42,8 +42,7 @@ type ResultRef = { utteranceId: string; roomId: string; speakerPeerId: string; l
 
 /**
  * Text of an utterance: the transcript (original) or a translation; `final: false` for the speech so far
- * (a PartialJob's, with its `seq`; the original of a partial is published even when empty, so the gateway
- * knows the partial is done).
+ * (a hypothesis of the recognition session, numbered by `seq` within the utterance; the final replaces it).
  */
 export type CaptionResult = ResultRef & { kind: 'caption'; text: string; original: boolean; final: boolean; seq?: number; marks: TimingMarks };
 
@@ -75,7 +74,7 @@ export type DroppedResult = ResultRef & {
   kind: 'dropped';
   /** Where it was dropped; 'queue' = refused before STT. */
   stage: PipelineStage | 'queue';
-  /** ERR_UTTERANCE_DROPPED, ERR_ENGINE_FAILED, ERR_UNSUPPORTED_LANGUAGE, ERR_MODEL_MISSING. */
+  /** ERR_UTTERANCE_DROPPED, ERR_ENGINE_FAILED, ERR_UNSUPPORTED_LANGUAGE, ERR_MODEL_MISSING, ERR_AI_SATURATED, ERR_STREAM_STALLED. */
   code: string;
   reason: string;
   /** Set when only one sentence of a tts job was dropped: its index; the other parts still come. */
@@ -100,7 +99,7 @@ export function decodePcm(base64: string): Int16Array {
   return out;
 }
 
-/** PcmAudio from an stt job or audio result. */
+/** PcmAudio from an audio result. */
 export function audioOf(payload: { audio: string; sampleRate: number }): PcmAudio {
   return { samples: decodePcm(payload.audio), sampleRate: payload.sampleRate };
 }

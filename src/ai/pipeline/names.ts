@@ -10,12 +10,12 @@
  */
 import { KEY_PREFIX, QueueNames } from '../../state/keys.js';
 
-export { CacheKeys, QueueNames } from '../../state/keys.js';
+export { CacheKeys, Keys, QueueNames } from '../../state/keys.js';
 
 /** BullMQ prefix of every pipeline queue (tests pass their own). */
 export const PIPELINE_PREFIX = KEY_PREFIX;
 
-export type PipelineStage = 'stt' | 'translate' | 'tts' | 'partial';
+export type PipelineStage = 'stt' | 'translate' | 'tts';
 
 /** Queue name of a stage. */
 export function stageQueue(stage: PipelineStage): string {
@@ -28,6 +28,5 @@ export const JobIds = {
   stt: (utteranceId: string) => `stt-${utteranceId}`,
   translate: (utteranceId: string, to: string) => `tr-${utteranceId}-${to}`,
   tts: (utteranceId: string, language: string) => `tts-${utteranceId}-${language}`,
-  partial: (utteranceId: string, seq: number) => `part-${utteranceId}-${seq}`,
   result: (utteranceId: string, kind: string, language: string) => `res-${utteranceId}-${kind}-${language}`,
 } as const;

@@ -4,8 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedRedis } from '../../state/EmbeddedRedis.js';
 import { AiWorker, type AiWorkerOptions } from './AiWorker.js';
 import type { TtsEngine } from '../types.js';
-import { decodePcm, encodePcm, type AudioResult, type ResultJob } from './jobs.js';
-import { JobIds } from './names.js';
+import { Redis } from 'ioredis';
+import { appendChunk, appendEnd } from './audioStream.js';
+import { decodePcm, type AudioResult, type ResultJob, type SttJob } from './jobs.js';
+import { JobIds, Keys } from './names.js';
 import { PipelineQueues } from './PipelineQueues.js';
 import { ResultsConsumer } from './ResultsConsumer.js';
 import { createStandIns, type StandIns } from './testing/standIns.js';
@@ -28,7 +30,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-type Harness = { engines: StandIns; queues: PipelineQueues; results: ResultJob[]; receivedAt: Map<ResultJob, number>; worker: AiWorker };
+type Harness = { prefix: string; client: Redis; engines: StandIns; queues: PipelineQueues; results: ResultJob[]; receivedAt: Map<ResultJob, number>; worker: AiWorker };
 
 /** A fresh prefix, an AiWorker on stand-in engines, the gateway's queues and results consumer. */
 async function harness(options: Partial<AiWorkerOptions> & { maxQueueDepth?: number; noWorker?: boolean } = {}): Promise<Harness> {
@@ -45,22 +47,39 @@ async function harness(options: Partial<AiWorkerOptions> & { maxQueueDepth?: num
   opened.push(consumer);
   const worker = options.noWorker ? (null as unknown as AiWorker) : await AiWorker.create({ redisUrl: redis.url, prefix, engines, log, ...options });
   if (worker) opened.push(worker);
-  return { engines, queues, results, receivedAt, worker };
+  const client = new Redis(redis.url);
+  opened.push({ close: async () => void client.disconnect() });
+  return { prefix, client, engines, queues, results, receivedAt, worker };
 }
 
 let utterance = 0;
-function utteranceJob(overrides: { language?: string; targets?: string[]; speechEnd?: number } = {}) {
+const LIMITS = { maxLen: 100, ttlMs: 60_000 };
+/** A recognition session as the gateway opens it (SpeechStreams), its stream under the harness's prefix. */
+function utteranceJob(h: Harness, overrides: { language?: string; targets?: string[]; deadline?: number } = {}): SttJob {
+  const utteranceId = `u${++utterance}`;
   return {
-    utteranceId: `u${++utterance}`,
+    utteranceId,
     roomId: 'room1',
     speakerPeerId: 'alice',
     replicaId: REPLICA,
     language: overrides.language ?? 'en',
     targets: overrides.targets ?? ['es', 'fr', 'en'],
-    audio: encodePcm(new Int16Array(16_000)),
+    stream: Keys.audioStream(h.prefix, utteranceId),
     sampleRate: 16_000,
-    marks: { speechEnd: overrides.speechEnd ?? Date.now() },
+    startedAt: Date.now(),
+    deadline: overrides.deadline ?? Date.now() + 20_000,
   };
+}
+
+/** What the gateway does for one utterance: open its session, stream `chunks` of 160 ms, then (unless `end: false`) the end entry. */
+async function speak(h: Harness, job: SttJob, o: { chunks?: number; end?: boolean; gapMs?: number } = {}) {
+  const outcome = await h.queues.openSession(job);
+  for (let i = 0; i < (o.chunks ?? 7); i++) {
+    await appendChunk(h.client, job.stream, new Int16Array(2560), Date.now(), LIMITS);
+    if (o.gapMs) await sleep(o.gapMs);
+  }
+  if (o.end !== false) await appendEnd(h.client, job.stream, { endedBy: 'silence', marks: { speechEnd: Date.now(), lastVoiced: Date.now() - 250 } }, LIMITS);
+  return outcome;
 }
 
 async function waitFor<T>(what: string, get: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
@@ -96,14 +115,15 @@ function slowTts(engines: StandIns, delayMs: number, onSynthesized: (text: strin
 describe('AI pipeline', () => {
   it('carries an utterance through stt -> translate (2 targets) -> tts back to the gateway, with ordered marks', async () => {
     const h = await harness();
-    const job = utteranceJob();
-    expect((await h.queues.enqueueUtterance(job)).accepted).toBe(true);
-    const mine = await waitFor('5 results', () => {
-      const r = ofUtterance(h.results, job.utteranceId);
+    const job = utteranceJob(h);
+    expect((await speak(h, job)).accepted).toBe(true);
+    const finals = (r: ResultJob[]) => r.filter((x) => x.kind !== 'caption' || x.final);
+    const mine = await waitFor('5 final results', () => {
+      const r = finals(ofUtterance(h.results, job.utteranceId));
       return r.length >= 5 && r;
     });
     await sleep(100); // nothing more should arrive
-    expect(ofUtterance(h.results, job.utteranceId)).toHaveLength(5);
+    expect(finals(ofUtterance(h.results, job.utteranceId))).toHaveLength(5);
     const captions = mine.filter((r) => r.kind === 'caption');
     expect(captions.map((c) => [c.language, c.original, c.text]).sort()).toEqual([
       ['en', true, 'hello world'],
@@ -117,37 +137,40 @@ describe('AI pipeline', () => {
       expect(a.sampleRate).toBe(16_000);
       expect(decodePcm(a.audio).length).toBe(a.text.length * 160);
       const m = a.marks;
-      const order = [m.speechEnd, m.sttStart, m.sttDone, m.translateStart, m.translateDone, m.ttsStart, m.ttsFirstAudio];
+      // Streaming: the session starts (sttStart) before the speech ends; the final comes after the endpoint.
+      const order = [m.sttStart, m.lastVoiced, m.speechEnd, m.sttDone, m.translateStart, m.translateDone, m.ttsStart, m.ttsFirstAudio];
       expect(order.every((t) => typeof t === 'number')).toBe(true);
       expect([...(order as number[])].sort((x, y) => x - y)).toEqual(order);
     }
     const m = audio[0]!.marks as Required<typeof audio[0]['marks']>;
     console.log(
-      `per-hop queue latency (ms): enqueue->stt ${m.sttStart - m.speechEnd}, stt->translate ${m.translateStart - m.sttDone}, ` +
+      `per-hop latency (ms): endpoint->final ${m.sttDone - m.speechEnd}, stt->translate ${m.translateStart - m.sttDone}, ` +
         `translate->tts ${m.ttsStart - m.translateDone}, tts->gateway ${h.receivedAt.get(audio[0]!)! - m.ttsFirstAudio}; ` +
         `speech end -> audio at the gateway ${h.receivedAt.get(audio[0]!)! - m.speechEnd} ms (stand-in engines take ~2 ms each)`,
     );
-    expect(h.engines.calls).toEqual({ stt: 1, translate: 2, tts: 2 });
+    expect(h.engines.calls).toMatchObject({ translate: 2, tts: 2 });
+    expect(h.engines.calls.stt).toBe(8); // 7 chunks and the final
+    expect(await h.client.exists(job.stream)).toBe(0);
   });
 
   it('serves the second identical phrase from the cache (each engine called once per language)', async () => {
     const h = await harness();
-    const first = utteranceJob({ targets: ['es'] });
-    await h.queues.enqueueUtterance(first);
+    const first = utteranceJob(h, { targets: ['es'] });
+    await speak(h, first, { chunks: 1 });
     await waitFor('first audio', () => ofUtterance(h.results, first.utteranceId).some((r) => r.kind === 'audio'));
     h.engines.transcript = '  Hello   WORLD '; // normalizes to the same phrase
-    const second = utteranceJob({ targets: ['es'] });
-    await h.queues.enqueueUtterance(second);
+    const second = utteranceJob(h, { targets: ['es'] });
+    await speak(h, second, { chunks: 1 });
     const audio = await waitFor('second audio', () => ofUtterance(h.results, second.utteranceId).find((r) => r.kind === 'audio'));
-    expect(h.engines.calls).toEqual({ stt: 2, translate: 1, tts: 1 });
+    expect(h.engines.calls).toEqual({ stt: 4, translate: 1, tts: 1 });
     expect(audio.kind === 'audio' && decodePcm(audio.audio).length).toBe('[es] hello world'.length * 160);
     expect(h.worker.cacheStats).toMatchObject({ translationHits: 1, translationMisses: 1, audioHits: 1, audioMisses: 1 });
   });
 
-  it('drops an utterance older than maxAgeMs with ERR_UTTERANCE_DROPPED before calling an engine', async () => {
+  it('drops a session past its deadline with ERR_UTTERANCE_DROPPED before calling an engine', async () => {
     const h = await harness({ maxAgeMs: 2_000 });
-    const job = utteranceJob({ speechEnd: Date.now() - 5_000 });
-    await h.queues.enqueueUtterance(job);
+    const job = utteranceJob(h, { deadline: Date.now() - 1 });
+    await speak(h, job);
     const dropped = await waitFor('dropped', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'dropped'));
     expect(dropped).toMatchObject({ kind: 'dropped', stage: 'stt', code: 'ERR_UTTERANCE_DROPPED', language: 'en' });
     expect(h.engines.calls.stt).toBe(0);
@@ -155,8 +178,8 @@ describe('AI pipeline', () => {
 
   it('drops an unsupported language with ERR_UNSUPPORTED_LANGUAGE without retrying', async () => {
     const h = await harness();
-    const job = utteranceJob({ language: 'xx' });
-    await h.queues.enqueueUtterance(job);
+    const job = utteranceJob(h, { language: 'xx' });
+    await speak(h, job);
     const dropped = await waitFor('dropped', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'dropped'));
     expect(dropped).toMatchObject({ stage: 'stt', code: 'ERR_UNSUPPORTED_LANGUAGE' });
     const stored = await h.queues.stt.getJob(JobIds.stt(job.utteranceId));
@@ -167,8 +190,8 @@ describe('AI pipeline', () => {
 
   it('drops only the target language no engine serves; the others go on', async () => {
     const h = await harness();
-    const job = utteranceJob({ targets: ['es', 'xx'] });
-    await h.queues.enqueueUtterance(job);
+    const job = utteranceJob(h, { targets: ['es', 'xx'] });
+    await speak(h, job);
     await waitFor('audio es and dropped xx', () => {
       const r = ofUtterance(h.results, job.utteranceId);
       return r.some((x) => x.kind === 'audio' && x.language === 'es') && r.some((x) => x.kind === 'dropped');
@@ -180,14 +203,14 @@ describe('AI pipeline', () => {
   it('drops the sentence of a hanging tts engine with ERR_ENGINE_FAILED after its timeout', async () => {
     const h = await harness({ engineTimeoutMs: 300 });
     h.engines.behavior.tts = 'hang';
-    const job = utteranceJob({ targets: ['es'] });
+    const job = utteranceJob(h, { targets: ['es'] });
     const started = Date.now();
-    await h.queues.enqueueUtterance(job);
+    await speak(h, job, { chunks: 1 });
     const dropped = await waitFor('dropped', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'dropped'));
     console.log(`hanging tts engine dropped after ${Date.now() - started} ms (timeout 300 ms)`);
     expect(dropped).toMatchObject({ stage: 'tts', code: 'ERR_ENGINE_FAILED', language: 'es', part: 0, parts: 1 });
     expect(h.engines.calls.tts).toBe(1); // a sentence is not retried: the next one is worth more
-    expect(ofUtterance(h.results, job.utteranceId).filter((r) => r.kind === 'caption')).toHaveLength(2);
+    expect(ofUtterance(h.results, job.utteranceId).filter((r) => r.kind === 'caption' && r.final)).toHaveLength(2);
   });
 
   it('publishes each sentence as soon as it is synthesized: part 0 reaches the gateway while part 1 is synthesized', async () => {
@@ -195,8 +218,8 @@ describe('AI pipeline', () => {
     const synthesized = new Map<string, number>();
     h.engines.tts = slowTts(h.engines, 300, (text) => synthesized.set(text, Date.now()));
     h.engines.transcript = 'Good morning to everyone here. The meeting starts in five minutes.';
-    const job = utteranceJob({ targets: ['es'] });
-    await h.queues.enqueueUtterance(job);
+    const job = utteranceJob(h, { targets: ['es'] });
+    await speak(h, job, { chunks: 1 });
     const audio = await waitFor('two audio parts', () => {
       const a = ofUtterance(h.results, job.utteranceId).filter((r): r is AudioResult => r.kind === 'audio');
       return a.length >= 2 && a;
@@ -220,8 +243,8 @@ describe('AI pipeline', () => {
     const base = h.engines.tts('es');
     h.engines.tts = () => ({ ...base, synthesize: (text, language) => (text.includes('broken') ? Promise.reject(new Error('bad input')) : base.synthesize(text, language)) });
     h.engines.transcript = 'This sentence is broken for the engine. This one is spoken as usual.';
-    const job = utteranceJob({ targets: ['es'] });
-    await h.queues.enqueueUtterance(job);
+    const job = utteranceJob(h, { targets: ['es'] });
+    await speak(h, job, { chunks: 1 });
     const audio = await waitFor('audio part 1', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'audio'));
     const partOf = (r: ResultJob) => (r.kind === 'caption' ? -1 : (r.part ?? -1));
     const mine = ofUtterance(h.results, job.utteranceId).filter((r) => r.kind !== 'caption').sort((a, b) => partOf(a) - partOf(b));
@@ -231,46 +254,42 @@ describe('AI pipeline', () => {
     expect(audio.kind === 'audio' && audio.marks.ttsFirstAudio).toBeTypeOf('number');
   });
 
-  it('turns a partial into captions marked final: false (original even when empty), never into speech', async () => {
+  it('sends each new hypothesis as a partial caption (original and translated) while the audio streams, never speaks it', async () => {
     const h = await harness();
-    const base = utteranceJob();
-    const partial = (seq: number) => ({ ...base, seq, deadline: Date.now() + 3000 });
-    expect(await h.queues.enqueuePartial(partial(1))).toBe(true);
-    const first = await waitFor('3 partial captions', () => {
-      const r = ofUtterance(h.results, base.utteranceId);
-      return r.length >= 3 && r;
+    h.engines.transcript = 'one two three four five six';
+    const job = utteranceJob(h, { targets: ['es'] });
+    await speak(h, job, { chunks: 12, end: false, gapMs: 20 });
+    const partials = await waitFor('partial captions', () => {
+      const p = ofUtterance(h.results, job.utteranceId).filter((r) => r.kind === 'caption' && !r.final && r.original);
+      return p.length >= 3 && p;
     });
-    expect(first.map((r) => r.kind === 'caption' && [r.language, r.original, r.text, r.final, r.seq]).sort()).toEqual([
-      ['en', true, 'hello world', false, 1],
-      ['es', false, '[es] hello world', false, 1],
-      ['fr', false, '[fr] hello world', false, 1],
-    ]);
-    h.engines.transcript = '';
-    expect(await h.queues.enqueuePartial(partial(2))).toBe(true);
-    const second = await waitFor('the empty partial', () => h.results.find((r) => r.kind === 'caption' && r.seq === 2));
-    expect(second).toMatchObject({ original: true, text: '', final: false });
-    await sleep(100);
-    expect(ofUtterance(h.results, base.utteranceId)).toHaveLength(4);
-    expect(h.engines.calls.tts).toBe(0);
+    // Before the end entry exists: these are the speech so far, each a prefix of the next.
+    expect(ofUtterance(h.results, job.utteranceId).some((r) => r.kind === 'caption' && r.final)).toBe(false);
+    const texts = [...partials].sort((a, b) => (a.kind === 'caption' ? (a.seq ?? 0) : 0) - (b.kind === 'caption' ? (b.seq ?? 0) : 0)).map((r) => (r.kind === 'caption' ? r.text : ''));
+    for (let i = 1; i < texts.length; i++) expect(texts[i]!.startsWith(texts[i - 1]!)).toBe(true);
+    await waitFor('a translated partial', () => ofUtterance(h.results, job.utteranceId).some((r) => r.kind === 'caption' && !r.final && !r.original && r.text.startsWith('[es] one')));
+    await appendEnd(h.client, job.stream, { endedBy: 'silence', marks: { speechEnd: Date.now() } }, LIMITS);
+    const final = await waitFor('final caption', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'caption' && r.final && r.original));
+    expect(final).toMatchObject({ text: 'one two three four five six' });
+    await waitFor('audio', () => ofUtterance(h.results, job.utteranceId).some((r) => r.kind === 'audio'));
+    expect(h.engines.calls.tts).toBe(1); // the final only
   });
 
-  it('sheds partials while finals wait for speech recognition, and drops a stale one unanswered', async () => {
-    const idle = await harness({ noWorker: true });
-    await idle.queues.enqueueUtterance(utteranceJob());
-    expect(await idle.queues.enqueuePartial({ ...utteranceJob(), seq: 1, deadline: Date.now() + 3000 })).toBe(false);
-    const h = await harness();
-    const stale = utteranceJob();
-    expect(await h.queues.enqueuePartial({ ...stale, seq: 1, deadline: Date.now() - 1 })).toBe(true);
-    await sleep(300);
-    expect(ofUtterance(h.results, stale.utteranceId)).toEqual([]);
-    expect(h.engines.calls.stt).toBe(0);
+  it('ends a stream that stops sending with what it heard (ERR_STREAM_STALLED logged) and deletes it', async () => {
+    const h = await harness({ streamStallMs: 600 });
+    h.engines.transcript = 'one two three';
+    const job = utteranceJob(h, { targets: ['es'] });
+    await speak(h, job, { chunks: 4, end: false });
+    const final = await waitFor('final caption', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'caption' && r.final && r.original));
+    expect(final).toMatchObject({ text: 'one two three' });
+    expect(await h.client.exists(job.stream)).toBe(0);
   });
 
   it('publishes nothing for a gateway replica that is gone (its results queue would never be consumed)', async () => {
     const asked: string[] = [];
     const h = await harness({ replicaAlive: async (id) => (asked.push(id), false) });
-    const job = utteranceJob();
-    await h.queues.enqueueUtterance(job);
+    const job = utteranceJob(h);
+    await speak(h, job);
     await waitFor('every stage to have run', () => h.engines.calls.tts >= 2);
     await sleep(300);
     expect(new Set(asked)).toEqual(new Set([REPLICA]));
@@ -278,12 +297,16 @@ describe('AI pipeline', () => {
     expect(await h.queues.results(REPLICA).count()).toBe(0);
   });
 
-  it('refuses an utterance with ERR_UTTERANCE_DROPPED when the stt queue is at its bound', async () => {
+  it('refuses a session with ERR_AI_SATURATED when sessions wait at the bound, and withdraws one no worker took', async () => {
     const h = await harness({ noWorker: true, maxQueueDepth: 3 });
-    for (let i = 0; i < 3; i++) expect((await h.queues.enqueueUtterance(utteranceJob())).accepted).toBe(true);
-    const refused = await h.queues.enqueueUtterance(utteranceJob());
+    const jobs = [0, 1, 2].map(() => utteranceJob(h));
+    for (const job of jobs) expect((await h.queues.openSession(job)).accepted).toBe(true);
+    const refused = await h.queues.openSession(utteranceJob(h));
     expect(refused.accepted).toBe(false);
-    expect(!refused.accepted && refused.dropped).toMatchObject({ kind: 'dropped', stage: 'queue', code: 'ERR_UTTERANCE_DROPPED' });
+    expect(!refused.accepted && refused.dropped).toMatchObject({ kind: 'dropped', stage: 'queue', code: 'ERR_AI_SATURATED' });
     expect(await h.queues.stt.getWaitingCount()).toBe(3);
+    expect(await h.queues.withdrawIfWaiting(jobs[0]!, 'test')).toMatchObject({ code: 'ERR_AI_SATURATED', utteranceId: jobs[0]!.utteranceId });
+    expect(await h.queues.stt.getWaitingCount()).toBe(2);
+    expect(await h.queues.withdrawIfWaiting(jobs[0]!, 'test')).toBeNull(); // gone already
   });
 });

@@ -28,7 +28,7 @@ export type AiWorkerMetricsOptions = {
   prefix?: string;
 };
 
-const STAGES: readonly PipelineStage[] = ['stt', 'translate', 'tts', 'partial'];
+const STAGES: readonly PipelineStage[] = ['stt', 'translate', 'tts'];
 const RESULTS = ['ok', 'failed', 'dropped'] as const;
 /** Longest a scrape waits for one queue-depth read, ms; past it the gauge keeps its last value. */
 const DEPTH_TIMEOUT_MS = 1_000;
@@ -75,11 +75,38 @@ export class AiWorkerMetrics {
     const onDropped = ({ stage, code }: { stage: PipelineStage; code: string }): void => {
       jobs.inc({ stage, result: code === Errors.ENGINE_FAILED.code ? 'failed' : 'dropped' });
     };
+    const sessionsActive = new Gauge({ name: 'parley_ai_stt_sessions_active', help: 'Recognition sessions (speakers) this worker runs now', registers: [r] });
+    const sessions = new Counter({ name: 'parley_ai_stt_sessions_total', help: 'Recognition sessions ended, by how (ended = end of speech, stalled = no audio for ai.streamStallMs)', labelNames: ['result'], registers: [r] });
+    const rtf = new Histogram({
+      name: 'parley_ai_stt_session_rtf',
+      help: 'Real-time factor of a recognition session: decoder time / audio time (under 1 keeps up with live speech)',
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2],
+      registers: [r],
+    });
+    const lag = new Histogram({
+      name: 'parley_ai_stt_audio_lag_seconds',
+      help: 'Worst lag of a session\'s decoder behind the live audio (chunk decoded minus its last sample\'s arrival at the gateway)',
+      buckets: [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10],
+      registers: [r],
+    });
+    const finalSeconds = new Histogram({ name: 'parley_ai_stt_final_seconds', help: 'Time of the recognizer\'s final after the end of the audio stream', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [r] });
+    for (const result of ['ended', 'stalled']) sessions.inc({ result }, 0);
+    const onSessions = (active: number): void => sessionsActive.set(active);
+    const onSession = (s: { rtf: number; maxLagMs: number; finalMs: number; stalled: boolean }): void => {
+      sessions.inc({ result: s.stalled ? 'stalled' : 'ended' });
+      rtf.observe(s.rtf);
+      lag.observe(s.maxLagMs / 1000);
+      finalSeconds.observe(s.finalMs / 1000);
+    };
     worker.observer.on('processed', onProcessed);
     worker.observer.on('dropped', onDropped);
+    worker.observer.on('sessions', onSessions);
+    worker.observer.on('session', onSession);
     this.#detach = () => {
       worker.observer.off('processed', onProcessed);
       worker.observer.off('dropped', onDropped);
+      worker.observer.off('sessions', onSessions);
+      worker.observer.off('session', onSession);
     };
 
     // Cache counters live in the AiCache; each scrape adds what grew since the last one.

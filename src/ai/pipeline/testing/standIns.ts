@@ -3,7 +3,7 @@
  * counters, and switches to make a stage hang or throw. Not for production.
  */
 import { Errors, createError } from '../../../errors.js';
-import type { EngineSet, PcmAudio, SttEngine, TranslateEngine, TtsEngine } from '../../types.js';
+import type { EngineSet, PcmAudio, SttEngine, SttSession, TranslateEngine, TtsEngine } from '../../types.js';
 
 export type StandInBehavior = 'ok' | 'hang' | 'throw';
 
@@ -13,8 +13,10 @@ export type StandIns = EngineSet & {
   /** Lookups per stage, including those refused as unsupported. */
   lookups: { stt: number; translate: number; tts: number };
   behavior: { stt: StandInBehavior; translate: StandInBehavior; tts: StandInBehavior };
-  /** What STT "hears" (default 'hello world'). */
+  /** What STT "hears" (default 'hello world'): a session's hypothesis reveals one word per 300 ms of audio. */
   transcript: string;
+  /** Recognition sessions open now, and the bound past which open() is refused with ERR_AI_SATURATED. */
+  sessions: { open: number; max: number };
   /** Called when an engine call starts (the child-process test prints it). */
   onCall?: (stage: 'stt' | 'translate' | 'tts') => void;
 };
@@ -32,10 +34,28 @@ export function createStandIns(languages: readonly string[] = ['en', 'es', 'fr']
     await new Promise((resolve) => setTimeout(resolve, 2));
     return result();
   };
+  const openSession = async (): Promise<SttSession> => {
+    if (set.sessions.open >= set.sessions.max) throw createError(Errors.AI_SATURATED, `stand-in runs ${set.sessions.max} sessions`);
+    set.sessions.open++;
+    let audioMs = 0;
+    let open = true;
+    const release = () => {
+      if (open) set.sessions.open--;
+      open = false;
+    };
+    const heard = () => set.transcript.split(' ').slice(0, Math.floor(audioMs / 300)).join(' ');
+    return {
+      push: (samples) => run('stt', () => ((audioMs += samples.length / 16), { text: heard() })),
+      finish: () => run('stt', () => (release(), { text: audioMs > 0 ? set.transcript : '' })),
+      close: release,
+    };
+  };
   const stt: SttEngine = {
     id: 'standin-stt',
     languages,
+    streaming: true,
     transcribe: (_audio, _language) => run('stt', () => ({ text: set.transcript })),
+    open: openSession,
     close: async () => undefined,
   };
   const translate: TranslateEngine = {
@@ -55,6 +75,7 @@ export function createStandIns(languages: readonly string[] = ['en', 'es', 'fr']
     lookups: { stt: 0, translate: 0, tts: 0 },
     behavior: { stt: 'ok', translate: 'ok', tts: 'ok' },
     transcript: 'hello world',
+    sessions: { open: 0, max: Infinity },
     stt(language) {
       set.lookups.stt++;
       if (!languages.includes(language)) throw unsupported(`stt ${language}`);
