@@ -154,7 +154,7 @@ function queueOf(cluster: Cluster, name: string): Queue {
 async function checkPipeline(i: InvariantInput): Promise<string[]> {
   const out: string[] = [];
   const now = Date.now();
-  const names = [QueueNames.stt, QueueNames.translate, QueueNames.tts, QueueNames.partial, ...i.cluster.replicas.map((r) => QueueNames.results(r.replicaId))];
+  const names = [QueueNames.stt, QueueNames.translate, QueueNames.tts, ...i.cluster.replicas.map((r) => QueueNames.results(r.replicaId))];
   for (const name of names) {
     const q = queueOf(i.cluster, name);
     for (const job of await q.getActive()) {

@@ -66,7 +66,7 @@ describe('createEngines selection', () => {
   afterAll(() => rmSync(modelsDir, { recursive: true, force: true }));
 
   function standIns(calls: string[], sttFails = false): Partial<EngineFactories> {
-    const stt = (id: string, languages: string[]): SttEngine => ({ id, languages, transcribe: async () => ({ text: id }), close: async () => void calls.push(`close ${id}`) });
+    const stt = (id: string, languages: string[]): SttEngine => ({ id, languages, streaming: true, transcribe: async () => ({ text: id }), open: async () => { throw new Error('not used') }, close: async () => void calls.push(`close ${id}`) });
     const tts = (id: string, languages: string[]): TtsEngine => ({ id, languages, synthesize: async () => ({ samples: new Int16Array(0), sampleRate: 16000 }), close: async () => {} });
     return {
       pocketsphinx: async () => (calls.push('pocketsphinx'), stt('pocketsphinx', ['en'])),

@@ -10,6 +10,7 @@ import { PlainTap } from '../audio/plainTap.js';
 import type { AudioTap, VadThread } from '../audio/vadThread.js';
 import { audioOf, type DroppedResult, type ResultJob } from '../pipeline/jobs.js';
 import type { SpeechStream, SpeechStreams } from './SpeechStreams.js';
+import { CaptionOrder } from './captionOrder.js';
 import { TranslatedVoice } from './TranslatedVoice.js';
 import type { UtteranceTimings } from './UtteranceTimings.js';
 
@@ -66,6 +67,7 @@ export class Interpreter {
   readonly #taps = new Map<string, Listening>();
   readonly #voices = new Map<string, Promise<TranslatedVoice>>();
   readonly #rooms = new Map<string, RoomContext>();
+  readonly #captions = new CaptionOrder();
   #closed = false;
 
   constructor(options: InterpreterOptions) {
@@ -112,7 +114,7 @@ export class Interpreter {
       return;
     }
     if (result.kind === 'caption') {
-      if (!result.text) return;
+      if (!result.text || !this.#captions.admit(result)) return;
       await publishCaption(this.#o.store, result.roomId, {
         utteranceId: result.utteranceId,
         speakerPeerId: result.speakerPeerId,

@@ -4,10 +4,14 @@ import type { TimingMarks } from '../types.js';
 
 const BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.51, 0.75, 1, 1.5, 2, 3, 5, 8, 13];
 
-/** The stages an utterance is timed over, as [name, from mark, to mark]. */
+/**
+ * The stages an utterance is timed over, as [name, from mark, to mark]. Recognition streams while the
+ * speaker talks, so its stage is the final's own time after the endpoint; `endpoint` is the silence the
+ * VAD waited for after the last voiced audio.
+ */
 const STAGES: ReadonlyArray<readonly [string, keyof TimingMarks, keyof TimingMarks]> = [
-  ['queue_stt', 'speechEnd', 'sttStart'],
-  ['stt', 'sttStart', 'sttDone'],
+  ['endpoint', 'lastVoiced', 'speechEnd'],
+  ['stt', 'speechEnd', 'sttDone'],
   ['translate', 'translateStart', 'translateDone'],
   ['tts', 'ttsStart', 'ttsFirstAudio'],
   ['playout', 'ttsFirstAudio', 'firstRtpOut'],
