@@ -95,7 +95,7 @@ describe('speech translation in a call', () => {
       const count = vals.find((v) => v.metricName?.endsWith('_count') && (!label || v.labels.stage === label))?.value ?? 0;
       return count ? `${Math.round((sum / count) * 1000)} ms (n=${count})` : 'n/a';
     };
-    console.log(`[translation] end of speech -> first translated packet: mean ${mean(e2e)}; stages: ${['queue_stt', 'stt', 'translate', 'tts', 'playout'].map((s) => `${s} ${mean(stages, s)}`).join(', ')}`);
+    console.log(`[translation] end of speech -> first translated packet: mean ${mean(e2e)}; stages: ${['endpoint', 'stt', 'translate', 'tts', 'playout'].map((s) => `${s} ${mean(stages, s)}`).join(', ')}`);
     expect(e2e.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0).toBeGreaterThan(0);
   });
 });

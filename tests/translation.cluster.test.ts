@@ -30,7 +30,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-type Caption = { utteranceId: string; speakerPeerId: string; language: string; text: string; original: boolean; receivedAt: number };
+type Caption = { utteranceId: string; speakerPeerId: string; language: string; text: string; original: boolean; final: boolean; receivedAt: number };
 
 async function captionsAt(page: Page): Promise<Caption[]> {
   return page.evaluate(() => window.parley!.captions()) as Promise<Caption[]>;
@@ -61,6 +61,14 @@ describe('speech translation across replicas', () => {
     expect((await listener.evaluate(() => window.parley!.url)).replace(/\/$/, '')).toBe(replicas[1]!.url);
     const caption = await spanishCaptionAfter(listener, speakerId, 0, 90_000);
     console.log(`[translation/cross-replica] "${caption.text}"`);
+    // Recognition streams from replica 0's tap: the words so far reach the listener on replica 1 while Ann
+    // still speaks (partial captions before the final of the same utterance).
+    const partial = await waitFor(async () => {
+      const fromAnn = (await captionsAt(listener)).filter((c) => c.speakerPeerId === speakerId && c.original);
+      const final = fromAnn.find((f) => f.final && fromAnn.some((p) => p.utteranceId === f.utteranceId && !p.final && p.text.trim() && p.receivedAt < f.receivedAt));
+      return final ? { final, first: fromAnn.find((p) => p.utteranceId === final.utteranceId && !p.final)! } : null;
+    }, 60_000, 'partial captions before a final across replicas');
+    console.log(`[translation/cross-replica] partial "${partial.first.text}" ${partial.final.receivedAt - partial.first.receivedAt} ms before the final "${partial.final.text}"`);
     // The translated voice is a producer of the speaker on replica 0, piped to replica 1.
     await waitFor(async () => {
       const peer = (await listener.evaluate(() => window.parley!.peers())).find((p) => p.peerId === speakerId);
