@@ -1,11 +1,23 @@
 """Long-lived pocketsphinx decoder for Parley (spawned by src/ai/engines/pocketsphinx.ts).
 
 Protocol: JSON lines. On start it loads the model once and writes
-  {"type": "ready", "loadMs": <float>}
+  {"type": "ready", "loadMs": <float>, "sampleRate": <int>}
 or, when it cannot, {"type": "fatal", "code": "NO_MODULE" | "NO_MODEL" | "LOAD_FAILED", "message": ...}
-and exits 1. Then, for each request line {"id": <int>, "sampleRate": 16000, "pcm": <base64 s16le mono>},
-it writes {"id": <int>, "text": <str>, "decodeMs": <float>} or {"id": <int>, "error": <str>}.
-Requests are handled one at a time, in order. EOF on stdin ends the process.
+and exits 1. Then every request line is answered by one line, in order:
+  {"id", "op": "decode", "sampleRate", "pcm"}  -> {"id", "text", "decodeMs"}   one whole utterance
+                                                   (a request without "op" means "decode")
+  {"id", "op": "start"}                        -> {"id", "ok": true}            opens a live utterance
+  {"id", "op": "feed", "pcm"}                  -> {"id", "hyp", "decodeMs"}    decodes the next chunk
+  {"id", "op": "end"}                          -> {"id", "text", "decodeMs"}   closes it: the final result
+pcm is base64 s16le mono at the model's rate. A failed request gets {"id", "error"} and leaves no utterance
+open, so the next session starts clean. EOF on stdin ends the process.
+
+--fwdflat / --bestpath switch the decoder's second and third passes. They only refine the result at the end
+of the utterance, so a live session that wants its final within tens of ms of the last chunk turns them off.
+
+The decoder carries state from one utterance to the next (its running cepstral mean among others; the model
+asks for batch CMN, which the library replaces with live CMN for good after the first chunked utterance), so
+the same audio can come out a word different depending on what this process decoded before.
 
 Anything the C library prints goes to stderr: fd 1 is re-pointed at stderr and the protocol is written to a
 private duplicate of the original stdout, so stray output can never corrupt the framing.
@@ -31,12 +43,7 @@ def fatal(code, message):
     sys.exit(1)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", required=True, help="dir with en-us/, en-us.lm.bin, cmudict-en-us.dict")
-    args = parser.parse_args()
-
-    started = time.monotonic()
+def load(args):
     try:
         from pocketsphinx.pocketsphinx import Decoder
     except ImportError as exc:
@@ -56,13 +63,83 @@ def main():
         config.set_string("-lm", lm)
         config.set_string("-dict", dic)
         config.set_string("-logfn", os.devnull)
-        decoder = Decoder(config)
-        rate = int(config.get_float("-samprate"))
+        config.set_boolean("-fwdflat", args.fwdflat == "yes")
+        config.set_boolean("-bestpath", args.bestpath == "yes")
+        return Decoder(config), int(config.get_float("-samprate"))
     except Exception as exc:  # the SWIG layer raises RuntimeError and others
         fatal("LOAD_FAILED", "pocketsphinx could not load the model in %s: %s" % (args.model, exc))
 
+
+def hyp_text(decoder):
+    hyp = decoder.hyp()
+    return hyp.hypstr if hyp is not None else ""
+
+
+class Utterances:
+    """The decoder's one utterance slot, shared by whole-utterance decodes and one live session."""
+
+    def __init__(self, decoder, rate):
+        self.decoder = decoder
+        self.rate = rate
+        self.live = False
+
+    def handle(self, req):
+        op = req.get("op", "decode")
+        if op == "start":
+            self.require(False, op)
+            self.decoder.start_utt()
+            self.live = True
+            return {"ok": True}
+        started = time.monotonic()
+        if op == "decode":
+            self.require(False, op)
+            if int(req.get("sampleRate", self.rate)) != self.rate:
+                raise ValueError("expected %d Hz audio, got %s Hz" % (self.rate, req.get("sampleRate")))
+            pcm = base64.b64decode(req["pcm"])
+            self.decoder.start_utt()
+            # full_utt=True: the whole utterance is in this one buffer, which lets the decoder use it all at once.
+            self.decoder.process_raw(pcm, False, True)
+            self.decoder.end_utt()
+            reply = {"text": hyp_text(self.decoder)}
+        elif op == "feed":
+            self.require(True, op)
+            self.decoder.process_raw(base64.b64decode(req["pcm"]), False, False)
+            reply = {"hyp": hyp_text(self.decoder)}
+        elif op == "end":
+            self.require(True, op)
+            self.live = False
+            self.decoder.end_utt()
+            reply = {"text": hyp_text(self.decoder)}
+        else:
+            raise ValueError("unknown op %r" % op)
+        reply["decodeMs"] = (time.monotonic() - started) * 1000.0
+        return reply
+
+    def require(self, live, op):
+        if self.live != live:
+            raise RuntimeError("'%s' needs %s live utterance open" % (op, "a" if live else "no"))
+
+    def abort(self):
+        """After a failure: leave no utterance open (end_utt raises when none is, which is fine)."""
+        self.live = False
+        try:
+            self.decoder.end_utt()
+        except Exception:
+            pass
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", required=True, help="dir with en-us/, en-us.lm.bin, cmudict-en-us.dict")
+    parser.add_argument("--fwdflat", choices=("yes", "no"), default="yes")
+    parser.add_argument("--bestpath", choices=("yes", "no"), default="yes")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    decoder, rate = load(args)
     send({"type": "ready", "loadMs": (time.monotonic() - started) * 1000.0, "sampleRate": rate})
 
+    utterances = Utterances(decoder, rate)
     for line in sys.stdin:
         line = line.strip()
         if not line:
@@ -71,21 +148,11 @@ def main():
         try:
             req = json.loads(line)
             req_id = req["id"]
-            if int(req.get("sampleRate", rate)) != rate:
-                raise ValueError("expected %d Hz audio, got %s Hz" % (rate, req.get("sampleRate")))
-            pcm = base64.b64decode(req["pcm"])
-            t0 = time.monotonic()
-            decoder.start_utt()
-            # full_utt=True: the whole utterance is in this one buffer, which lets the decoder use it all at once.
-            decoder.process_raw(pcm, False, True)
-            decoder.end_utt()
-            hyp = decoder.hyp()
-            send({"id": req_id, "text": hyp.hypstr if hyp is not None else "", "decodeMs": (time.monotonic() - t0) * 1000.0})
+            reply = utterances.handle(req)
+            reply["id"] = req_id
+            send(reply)
         except Exception as exc:
-            try:
-                decoder.end_utt()  # leave no utterance open after a failure; raises if none was open
-            except Exception:
-                pass
+            utterances.abort()
             send({"id": req_id, "error": "%s: %s" % (type(exc).__name__, exc)})
 
 

@@ -14,6 +14,7 @@ import { EmbeddedRedis } from '../../state/EmbeddedRedis.js';
 import { parseWav } from '../audio/wav.js';
 import { PocketsphinxStt } from '../engines/pocketsphinx.js';
 import { createEngines } from '../engines/registry.js';
+import { wordErrorRate } from '../engines/wer.js';
 import { AiWorker } from './AiWorker.js';
 import { appendChunk, appendEnd } from './audioStream.js';
 import type { ResultJob, SttJob } from './jobs.js';
@@ -111,7 +112,12 @@ it('finishes an utterance whose worker was killed mid-utterance on another worke
   while (!(final = results.find((r) => r.kind === 'caption' && r.final && r.original)) && Date.now() < killedAt + 40_000) await sleep(20);
   expect(final, 'the session was not taken over').toBeDefined();
   console.log(`session taken over ${final!.kind === 'caption' ? final!.marks.sttStart! - killedAt : NaN} ms after kill -9; final: "${final!.kind === 'caption' ? final!.text : ''}"`);
-  expect(final!.kind === 'caption' && final!.text).toBe(expected);
+  // pocketsphinx's result depends a little on what its process decoded before (its cepstral mean carries
+  // over), so a fresh decoder and one that decoded the child's leftovers may differ by a word; a lost half
+  // of the clip would be a WER near 0.5.
+  const text = final!.kind === 'caption' ? final!.text : '';
+  expect(wordErrorRate(expected, text).wer).toBeLessThanOrEqual(0.15);
+  expect(text.split(' ').length).toBeGreaterThanOrEqual(expected.split(' ').length - 2);
   // The stream and the session's job are gone once it is done.
   expect(await client.exists(job.stream)).toBe(0);
   expect(await client.keys(`${PREFIX}:ai:audio:*`)).toEqual([]);
