@@ -212,7 +212,8 @@ export class AiWorker {
     const targets = [...new Set(data.targets)].filter((to) => to !== data.language);
     const outcome = await this.#recognize(data, engine.id, await this.#call(engine.id, () => engine.open(data.language)), targets);
     const sttDone = Date.now();
-    await this.#connection.del(data.stream).catch(() => undefined);
+    void this.#connection.del(data.stream).catch(() => undefined);
+    this.#log.debug({ utteranceId: data.utteranceId, audioMs: Math.round(outcome.audioMs), decodeMs: Math.round(outcome.decodeMs), maxLagMs: outcome.maxLagMs, finalMs: Math.round(outcome.finalMs) }, 'recognition session ended');
     this.observer.emit('session', { rtf: outcome.audioMs > 0 ? outcome.decodeMs / outcome.audioMs : 0, audioMs: outcome.audioMs, maxLagMs: outcome.maxLagMs, finalMs: outcome.finalMs, stalled: !outcome.end });
     const marks: TimingMarks = { ...(outcome.end?.marks ?? { speechEnd: outcome.lastEntryAt }), sttStart, sttDone };
     if (!outcome.end) {
@@ -245,7 +246,8 @@ export class AiWorker {
       return await recognize({ reader, key: data.stream, session, stallMs: this.#streamStallMs, call: (run) => this.#call(engineId, run), onHypothesis: (text) => partials.offer(text) });
     } finally {
       session.close();
-      await partials.stop();
+      // The final must not wait for a partial's translation still in flight: it finishes on its own.
+      void partials.stop();
       this.#readers.push(reader);
       this.observer.emit('sessions', --this.#activeSessions);
     }
