@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../bench/lib/options.js';
 import { loudest, onsetDelays, speechEndBefore, toneOnsets, type InboundSample } from '../bench/lib/probes.js';
@@ -7,7 +8,23 @@ import { figuresOf, percentile, summarize } from '../bench/lib/stats.js';
 import { escapeXml, niceTicks, renderSvg } from '../bench/lib/svg.js';
 import { markdownTable, textTable } from '../bench/lib/table.js';
 import type { OptionSpec, SummaryRow } from '../bench/lib/types.js';
-import { buildSample } from '../bench/lib/utterances.js';
+import { aiWorkerReady, dropLines, dropsByCode, utteranceLines } from '../bench/lib/logs.js';
+import {
+  headlineLevel,
+  levelFigures,
+  levelWithinSlo,
+  maxSpeakersWithinSlo,
+  modeSuffix,
+  pipelineFigures,
+  pipelinePlots,
+  pipelineSummary,
+  sttFigures,
+  sweepNotes,
+  type LevelResult,
+  type PipelineSlo,
+} from '../bench/lib/pipelineReport.js';
+import { chunksOf, corpusWer, type SttClipResult } from '../bench/lib/sttQuality.js';
+import { buildSample, partialIntervals, STAGE_ORDER, type CaptionRecord, type UtteranceSample } from '../bench/lib/utterances.js';
 
 describe('percentiles', () => {
   it('interpolate between the closest ranks', () => {
@@ -205,18 +222,230 @@ describe('probe analysis', () => {
     expect(onsetDelays([0, 1000, 2000], [15, 1012, 2600], 400)).toEqual([15, 12]);
   });
 
-  it('builds an utterance sample from the gateway line and the pages', () => {
-    const line = { utteranceId: 'u', language: 'es', time: 10_000, ms: { queue_stt: 10, stt: 300, translate: 20, tts: 50, playout: 30, endToEnd: 430, processing: 120 } };
-    const mic: Array<[number, number]> = [[9000, 0.05], [9020, 0]];
-    const s = buildSample(line, mic, [{ at: 9990, prevAt: 9970, bytes: 10, producerId: 'p' }, { at: 10_015, prevAt: 9995, bytes: 20, producerId: 'p' }], 2000);
+  it('builds an utterance sample from the gateway line, the pages and the captions', () => {
+    // A streaming utterance: the VAD waited 282 ms after the last voiced audio, the final came 21 ms after the endpoint.
+    const line = { utteranceId: 'u', language: 'es', time: 10_000, ms: { endpoint: 282, stt: 21, translate: 20, tts: 50, playout: 30, endToEnd: 430, processing: 409 } };
+    const mic: Array<[number, number]> = [[9000, 0.05], [9260, 0.05], [9280, 0]];
+    const captions: CaptionRecord[] = [
+      { utteranceId: 'u', speakerPeerId: 'p', language: 'en', text: 'the', original: true, final: false, receivedAt: 8800 },
+      { utteranceId: 'u', speakerPeerId: 'p', language: 'en', text: 'the cat', original: true, final: false, receivedAt: 8960 },
+      { utteranceId: 'u', speakerPeerId: 'p', language: 'es', text: 'el gato', original: false, final: false, receivedAt: 9000 },
+      { utteranceId: 'u', speakerPeerId: 'p', language: 'en', text: 'the cat sat', original: true, final: false, receivedAt: 9280 },
+      { utteranceId: 'u', speakerPeerId: 'p', language: 'en', text: 'the cat sat', original: true, final: true, receivedAt: 9600 },
+      { utteranceId: 'u', speakerPeerId: 'p', language: 'en', text: 'the ca', original: true, final: false, receivedAt: 9700 },
+      { utteranceId: 'v', speakerPeerId: 'p', language: 'en', text: 'other', original: true, final: false, receivedAt: 9100 },
+    ];
+    const s = buildSample(line, mic, [{ at: 9990, prevAt: 9970, bytes: 10, producerId: 'p' }, { at: 10_015, prevAt: 9995, bytes: 20, producerId: 'p' }], 2000, captions);
     expect(s.speechEnd).toBe(9570);
+    expect(s.lastVoiced).toBe(9288);
+    expect(s.micEnd).toBe(9260);
     expect(s.received).toBe(10_015);
     expect(s.e2eMs).toBe(445);
-    expect(s.e2eFromMicMs).toBe(1015);
-    expect(s.processingMs).toBe(135);
-    expect(s.stages).toMatchObject({ vad: 570, network: 15, hops: 20 });
-    expect(s.enginesMs).toBe(370);
-    expect(s.overheadMs).toBe(75);
+    expect(s.e2eFromMicMs).toBe(755);
+    expect(s.processingMs).toBe(424);
+    expect(s.stages).toEqual({ uplink: 28, endpoint: 282, stt: 21, translate: 20, tts: 50, hops: 309, playout: 30, network: 15 });
+    // The stages add up to the headline when every mark is there.
+    expect(Object.values(s.stages).reduce((a, b) => a + b, 0)).toBe(s.e2eFromMicMs);
+    expect(s.enginesMs).toBe(91);
+    expect(s.overheadMs).toBe(354);
     expect(s.receivedResolutionMs).toBe(15);
+    // English partials only, up to the final; the late partial after it and the Spanish one do not count.
+    expect(s.partials).toBe(3);
+    expect(s.partialIntervalsMs).toEqual([160, 320]);
+    expect(s.partialTimesMs).toEqual([-770, -610, -290]);
+    expect(s.finalCaptionMs).toBe(30);
+    expect(partialIntervals(captions, 'v')).toEqual([]);
+  });
+
+  it('leaves out what a batch utterance or a missing probe cannot give', () => {
+    const line = { utteranceId: 'b', language: 'es', time: 20_000, ms: { endpoint: 532, stt: 420, translate: 20, tts: 50, playout: 30, endToEnd: 900, processing: 480 } };
+    const s = buildSample(line, null, [], 2000, []);
+    expect(s.micEnd).toBeNull();
+    expect(s.e2eFromMicMs).toBeNull();
+    expect(s.e2eMs).toBeNull();
+    expect(s.stages.uplink).toBeUndefined();
+    expect(s.stages.network).toBeUndefined();
+    expect(s.stages.stt).toBe(420);
+    expect(s.partials).toBe(0);
+    expect(s.partialIntervalsMs).toEqual([]);
+    expect(s.finalCaptionMs).toBeNull();
+  });
+});
+
+describe('pipeline logs', () => {
+  const gateway = [
+    '{"level":30,"time":1000,"msg":"utterance translated","utteranceId":"u1","language":"es","ms":{"endpoint":280,"stt":20,"endToEnd":400,"processing":380}}',
+    '{"level":40,"time":1100,"msg":"utterance dropped","utteranceId":"u2","stage":"queue","code":"ERR_AI_SATURATED","reason":"no AI worker took the session"}',
+    '{"level":40,"time":1200,"msg":"utterance dropped","utteranceId":"u3","stage":"tts","code":"ERR_UTTERANCE_DROPPED","reason":"too old"}',
+    '{"level":40,"time":1250,"msg":"utterance dropped","utteranceId":"u3","stage":"tts","code":"ERR_UTTERANCE_DROPPED","reason":"too old"}',
+    'not json',
+    '{"level":40,"time":1300,"msg":"utterance dro',
+  ].join('\n');
+  const worker = [
+    '{"level":30,"time":900,"msg":"AI worker ready","event":"ai-worker.ready","workerId":"w","concurrency":2,"maxSessions":3,"recognition":"streaming"}',
+    '{"level":30,"time":1190,"msg":"utterance dropped","utteranceId":"u3","stage":"tts","code":"ERR_UTTERANCE_DROPPED"}',
+    '{"level":30,"time":1400,"msg":"utterance dropped","utteranceId":"u4","stage":"translate","code":"ERR_ENGINE_FAILED"}',
+  ].join('\n');
+
+  it('count each dropped utterance once per code, whoever logged it', () => {
+    const lines = [...dropLines(gateway), ...dropLines(worker)];
+    expect(lines).toHaveLength(5);
+    expect(dropsByCode(lines)).toEqual({ ERR_AI_SATURATED: 1, ERR_UTTERANCE_DROPPED: 1, ERR_ENGINE_FAILED: 1 });
+    expect(utteranceLines(gateway)).toEqual([{ utteranceId: 'u1', language: 'es', time: 1000, ms: { endpoint: 280, stt: 20, endToEnd: 400, processing: 380 } }]);
+  });
+
+  it('read what an AI worker says it runs', () => {
+    expect(aiWorkerReady(worker)).toEqual({ recognition: 'streaming', maxSessions: 3 });
+    expect(aiWorkerReady(gateway)).toBeNull();
+  });
+});
+
+describe('pipeline report (batch vs streaming)', () => {
+  /** A sample with the spans of a recorded utterance (see samples below), shifted by `extra` ms of queueing. */
+  const sample = (id: string, mode: 'batch' | 'streaming', extra = 0): UtteranceSample => {
+    const stt = mode === 'streaming' ? 22 : 380;
+    const endpoint = mode === 'streaming' ? 282 : 532;
+    const hops = 12 + extra;
+    const stages = { uplink: 40, endpoint, stt, translate: 18, tts: 60, hops, playout: 35, network: 9 };
+    const e2eFromMic = Object.values(stages).reduce((a, b) => a + b, 0);
+    return {
+      utteranceId: id,
+      language: 'es',
+      micEnd: 0,
+      lastVoiced: 40,
+      speechEnd: 40 + endpoint,
+      sttDone: 40 + endpoint + stt,
+      firstRtpOut: e2eFromMic - 9,
+      received: e2eFromMic,
+      receivedResolutionMs: 9,
+      stages,
+      e2eFromMicMs: e2eFromMic,
+      e2eMs: e2eFromMic - 40 - endpoint,
+      processingMs: e2eFromMic - 40 - endpoint - stt,
+      processingSentMs: e2eFromMic - 49 - endpoint - stt,
+      enginesMs: stt + 78,
+      overheadMs: e2eFromMic - 40 - endpoint - stt - 78,
+      partials: mode === 'streaming' ? 3 : 0,
+      partialIntervalsMs: mode === 'streaming' ? [160, 170] : [],
+      partialTimesMs: mode === 'streaming' ? [-400, -240, -70] : [],
+      finalCaptionMs: stt + 5,
+    };
+  };
+  const level = (mode: 'batch' | 'streaming', speakers: number, n: number, extra = 0, dropped: Record<string, number> = {}): LevelResult => ({
+    mode,
+    suffix: modeSuffix(mode),
+    speakers,
+    samples: Array.from({ length: n }, (_, i) => sample(`${mode}-${speakers}-${i}`, mode, extra)),
+    dropped,
+    durationS: 60,
+  });
+  const levels: LevelResult[] = [
+    level('batch', 1, 4),
+    level('batch', 2, 4, 300),
+    level('streaming', 1, 4),
+    level('streaming', 2, 4, 100),
+    level('streaming', 3, 3, 200, { ERR_AI_SATURATED: 1 }),
+    level('streaming', 4, 0, 0, { ERR_AI_SATURATED: 5 }),
+  ];
+  const slo: PipelineSlo = parseSlo(readFileSync(new URL('../bench/slo.yaml', import.meta.url), 'utf8')).pipeline!;
+  const stt: SttClipResult[] = [
+    { engine: 'pocketsphinx:en-us', mode: 'batch', clip: 'a', seconds: 3, ms: 600, finalMs: 600, rtf: 0.2, wer: 0.2, edits: 2, referenceWords: 10, text: '' },
+    { engine: 'pocketsphinx:en-us', mode: 'batch', clip: 'b', seconds: 5, ms: 900, finalMs: 900, rtf: 0.18, wer: 0.1, edits: 3, referenceWords: 30, text: '' },
+    { engine: 'pocketsphinx:en-us', mode: 'streaming', clip: 'a', seconds: 3, ms: 420, finalMs: 12, rtf: 0.14, wer: 0.3, edits: 3, referenceWords: 10, text: '' },
+    { engine: 'pocketsphinx:en-us', mode: 'streaming', clip: 'b', seconds: 5, ms: 700, finalMs: 20, rtf: 0.14, wer: 0.1, edits: 3, referenceWords: 30, text: '' },
+  ];
+
+  it('name the streaming figures plainly and suffix the batch ones', () => {
+    const f = pipelineFigures(levels, stt, slo);
+    expect(f.e2e_from_mic_p50_ms).toBe(478);
+    expect(f.e2e_from_mic_p50_ms_batch).toBe(1086);
+    expect(f.e2e_p50_ms).toBe(156);
+    expect(f.stt_final_p50_ms).toBe(22);
+    expect(f.stt_final_p50_ms_batch).toBe(380);
+    expect(f.endpoint_p50_ms).toBe(282);
+    expect(f.partial_interval_p50_ms).toBe(165);
+    expect(f.partial_interval_n_batch).toBe(0);
+    expect(f.partial_interval_p50_ms_batch).toBeUndefined();
+    expect(f.stage_uplink_p50_ms).toBe(40);
+    expect(f.delivered_n).toBe(4);
+    expect(f.dropped_n).toBe(0);
+    expect(f.e2e_n).toBe(4);
+    expect(f.e2e_from_mic_p50_ms_at_2spk).toBe(578);
+    expect(f.e2e_from_mic_p95_ms_at_2spk_batch).toBe(1386);
+    expect(f.dropped_at_3spk).toBe(1);
+    expect(f.delivered_at_4spk).toBe(0);
+    expect(f.e2e_from_mic_p50_ms_at_4spk).toBeUndefined();
+    expect(f.max_speakers_within_slo).toBe(2);
+    // Batch never meets a 50 ms final: the same bounds rule it out at its first level.
+    expect(f.max_speakers_within_slo_batch).toBe(0);
+    expect(f.stt_wer).toBe(0.15);
+    expect(f.stt_wer_batch).toBe(0.125);
+    expect(f.wer_delta).toBe(0.025);
+    expect(f.stt_alone_final_p50_ms).toBe(16);
+    expect(f.stt_alone_final_p50_ms_batch).toBe(750);
+    // Every figure the SLO file names is produced under that name.
+    for (const figure of Object.keys(slo)) expect(f, figure).toHaveProperty(figure);
+    const verdicts = evaluateSlo({ pipeline: slo }, 'pipeline', f);
+    expect(verdicts.find((v) => v.figure === 'max_speakers_within_slo')!.verdict).toBe('fail');
+    expect(verdicts.find((v) => v.figure === 'e2e_from_mic_p50_ms')!.verdict).toBe('pass');
+  });
+
+  it('judge a level by its drops and the latency SLOs it can measure', () => {
+    expect(levelWithinSlo(levels[2]!, slo)).toEqual({ ok: true, reasons: [] });
+    expect(levelWithinSlo(levels[4]!, slo).reasons).toEqual(['1 dropped (ERR_AI_SATURATED 1)']);
+    expect(levelWithinSlo(levels[5]!, slo).reasons[0]).toBe('nothing delivered');
+    expect(levelWithinSlo(levels[0]!, slo).reasons).toEqual(['e2e_from_mic_p50_ms 1086 > 700', 'stt_final_p50_ms 380 > 50']);
+    expect(levelFigures(levels[4]!)).toMatchObject({ delivered_n: 3, dropped_n: 1, dropped_ERR_AI_SATURATED_n: 1 });
+    // A level past a failing one does not count, even when it passes by itself.
+    expect(maxSpeakersWithinSlo([level('streaming', 1, 3), level('streaming', 2, 3, 0, { ERR_AI_SATURATED: 1 }), level('streaming', 3, 3)], slo)).toBe(1);
+    expect(maxSpeakersWithinSlo([], slo)).toBe(0);
+    expect(headlineLevel([level('streaming', 2, 1), level('streaming', 4, 1)])!.speakers).toBe(2);
+  });
+
+  it('put the modes side by side in the summary', () => {
+    const rows = pipelineSummary(levels, stt);
+    const at1 = (span: string) => rows.find((r) => r.speakers === 1 && r.span === span)!;
+    expect(Object.keys(at1('e2e_from_mic'))).toEqual(['speakers', 'span', 'unit', 'batch', 'batch p95', 'batch n', 'streaming', 'streaming p95', 'streaming n', 'Δ streaming-batch']);
+    expect(at1('e2e_from_mic')).toMatchObject({ batch: 1086, streaming: 478, 'streaming n': 4, 'Δ streaming-batch': -608 });
+    expect(at1('endpoint')).toMatchObject({ batch: 532, streaming: 282 });
+    expect(at1('partial_interval')).toMatchObject({ batch: '-', 'batch n': 0, streaming: 165 });
+    // The headline level has every stage; the others a few rows each.
+    expect(rows.filter((r) => r.speakers === 1).map((r) => r.span)).toEqual(['e2e_from_mic', 'e2e', 'uplink', 'endpoint', 'stt', 'translate', 'tts', 'hops', 'playout', 'network', 'processing', 'partial_interval', 'delivered', 'dropped']);
+    expect(rows.filter((r) => r.speakers === 3).map((r) => r.span)).toEqual(['e2e_from_mic', 'e2e', 'stt', 'playout', 'partial_interval', 'delivered', 'dropped']);
+    expect(rows.find((r) => r.speakers === 3 && r.span === 'dropped')).toMatchObject({ batch: '-', streaming: 1 });
+    expect(rows.find((r) => r.span === 'stt alone: WER')).toMatchObject({ batch: 0.125, streaming: 0.15, 'Δ streaming-batch': 0.025, 'batch n': 40 });
+    expect(textTable(rows)).toContain('stt alone: final');
+    // One mode only: no difference column.
+    expect(Object.keys(pipelineSummary(levels.filter((l) => l.mode === 'streaming'), [])[0]!)).not.toContain('Δ streaming-batch');
+  });
+
+  it('say per mode which levels stayed within bounds', () => {
+    const notes = sweepNotes(levels, slo);
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/^Sweep, batch .*1 speaker\(s\): 4 delivered, not within \(e2e_from_mic_p50_ms 1086 > 700; stt_final_p50_ms 380 > 50\)/);
+    expect(notes[1]).toContain('2 speaker(s): 4 delivered, within; 3 speaker(s): 3 delivered, not within (1 dropped (ERR_AI_SATURATED 1))');
+    expect(notes[1]).toMatch(/max_speakers_within_slo = 2\.$/);
+  });
+
+  it('plot the sweep, the stages per mode and the recognizer alone as well-formed SVG', () => {
+    const plots = pipelinePlots(levels, stt, slo);
+    expect(plots.map((p) => p.id)).toEqual(['sweep', 'stages', 'stages-batch', 'stages-streaming', 'cdf', 'stt-quality']);
+    const sweep = plots[0]!;
+    expect(sweep.series.map((s) => s.name)).toEqual(['batch p50', 'batch p95', 'streaming p50', 'streaming p95']);
+    expect(sweep.marks).toEqual([{ label: 'SLO e2e_from_mic p50', y: 700 }]);
+    expect(plots[1]!.series.find((s) => s.name === 'streaming')!.points).toEqual(STAGE_ORDER.map((stage, i) => [i + 1, sample('x', 'streaming').stages[stage]]));
+    for (const p of plots) {
+      const svg = renderSvg(p);
+      expect(svg).not.toMatch(/NaN|Infinity/);
+      expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    }
+  });
+
+  it('cut a clip into the chunks the gateway streams, and score WER over the corpus', () => {
+    const chunks = chunksOf(new Int16Array(16_000 * 0.4), 160);
+    expect(chunks.map((c) => c.length)).toEqual([2560, 2560, 1280]);
+    expect(corpusWer(stt.filter((r) => r.mode === 'batch'))).toBe(0.125);
+    expect(corpusWer([])).toBeNaN();
+    expect(sttFigures(stt.filter((r) => r.mode === 'streaming'))).not.toHaveProperty('wer_delta');
   });
 });

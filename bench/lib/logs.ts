@@ -25,3 +25,35 @@ export function utteranceLines(text: string): UtteranceLine[] {
     .filter((l) => typeof l.utteranceId === 'string' && typeof l.ms === 'object' && l.ms !== null)
     .map((l) => ({ utteranceId: l.utteranceId as string, language: String(l.language), time: l.time, ms: l.ms as Record<string, number> }));
 }
+
+/** An utterance the pipeline gave up on ('utterance dropped': the gateway's, or an AI worker's). */
+export type DropLine = { utteranceId: string; stage: string; code: string; time: number };
+
+export function dropLines(text: string): DropLine[] {
+  return logLines(text, 'utterance dropped')
+    .filter((l) => typeof l.utteranceId === 'string')
+    .map((l) => ({ utteranceId: l.utteranceId as string, stage: String(l.stage ?? '?'), code: String(l.code ?? '?'), time: l.time }));
+}
+
+/**
+ * Dropped utterances by error code, each utterance counted once per code however many processes logged it
+ * (an AI worker logs its drop and the gateway logs it again when the result arrives; a translation dropped
+ * sentence by sentence logs once per sentence).
+ */
+export function dropsByCode(lines: readonly DropLine[]): Record<string, number> {
+  const seen = new Set<string>();
+  const out: Record<string, number> = {};
+  for (const l of lines) {
+    const key = `${l.utteranceId}|${l.code}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out[l.code] = (out[l.code] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** What an AI worker said it runs in its ready line (src/cli/aiWorker.ts), or null before it is ready. */
+export function aiWorkerReady(text: string): { recognition: string; maxSessions: number } | null {
+  const line = logLines(text, 'AI worker ready')[0];
+  return line ? { recognition: String(line.recognition ?? '?'), maxSessions: Number(line.maxSessions ?? NaN) } : null;
+}

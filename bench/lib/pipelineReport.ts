@@ -1,152 +1,289 @@
 /**
- * The pipeline bench's summary rows, figures and plots from its measured utterances
- * (pure: unit-testable, and reusable on a results JSON). Levels are grouped by variant
- * (a configuration compared side by side in the same run, e.g. partial captions on/off).
+ * The pipeline bench's summary rows, figures, notes and plots from its measured utterances
+ * (pure: unit-testable, and reusable on a results JSON). Levels are grouped by recognition
+ * mode (batch, streaming), each mode a fresh stack in the same run, compared side by side.
+ *
+ * Figure names: the streaming mode's are unsuffixed (the SLOs in bench/slo.yaml apply to
+ * them); another mode's end in `_<mode>` (`e2e_from_mic_p50_ms_batch`), reported for comparison.
  */
-import { figuresOf, round, summarize, summaryRow, type Summary } from './stats.js';
-import { corpusWer, type SttClipResult } from './sttQuality.js';
+import type { SloBound } from './slo.js';
+import { figuresOf, round, summarize, type Summary } from './stats.js';
+import { corpusWer, type SttClipResult, type SttMode } from './sttQuality.js';
 import type { PlotSpec, SummaryRow } from './types.js';
 import { STAGE_ORDER, type UtteranceSample } from './utterances.js';
 
+/** The recognition mode whose figures carry no suffix and are checked against the SLOs. */
+export const SLO_MODE = 'streaming';
+
 export type LevelResult = {
-  /** The configuration, e.g. "partials 1000 ms"; the first variant of a run is the reference. */
-  variant: string;
-  /** Figure-name suffix of the variant ('' for the first). */
+  /** Recognition mode of the stack that ran the level: 'streaming' or 'batch'. */
+  mode: string;
+  /** Figure-name suffix of the mode ('' for streaming, `_<mode>` otherwise; see modeSuffix). */
   suffix: string;
   speakers: number;
   samples: UtteranceSample[];
-  dropped: number;
+  /** Utterances dropped during the level, by error code (ERR_AI_SATURATED, ERR_UTTERANCE_DROPPED...). */
+  dropped: Record<string, number>;
   durationS: number;
 };
 
-const TOTALS = [
-  ['e2e', (s: UtteranceSample) => s.e2eMs],
-  ['e2e_from_mic', (s: UtteranceSample) => s.e2eFromMicMs],
-  ['processing', (s: UtteranceSample) => s.processingMs],
-  ['engines', (s: UtteranceSample) => s.enginesMs],
-  ['overhead', (s: UtteranceSample) => s.overheadMs],
-] as const;
+/** SLO bounds of the scenario by figure name (bench/slo.yaml's `pipeline`). */
+export type PipelineSlo = Record<string, SloBound>;
+
+export function modeSuffix(mode: string): string {
+  return mode === SLO_MODE ? '' : `_${mode}`;
+}
 
 const values = (xs: Array<number | null | undefined>) => xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
 
-function stageSummary(level: LevelResult, stage: (typeof STAGE_ORDER)[number]): Summary {
-  return summarize(values(level.samples.map((s) => s.stages[stage])));
-}
+/** The distributions the report knows, by name: per-utterance values of a level. */
+const SERIES = {
+  e2e_from_mic: (l: LevelResult) => values(l.samples.map((s) => s.e2eFromMicMs)),
+  e2e: (l: LevelResult) => values(l.samples.map((s) => s.e2eMs)),
+  processing: (l: LevelResult) => values(l.samples.map((s) => s.processingMs)),
+  overhead: (l: LevelResult) => values(l.samples.map((s) => s.overheadMs)),
+  stt_final: (l: LevelResult) => values(l.samples.map((s) => s.stages.stt)),
+  endpoint: (l: LevelResult) => values(l.samples.map((s) => s.stages.endpoint)),
+  partial_interval: (l: LevelResult) => l.samples.flatMap((s) => values(s.partialIntervalsMs ?? [])),
+} as const;
+type SeriesName = keyof typeof SERIES;
 
-function totalSummary(level: LevelResult, name: (typeof TOTALS)[number][0]): Summary {
-  const get = TOTALS.find(([n]) => n === name)![1];
-  return summarize(values(level.samples.map(get)));
-}
+const dist = (l: LevelResult, name: SeriesName): Summary => summarize(SERIES[name](l));
+const stageDist = (l: LevelResult, stage: (typeof STAGE_ORDER)[number]): Summary => summarize(values(l.samples.map((s) => s.stages[stage])));
+const droppedTotal = (l: LevelResult) => Object.values(l.dropped).reduce((a, b) => a + b, 0);
+const describeDrops = (d: Record<string, number>) => Object.entries(d).map(([code, n]) => `${code} ${n}`).join(', ');
 
-function variants(levels: readonly LevelResult[]): Array<{ variant: string; suffix: string; levels: LevelResult[] }> {
-  const out: Array<{ variant: string; suffix: string; levels: LevelResult[] }> = [];
+/** Levels grouped by mode, in run order; each mode's levels by speakers. */
+export function modesOf(levels: readonly LevelResult[]): Array<{ mode: string; suffix: string; levels: LevelResult[] }> {
+  const out: Array<{ mode: string; suffix: string; levels: LevelResult[] }> = [];
   for (const l of levels) {
-    let v = out.find((x) => x.variant === l.variant);
-    if (!v) out.push((v = { variant: l.variant, suffix: l.suffix, levels: [] }));
-    v.levels.push(l);
+    let m = out.find((x) => x.mode === l.mode);
+    if (!m) out.push((m = { mode: l.mode, suffix: l.suffix, levels: [] }));
+    m.levels.push(l);
   }
+  for (const m of out) m.levels.sort((a, b) => a.speakers - b.speakers);
   return out;
 }
 
-export type PipelineTargets = { e2eP50?: number; e2eP95?: number };
+/** The level the headline figures come from: 1 speaker, or the smallest level run. */
+export function headlineLevel(levels: readonly LevelResult[]): LevelResult | undefined {
+  return levels.find((l) => l.speakers === 1) ?? [...levels].sort((a, b) => a.speakers - b.speakers)[0];
+}
 
-export function pipelineSummary(levels: readonly LevelResult[], stt: readonly SttClipResult[], engines: Record<string, string>): SummaryRow[] {
-  const rows: SummaryRow[] = [];
-  const wer = corpusWer(stt);
-  for (const level of levels) {
-    const labels = (span: string, engine = '', quality = '') => ({ variant: level.variant, speakers: level.speakers, span, engine, quality });
-    for (const stage of STAGE_ORDER) {
-      const engine = stage === 'stt' || stage === 'translate' || stage === 'tts' ? (engines[stage] ?? '?') : '';
-      rows.push(summaryRow(labels(stage, engine, stage === 'stt' && Number.isFinite(wer) ? `WER ${wer}` : ''), stageSummary(level, stage)));
+/** One level's figures, unsuffixed: the distributions the SLOs bound, and the delivered / dropped counts. */
+export function levelFigures(level: LevelResult): Record<string, number> {
+  const f: Record<string, number> = {};
+  for (const name of ['e2e_from_mic', 'e2e', 'processing', 'stt_final', 'endpoint', 'partial_interval'] as const) Object.assign(f, figuresOf(name, dist(level, name)));
+  f.delivered_n = level.samples.length;
+  f.dropped_n = droppedTotal(level);
+  for (const [code, n] of Object.entries(level.dropped)) f[`dropped_${code}_n`] = n;
+  return f;
+}
+
+/**
+ * Whether a level stayed within bounds: something delivered, nothing dropped, and every latency SLO
+ * (a bound on a `*_ms` figure) that the level's own figures measure holds. Figures the level cannot
+ * produce (no partial captions in batch mode) are not held against it. `reasons` says what broke.
+ */
+export function levelWithinSlo(level: LevelResult, slo: PipelineSlo): { ok: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  const f = levelFigures(level);
+  if (f.delivered_n === 0) reasons.push('nothing delivered');
+  if (f.dropped_n! > 0) reasons.push(`${f.dropped_n} dropped (${describeDrops(level.dropped)})`);
+  for (const [figure, bound] of Object.entries(slo)) {
+    const v = f[figure];
+    if (!figure.endsWith('_ms') || v === undefined || !Number.isFinite(v)) continue;
+    if (bound.max !== undefined && v > bound.max) reasons.push(`${figure} ${v} > ${bound.max}`);
+    if (bound.min !== undefined && v < bound.min) reasons.push(`${figure} ${v} < ${bound.min}`);
+  }
+  return { ok: reasons.length === 0, reasons };
+}
+
+/** The largest level that, with every smaller level of the sweep, stayed within bounds (0 when the first did not). */
+export function maxSpeakersWithinSlo(levels: readonly LevelResult[], slo: PipelineSlo): number {
+  let best = 0;
+  for (const l of [...levels].sort((a, b) => a.speakers - b.speakers)) {
+    if (!levelWithinSlo(l, slo).ok) break;
+    best = l.speakers;
+  }
+  return best;
+}
+
+/** The recognizer-alone figures: WER per mode, its difference, final latency and real-time factor. */
+export function sttFigures(stt: readonly SttClipResult[]): Record<string, number> {
+  const f: Record<string, number> = {};
+  const modes = [...new Set(stt.map((r) => r.mode))];
+  const wer: Partial<Record<SttMode, number>> = {};
+  for (const mode of modes) {
+    const rows = stt.filter((r) => r.mode === mode);
+    const sfx = modeSuffix(mode);
+    wer[mode] = corpusWer(rows);
+    if (Number.isFinite(wer[mode])) f[`stt_wer${sfx}`] = wer[mode]!;
+    f[`stt_alone_final_p50_ms${sfx}`] = round(summarize(rows.map((r) => r.finalMs)).p50);
+    f[`stt_alone_rtf_p50${sfx}`] = Math.round(summarize(rows.map((r) => r.rtf)).p50 * 1000) / 1000;
+  }
+  if (Number.isFinite(wer.streaming) && Number.isFinite(wer.batch)) f.wer_delta = Math.round((wer.streaming! - wer.batch!) * 1000) / 1000;
+  return f;
+}
+
+/**
+ * Figures for bench/slo.yaml, per mode (suffix per modeSuffix): the headline level's (1 speaker) distributions
+ * and counts (levelFigures) and median per stage (`stage_<span>_p50_ms`); per level `delivered_at_<n>spk`,
+ * `dropped_at_<n>spk`, `e2e_from_mic_p50_ms_at_<n>spk` / `_p95_`; `max_speakers_within_slo`; then the
+ * recognizer alone (sttFigures).
+ */
+export function pipelineFigures(levels: readonly LevelResult[], stt: readonly SttClipResult[], slo: PipelineSlo): Record<string, number> {
+  const figures: Record<string, number> = {};
+  const modes = modesOf(levels).sort((a, b) => Number(b.mode === SLO_MODE) - Number(a.mode === SLO_MODE));
+  for (const m of modes) {
+    const head = headlineLevel(m.levels);
+    if (head) {
+      for (const [k, v] of Object.entries(levelFigures(head))) figures[`${k}${m.suffix}`] = v;
+      for (const stage of STAGE_ORDER) {
+        const s = stageDist(head, stage);
+        if (s.n > 0) figures[`stage_${stage}_p50_ms${m.suffix}`] = round(s.p50);
+      }
     }
-    for (const [name] of TOTALS) rows.push(summaryRow(labels(name), totalSummary(level, name)));
-    rows.push({ ...labels('dropped utterances'), n: level.dropped, p50: '-', p95: '-', p99: '-', max: '-' });
+    for (const l of m.levels) {
+      const at = `_at_${l.speakers}spk${m.suffix}`;
+      const s = dist(l, 'e2e_from_mic');
+      figures[`delivered${at}`] = l.samples.length;
+      figures[`dropped${at}`] = droppedTotal(l);
+      if (s.n > 0) {
+        figures[`e2e_from_mic_p50_ms${at}`] = round(s.p50);
+        figures[`e2e_from_mic_p95_ms${at}`] = round(s.p95);
+      }
+    }
+    figures[`max_speakers_within_slo${m.suffix}`] = maxSpeakersWithinSlo(m.levels, slo);
+  }
+  return { ...figures, ...sttFigures(stt) };
+}
+
+type Cell = number | string;
+type ModeCells = { value: Cell; p95: Cell; n: Cell };
+const cell = (v: number): Cell => (Number.isFinite(v) ? round(v) : '-');
+const fromSummary = (s: Summary): ModeCells => ({ value: cell(s.p50), p95: cell(s.p95), n: s.n });
+/** a - b, rounded like the figures from 100 up, to three significant digits below (WER differences). */
+const difference = (a: number, b: number): number => (Math.abs(a - b) >= 100 ? Math.round(a - b) : Number((a - b).toPrecision(3)));
+
+/** Rows of the summary: per speakers level and span, one group of columns per mode, side by side. */
+export function pipelineSummary(levels: readonly LevelResult[], stt: readonly SttClipResult[]): SummaryRow[] {
+  const modes = modesOf(levels).map((m) => m.mode);
+  for (const mode of new Set(stt.map((r) => r.mode))) if (!modes.includes(mode)) modes.push(mode);
+  const compare = modes.includes('batch') && modes.includes('streaming');
+  const row = (speakers: Cell, span: string, unit: string, get: (mode: string) => ModeCells | null): SummaryRow => {
+    const r: SummaryRow = { speakers, span, unit };
+    const main: Record<string, Cell> = {};
+    for (const mode of modes) {
+      const c = get(mode) ?? { value: '-', p95: '-', n: '-' };
+      r[mode] = c.value;
+      r[`${mode} p95`] = c.p95;
+      r[`${mode} n`] = c.n;
+      main[mode] = c.value;
+    }
+    if (compare) r['Δ streaming-batch'] = typeof main.streaming === 'number' && typeof main.batch === 'number' ? difference(main.streaming, main.batch) : '-';
+    return r;
+  };
+  const rows: SummaryRow[] = [];
+  const speakers = [...new Set(levels.map((l) => l.speakers))].sort((a, b) => a - b);
+  const head = headlineLevel(levels)?.speakers;
+  const level = (mode: string, n: number) => levels.find((l) => l.mode === mode && l.speakers === n) ?? null;
+  for (const n of speakers) {
+    const full = n === head;
+    const spans: Array<{ span: string; get: (l: LevelResult) => Summary }> = [
+      { span: 'e2e_from_mic', get: (l) => dist(l, 'e2e_from_mic') },
+      { span: 'e2e', get: (l) => dist(l, 'e2e') },
+      ...STAGE_ORDER.filter((s) => full || s === 'stt' || s === 'playout').map((stage) => ({ span: stage, get: (l: LevelResult) => stageDist(l, stage) })),
+      ...(full ? [{ span: 'processing', get: (l: LevelResult) => dist(l, 'processing') }] : []),
+      { span: 'partial_interval', get: (l) => dist(l, 'partial_interval') },
+    ];
+    for (const s of spans) rows.push(row(n, s.span, 'ms', (mode) => { const l = level(mode, n); return l ? fromSummary(s.get(l)) : null; }));
+    rows.push(row(n, 'delivered', 'utterances', (mode) => { const l = level(mode, n); return l ? { value: l.samples.length, p95: '-', n: '-' } : null; }));
+    rows.push(row(n, 'dropped', 'utterances', (mode) => { const l = level(mode, n); return l ? { value: droppedTotal(l), p95: '-', n: '-' } : null; }));
   }
   if (stt.length > 0) {
-    const label = `stt alone, whole clips (${round(summarize(stt.map((r) => r.rtf)).p50)} x real time)`;
-    rows.push(summaryRow({ variant: 'after the call', speakers: '-', span: label, engine: stt[0]!.engine, quality: `WER ${wer}` }, summarize(stt.map((r) => r.ms))));
+    const of = (mode: string) => stt.filter((r) => r.mode === mode);
+    const some = (mode: string, f: (rows: SttClipResult[]) => ModeCells) => (of(mode).length ? f(of(mode)) : null);
+    rows.push(row('-', 'stt alone: final', 'ms (streaming: after the last chunk; batch: whole decode)', (mode) => some(mode, (r) => fromSummary(summarize(r.map((x) => x.finalMs))))));
+    rows.push(row('-', 'stt alone: decoder time / audio', 'x real time', (mode) => some(mode, (r) => { const s = summarize(r.map((x) => x.rtf)); return { value: Number.isFinite(s.p50) ? Math.round(s.p50 * 1000) / 1000 : '-', p95: Number.isFinite(s.p95) ? Math.round(s.p95 * 1000) / 1000 : '-', n: s.n }; })));
+    rows.push(row('-', 'stt alone: WER', 'corpus WER (n = reference words)', (mode) => some(mode, (r) => ({ value: Number.isFinite(corpusWer(r)) ? corpusWer(r) : '-', p95: '-', n: r.reduce((a, x) => a + x.referenceWords, 0) }))));
   }
   return rows;
 }
 
-/**
- * Figures for bench/slo.yaml: the reference variant's first level unsuffixed; per level
- * `e2e_p50_ms_at_<n>spk<variant suffix>` and the like; WER; the largest level within the SLO per variant.
- */
-export function pipelineFigures(levels: readonly LevelResult[], stt: readonly SttClipResult[], targets: PipelineTargets): Record<string, number> {
-  const figures: Record<string, number> = {};
-  variants(levels).forEach((v, vi) => {
-    v.levels.forEach((level, i) => {
-      const suffix = `_at_${level.speakers}spk${v.suffix}`;
-      for (const [name] of TOTALS) {
-        for (const [k, value] of Object.entries(figuresOf(name, totalSummary(level, name)))) {
-          if (vi === 0 && i === 0) figures[k] = value;
-          if (name === 'e2e' || name === 'processing') figures[`${k}${suffix}`] = value;
-        }
-      }
-      if (vi === 0 && i === 0) for (const stage of STAGE_ORDER) Object.assign(figures, figuresOf(`stage_${stage}`, stageSummary(level, stage)));
-      figures[`dropped${suffix}`] = level.dropped;
+/** One note per mode: which sweep levels stayed within bounds, what broke the others, and the drops by code. */
+export function sweepNotes(levels: readonly LevelResult[], slo: PipelineSlo): string[] {
+  const bounds = Object.entries(slo).filter(([f]) => f.endsWith('_ms')).map(([f, b]) => [b.max !== undefined ? `${f} <= ${b.max}` : '', b.min !== undefined ? `${f} >= ${b.min}` : ''].filter(Boolean).join(' and '));
+  return modesOf(levels).map((m) => {
+    const parts = m.levels.map((l) => {
+      const v = levelWithinSlo(l, slo);
+      return `${l.speakers} speaker(s): ${l.samples.length} delivered, ${v.ok ? 'within' : `not within (${v.reasons.join('; ')})`}`;
     });
-    const within = v.levels.filter((l) => {
-      const s = totalSummary(l, 'e2e');
-      return s.n > 0 && (targets.e2eP50 === undefined || s.p50 <= targets.e2eP50) && (targets.e2eP95 === undefined || s.p95 <= targets.e2eP95);
-    });
-    figures[`max_speakers_within_slo${v.suffix}`] = within.length ? Math.max(...within.map((l) => l.speakers)) : 0;
+    return `Sweep, ${m.mode} (within = something delivered, 0 dropped${bounds.length ? `, ${bounds.join(', ')}` : ''}): ${parts.join('; ')}. max_speakers_within_slo${m.suffix} = ${maxSpeakersWithinSlo(m.levels, slo)}.`;
   });
-  if (stt.length > 0) {
-    figures.stt_wer = corpusWer(stt);
-    figures.stt_clip_p50_ms = round(summarize(stt.map((r) => r.ms)).p50);
-  }
-  return figures;
 }
 
-export function pipelinePlots(levels: readonly LevelResult[], stt: readonly SttClipResult[], targets: PipelineTargets): PlotSpec[] {
+export function pipelinePlots(levels: readonly LevelResult[], stt: readonly SttClipResult[], slo: PipelineSlo): PlotSpec[] {
   const marks: NonNullable<PlotSpec['marks']> = [];
-  if (targets.e2eP50 !== undefined) marks.push({ label: 'SLO e2e p50', y: targets.e2eP50 });
-  if (targets.e2eP95 !== undefined) marks.push({ label: 'SLO e2e p95', y: targets.e2eP95 });
-  const groups = variants(levels);
-  const line = (v: (typeof groups)[number], name: string, total: (typeof TOTALS)[number][0], k: 'p50' | 'p95') => ({
-    name: groups.length > 1 ? `${name}, ${v.variant}` : name,
-    points: v.levels.map((l) => [l.speakers, totalSummary(l, total)[k]] as [number, number]),
-  });
+  for (const k of ['p50', 'p95'] as const) {
+    const max = slo[`e2e_from_mic_${k}_ms`]?.max;
+    if (max !== undefined) marks.push({ label: `SLO e2e_from_mic ${k}`, y: max });
+  }
+  const modes = modesOf(levels);
+  const head = headlineLevel(levels)?.speakers ?? 1;
   const plots: PlotSpec[] = [
     {
       id: 'sweep',
-      title: 'Translation latency vs concurrent speakers',
+      title: 'End of speech at the microphone to translated audio at the listener, per mode',
       kind: 'line',
       xLabel: 'concurrent speakers (one room each)',
-      yLabel: 'ms',
-      series: groups.flatMap((v) => [line(v, 'end to end p50', 'e2e', 'p50'), line(v, 'end to end p95', 'e2e', 'p95'), line(v, 'processing p50', 'processing', 'p50')]),
+      yLabel: 'e2e_from_mic, ms',
+      series: modes.flatMap((m) =>
+        (['p50', 'p95'] as const).map((k) => ({ name: `${m.mode} ${k}`, points: m.levels.map((l) => [l.speakers, dist(l, 'e2e_from_mic')[k]] as [number, number]) })),
+      ),
       marks,
     },
-    ...groups.map((v, i) => ({
-      id: i === 0 ? 'stages' : `stages${v.suffix}`,
-      title: `Median time per stage (${v.variant})`,
+    {
+      id: 'stages',
+      title: `Median time per stage at ${head} speaker(s), per mode`,
+      kind: 'bar',
+      xLabel: `stage: ${STAGE_ORDER.map((s, i) => `${i + 1} ${s}`).join(', ')}`,
+      yLabel: 'ms (p50)',
+      series: modes.map((m) => {
+        const l = m.levels.find((x) => x.speakers === head);
+        return { name: m.mode, points: l ? STAGE_ORDER.map((stage, i) => [i + 1, stageDist(l, stage).p50] as [number, number]) : [] };
+      }),
+    },
+    ...modes.map((m) => ({
+      id: `stages-${m.mode}`,
+      title: `Median time per stage vs concurrent speakers (${m.mode})`,
       kind: 'bar' as const,
       xLabel: 'concurrent speakers',
       yLabel: 'ms (p50)',
-      series: STAGE_ORDER.map((stage) => ({ name: stage, points: v.levels.map((l) => [l.speakers, stageSummary(l, stage).p50] as [number, number]) })),
+      series: STAGE_ORDER.map((stage) => ({ name: stage, points: m.levels.map((l) => [l.speakers, stageDist(l, stage).p50] as [number, number]) })),
     })),
     {
       id: 'cdf',
-      title: 'End to end latency, distribution per level',
+      title: 'e2e_from_mic, distribution per mode and level',
       kind: 'line',
-      xLabel: 'ms (end of speech to first translated packet at the listener)',
+      xLabel: 'ms (end of speech at the microphone to first translated packet at the listener)',
       yLabel: 'fraction of utterances at or below',
-      series: levels.map((l) => {
-        const sorted = values(l.samples.map((s) => s.e2eMs)).sort((a, b) => a - b);
-        return { name: `${l.speakers} speaker(s), ${l.variant}, n=${sorted.length}`, points: sorted.map((x, i) => [x, (i + 1) / sorted.length] as [number, number]) };
-      }),
+      series: modes.flatMap((m) =>
+        m.levels.map((l) => {
+          const sorted = SERIES.e2e_from_mic(l).sort((a, b) => a - b);
+          return { name: `${m.mode}, ${l.speakers} speaker(s), n=${sorted.length}`, points: sorted.map((x, i) => [x, (i + 1) / sorted.length] as [number, number]) };
+        }),
+      ),
     },
   ];
   if (stt.length > 0) {
     plots.push({
       id: 'stt-quality',
-      title: 'Speech recognizer alone: speed and quality per clip',
+      title: 'Speech recognizer alone: final latency and WER per clip',
       kind: 'scatter',
-      xLabel: 'recognition time of the whole clip (ms)',
+      xLabel: 'ms to the final (streaming: after the last chunk; batch: whole decode)',
       yLabel: 'word error rate',
-      series: [...new Set(stt.map((r) => r.engine))].map((engine) => ({ name: engine, points: stt.filter((r) => r.engine === engine).map((r) => [r.ms, r.wer] as [number, number]) })),
+      series: [...new Set(stt.map((r) => r.mode))].map((mode) => ({ name: mode, points: stt.filter((r) => r.mode === mode).map((r) => [r.finalMs, r.wer] as [number, number]) })),
     });
   }
   return plots;

@@ -3,7 +3,8 @@
  *
  * - the speaker's microphone as WebRTC sees it: the `media-source` stats of
  *   every RTCPeerConnection (captured by wrapping the constructor before the
- *   page's scripts run), sampled every `everyMs` as [wall ms, mean power];
+ *   page's scripts run), sampled every `everyMs` as [the stats' wall ms, mean power
+ *   since the previous sample];
  * - audio arriving from a producer at a listener (`window.parley.inboundAudio()`),
  *   recorded as the wall time each poll saw its bytes grow, with the previous poll's time.
  *
@@ -44,15 +45,19 @@ export async function startMicProbe(page: Page, everyMs = 20): Promise<void> {
       busy = true;
       void Promise.all(w.__benchPcs.map((pc) => pc.getStats().catch(() => null)))
         .then((reports) => {
-          const now = Date.now();
+          // The stats' own timestamp (taken when WebRTC gathered them), not when the promise got back to
+          // this busy page: on a loaded machine that can be tens of ms later.
+          let now = 0;
           let e = 0;
           let d = 0;
-          for (const r of reports) r?.forEach((s: { type: string; kind?: string; totalAudioEnergy?: number; totalSamplesDuration?: number }) => {
+          for (const r of reports) r?.forEach((s: { type: string; kind?: string; timestamp: number; totalAudioEnergy?: number; totalSamplesDuration?: number }) => {
             if (s.type === 'media-source' && s.kind === 'audio') {
               e += s.totalAudioEnergy ?? 0;
               d += s.totalSamplesDuration ?? 0;
+              now = Math.max(now, s.timestamp < 1e12 ? performance.timeOrigin + s.timestamp : s.timestamp);
             }
           });
+          if (now === 0) now = Date.now();
           if (last && d > last.d) out.push([now, (e - last.e) / (d - last.d)]);
           last = { e, d };
         })

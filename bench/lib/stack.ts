@@ -58,8 +58,9 @@ export async function startReplica(ctx: RunContext, redisUrl: string, replicaId:
   return gw;
 }
 
-export async function startAiWorker(ctx: RunContext, redisUrl: string): Promise<AiWorkerProcess> {
-  const worker = await spawnAiWorker(redisUrl);
+/** One `parley ai-worker` child; `env` adds configuration (e.g. PARLEY_AI_RECOGNITION). */
+export async function startAiWorker(ctx: RunContext, redisUrl: string, env: Record<string, string> = {}): Promise<AiWorkerProcess> {
+  const worker = await spawnAiWorker(redisUrl, env);
   ctx.defer(() => worker.kill());
   return worker;
 }

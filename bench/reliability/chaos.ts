@@ -42,7 +42,6 @@ async function buildCall(ctx: RunContext, o: OptionValues): Promise<Cluster> {
     PARLEY_CLUSTER_STALE_AFTER_MS: String(o['stale-after-ms']),
     PARLEY_CLUSTER_HEARTBEAT_MS: String(o['heartbeat-ms']),
     PARLEY_LOG_LEVEL: String(o['log-level']),
-    // Final captions only: partial recognition every second per speaker is more than 2 cores carry beside the cluster.
   };
   const tokens = String(o.tokens);
   if (tokens !== 'dev' && tokens !== 'reusable') throw new TypeError('--tokens is dev or reusable');

@@ -1,32 +1,55 @@
 /**
- * pipeline: real speech through a running gateway, translated by the AI worker's engines,
- * timed per stage from the end of speech to the first translated packet at the listener,
- * with concurrent speakers swept. See bench/README.md ("pipeline").
+ * pipeline: real speech through a running gateway, translated by the AI worker's engines, timed per
+ * stage from the end of speech at the speaker's microphone to the first translated audio at the
+ * listener, with concurrent speakers swept, for each recognition mode (batch, streaming) side by side.
+ * See bench/README.md ("pipeline").
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueNames } from '../../src/state/keys.js';
 import { joinCall, type ParleyBrowser } from '../../tests/helpers/browser.js';
 import { speechInputs, type SpeechClip } from '../lib/inputs.js';
-import { logLines, utteranceLines } from '../lib/logs.js';
-import { pipelineFigures, pipelinePlots, pipelineSummary, type LevelResult, type PipelineTargets } from '../lib/pipelineReport.js';
+import { aiWorkerReady, dropLines, dropsByCode, utteranceLines } from '../lib/logs.js';
+import { modeSuffix, pipelineFigures, pipelinePlots, pipelineSummary, sweepNotes, type LevelResult, type PipelineSlo } from '../lib/pipelineReport.js';
 import { installPeerConnectionTap, readArrivals, readMicProbe, startArrivalProbe, startMicProbe } from '../lib/probes.js';
 import { loadSlo } from '../lib/slo.js';
 import { checkAborted, sleep, startAiWorker, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
 import { measureStt, type SttClipResult } from '../lib/sttQuality.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
-import { buildSample, type UtteranceSample } from '../lib/utterances.js';
+import { buildSample, type CaptionRecord, type UtteranceSample } from '../lib/utterances.js';
 
-const MIN_SILENCE_MS = 500; // ai.minSilenceMs (default): the VAD's hangover before it declares the end of speech
 const MAX_AGE_MS = 15_000; // ai.maxAgeMs (default): an utterance older than this is dropped
+const CHUNK_MS = 160; // ai.chunkMs (default): the gateway streams an utterance in chunks of this much audio
+/** How far before the VAD's endpoint, beyond its silence wait, the microphone's end of speech is looked for. */
+const MIC_LOOKBACK_MS = 1500;
 
-type Room = { index: number; roomId: string; clip: SpeechClip; speaker: Page; listener: Page; speakerId: string };
-type Caption = { utteranceId: string; speakerPeerId: string; original: boolean; language: string; text: string };
+/** A recognition mode: how its gateway and AI workers are configured (environment variables of config keys). */
+type ModeSpec = { minSilenceMs: number; gatewayEnv: Record<string, string>; workerEnv: Record<string, string>; what: string };
 
-async function openRoom(ctx: RunContext, url: string, level: number, index: number, clip: SpeechClip, speakers: ParleyBrowser, listeners: ParleyBrowser): Promise<Room> {
+const MODES: Record<string, ModeSpec> = {
+  batch: {
+    minSilenceMs: 500,
+    gatewayEnv: { PARLEY_AI_MIN_SILENCE_MS: '500' },
+    workerEnv: { PARLEY_AI_RECOGNITION: 'batch' },
+    what: 'the behaviour before streaming: the VAD waits ai.minSilenceMs 500 ms of silence, then the AI worker decodes the whole utterance (pocketsphinx with its fwdflat and bestpath passes), no partial captions',
+  },
+  streaming: {
+    minSilenceMs: 250,
+    gatewayEnv: {},
+    workerEnv: {},
+    what: `the defaults: the VAD waits ai.minSilenceMs 250 ms, the utterance streams to the AI worker in ${CHUNK_MS} ms chunks while it is spoken, each new hypothesis goes out as a partial caption and the final comes right after the endpoint`,
+  },
+};
+
+type Room = { index: number; roomId: string; clip: SpeechClip; speaker: Page; listener: Page; speakerId: string; captions: Map<string, CaptionRecord> };
+
+async function openRoom(ctx: RunContext, url: string, tag: string, index: number, clip: SpeechClip, speakers: ParleyBrowser, listeners: ParleyBrowser): Promise<Room> {
   checkAborted(ctx);
-  const roomId = `bench-pipeline-${level}-${index}-${Date.now().toString(36)}`;
+  const roomId = `bench-pipeline-${tag}-${index}-${Date.now().toString(36)}`;
   const speaker = await speakers.newPage();
   await installPeerConnectionTap(speaker);
   const listener = await listeners.newPage();
@@ -35,16 +58,26 @@ async function openRoom(ctx: RunContext, url: string, level: number, index: numb
   const speakerId = await speaker.evaluate(() => window.parley!.peerId!);
   await startMicProbe(speaker);
   await startArrivalProbe(listener, 'translation', speakerId, 'translation:es');
-  return { index, roomId, clip, speaker, listener, speakerId };
+  return { index, roomId, clip, speaker, listener, speakerId, captions: new Map() };
 }
 
-/** The utterance ids each room's listener got captions for, by room index. */
-async function utterancesByRoom(rooms: readonly Room[]): Promise<Map<string, Room>> {
-  const out = new Map<string, Room>();
+/**
+ * Adds the captions of each room's speaker that its listener page received since the last call to the
+ * room's own record (the page keeps only its last 500, and partial captions come every few hundred ms).
+ */
+async function collectCaptions(rooms: readonly Room[]): Promise<void> {
   for (const room of rooms) {
-    const captions = (await room.listener.evaluate(() => window.parley!.captions()).catch(() => [])) as Caption[];
-    for (const c of captions) if (c.speakerPeerId === room.speakerId) out.set(c.utteranceId, room);
+    const got = (await room.listener.evaluate(() => window.parley!.captions()).catch(() => [])) as CaptionRecord[];
+    for (const c of got) {
+      if (c.speakerPeerId === room.speakerId) room.captions.set(`${c.receivedAt}|${c.utteranceId}|${c.language}|${c.original}|${c.final}|${c.text}`, c);
+    }
   }
+}
+
+/** Which room each utterance id belongs to (its listener got a caption of it). */
+function utterancesByRoom(rooms: readonly Room[]): Map<string, Room> {
+  const out = new Map<string, Room>();
+  for (const room of rooms) for (const c of room.captions.values()) out.set(c.utteranceId, room);
   return out;
 }
 
@@ -89,17 +122,28 @@ async function queuesIdle(ctx: RunContext, redisUrl: string, capMs: number): Pro
   }
 }
 
-type Deps = { ctx: RunContext; url: string; logs: () => string; workerLogs: () => string; clips: SpeechClip[]; listeners: ParleyBrowser; speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser> };
+type Deps = {
+  ctx: RunContext;
+  mode: string;
+  spec: ModeSpec;
+  url: string;
+  logs: () => string;
+  workerLogs: () => string;
+  clips: SpeechClip[];
+  listeners: ParleyBrowser;
+  speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser>;
+};
 
-async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: number, levelCount: number): Promise<Omit<LevelResult, 'variant' | 'suffix'>> {
-  const { ctx } = d;
+async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: number, levelCount: number): Promise<LevelResult> {
+  const { ctx, mode } = d;
   const offset = d.logs().length;
   const workerOffset = d.workerLogs().length;
   const rooms: Room[] = [];
+  const label = `${mode}, level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s)`;
   for (let i = 0; i < speakers; i++) {
     const clip = d.clips[i % d.clips.length]!;
-    rooms.push(await openRoom(ctx, d.url, speakers, i, clip, await d.speakerBrowser(clip), d.listeners));
-    ctx.progress(i + 1, speakers, `level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s), joining`);
+    rooms.push(await openRoom(ctx, d.url, `${mode}-${speakers}`, i, clip, await d.speakerBrowser(clip), d.listeners));
+    ctx.progress(i + 1, speakers, `${label}, joining`);
   }
   const started = Date.now();
   const warmup = Number(o.warmup);
@@ -109,7 +153,8 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
 
   /** Delivered utterances of this level's rooms, warm-up excluded, in speech order per room. */
   const measured = async () => {
-    const owner = await utterancesByRoom(rooms);
+    await collectCaptions(rooms);
+    const owner = utterancesByRoom(rooms);
     const lines = utteranceLines(d.logs().slice(offset)).filter((l) => owner.has(l.utteranceId));
     const perRoom = new Map<Room, typeof lines>();
     for (const l of lines) perRoom.set(owner.get(l.utteranceId)!, [...(perRoom.get(owner.get(l.utteranceId)!) ?? []), l]);
@@ -120,29 +165,31 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
     }
     return kept;
   };
+  // The gateway logs every drop (refusals at admission, and drops the AI workers report back); a worker's
+  // own line covers a drop whose result never reached the gateway. Each utterance counts once per code.
+  const droppedNow = () => dropsByCode([...dropLines(d.logs().slice(offset)), ...dropLines(d.workerLogs().slice(workerOffset))]);
+  const droppedTotal = () => Object.values(droppedNow()).reduce((a, b) => a + b, 0);
 
-  let stopAt = 0;
-  const droppedNow = () => logLines(d.logs().slice(offset), 'utterance dropped').length + logLines(d.workerLogs().slice(workerOffset), 'utterance dropped').length;
   for (;;) {
     await sleep(ctx, 1000);
     const elapsed = Date.now() - started;
     const n = (await measured()).length;
     // Past the duration, a level that drops utterances is saturated: waiting longer only grows its backlog.
-    if (elapsed >= durationMs && droppedNow() > 0) break;
-    const label = `level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s), ${n} utterance(s)`;
-    if (durationMs > 0) ctx.progress(Math.min(Math.round(elapsed / 1000), durationMs / 1000), durationMs / 1000, `${label} (seconds)`);
-    else ctx.progress(Math.min(n, minUtterances), minUtterances, label);
+    if (elapsed >= durationMs && droppedTotal() > 0) break;
+    const text = `${label}, ${n} utterance(s)`;
+    if (durationMs > 0) ctx.progress(Math.min(Math.round(elapsed / 1000), durationMs / 1000), durationMs / 1000, `${text} (seconds)`);
+    else ctx.progress(Math.min(n, minUtterances), minUtterances, text);
     if (elapsed >= durationMs && n >= minUtterances) break;
     if (elapsed > capMs) break;
   }
-  stopAt = Date.now();
+  const stopAt = Date.now();
   // Utterances that ended before stopAt may still be in flight: wait until each room delivered one that ended later
   // (a speaker's translations play in order), or until the pipeline's own age limit has dropped them.
   if (!ctx.smoke) {
     await until(ctx, async () => {
       const kept = await measured();
       return rooms.every((r) => kept.some((k) => k.room === r && k.line.time - (k.line.ms.endToEnd ?? 0) > stopAt)) ? true : null;
-    }, MAX_AGE_MS + 2000, 'in-flight utterances', 500).catch(() => ctx.log(`level ${speakers}: stopped waiting for in-flight utterances after ${MAX_AGE_MS / 1000 + 2} s`));
+    }, MAX_AGE_MS + 2000, 'in-flight utterances', 500).catch(() => ctx.log(`${label}: stopped waiting for in-flight utterances after ${MAX_AGE_MS / 1000 + 2} s`));
   }
   await sleep(ctx, 1500); // the last arrivals reach the listener's probe
   const kept = (await measured()).filter((k) => k.line.time - (k.line.ms.endToEnd ?? 0) <= stopAt);
@@ -155,7 +202,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   const samples: Array<UtteranceSample & { room: number; clip: string }> = kept.map((k) => ({
     room: k.room.index,
     clip: k.room.clip.id,
-    ...buildSample(k.line, mics.get(k.room) ?? null, arrivals.get(k.room) ?? [], MIN_SILENCE_MS + 1500),
+    ...buildSample(k.line, mics.get(k.room) ?? null, arrivals.get(k.room) ?? [], d.spec.minSilenceMs + MIC_LOOKBACK_MS, [...k.room.captions.values()]),
   }));
   const dropped = droppedNow();
   for (const r of rooms) {
@@ -163,7 +210,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
     await r.listener.close().catch(() => undefined);
   }
   await sleep(ctx, 1000);
-  return { speakers, samples, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
+  return { mode, suffix: modeSuffix(mode), speakers, samples, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
 }
 
 type Engines = { used: Array<{ stage: string; language: string; engine: string }>; names: Record<string, string> };
@@ -181,50 +228,76 @@ async function enginesOf(ctx: RunContext, url: string): Promise<Engines> {
 }
 
 type Browsers = { listeners: ParleyBrowser; speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser> };
+type ModeRun = {
+  levels: LevelResult[];
+  engines: Engines;
+  cacheKeysDeleted: number | null;
+  /** What the AI workers said they run (their ready line). */
+  workers: Array<{ recognition: string; maxSessions: number } | null>;
+  /** 1-minute load average when the mode's stack started and when it stopped. */
+  load: [number, number];
+};
 
-/** One configuration: a fresh Redis, gateway and AI worker(s), the levels swept, everything stopped again. */
-async function runVariant(ctx: RunContext, o: OptionValues, partialMs: number, vi: number, clips: SpeechClip[], browsers: Browsers, notes: string[]): Promise<{ levels: LevelResult[]; engines: Engines; cacheKeysDeleted: number | null }> {
-  const variant = partialMs > 0 ? `partials every ${partialMs} ms` : 'partials off';
-  const suffix = vi === 0 ? '' : partialMs > 0 ? `_partials_${partialMs}ms` : '_partials_off';
+/** One recognition mode: a fresh Redis, gateway and AI worker(s), the levels swept, everything stopped again. */
+async function runMode(ctx: RunContext, o: OptionValues, mode: string, clips: SpeechClip[], browsers: Browsers, notes: string[]): Promise<ModeRun> {
+  const spec = MODES[mode]!;
   const levels = (o.speakers as number[]).map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  ctx.log(`${variant}: starting redis, a gateway and the AI worker(s)`);
+  const loadStart = loadavg()[0]!;
+  ctx.log(`${mode}: starting redis, a gateway and the AI worker(s)`);
   const redis = await startRedis(ctx);
-  const gateway = await startReplica(ctx, redis.url, `bench-pipeline-${vi}`, { PARLEY_AI_PARTIAL_INTERVAL_MS: String(partialMs) });
+  const gateway = await startReplica(ctx, redis.url, `bench-pipeline-${mode}`, spec.gatewayEnv);
   const workers: Array<Awaited<ReturnType<typeof startAiWorker>>> = [];
-  for (let i = 0; i < Number(o['ai-workers']); i++) workers.push(await startAiWorker(ctx, redis.url));
+  // Kept logs are the AI workers' debug logs: they carry each recognition session's decoder lag and final time.
+  const workerEnv = o['keep-logs'] ? { PARLEY_LOG_LEVEL: 'debug', ...spec.workerEnv } : spec.workerEnv;
+  for (let i = 0; i < Number(o['ai-workers']); i++) workers.push(await startAiWorker(ctx, redis.url, workerEnv));
+  const reported = workers.map((w) => aiWorkerReady(w.logs()));
+  const wrong = reported.find((r) => r !== null && r.recognition !== mode);
+  if (wrong) throw new Error(`${mode} mode: an AI worker says it runs ai.recognition "${wrong.recognition}" (check PARLEY_AI_* variables in this environment)`);
   const engines = await enginesOf(ctx, gateway.url);
   const cache = o.cache ? null : flushCacheLoop(redis.url);
   const results: LevelResult[] = [];
   let deleted: number | null = null;
   try {
     for (const [i, speakers] of levels.entries()) {
-      ctx.log(`${variant}, level ${i + 1}/${levels.length}: ${speakers} concurrent speaker(s)`);
+      ctx.log(`${mode}, level ${i + 1}/${levels.length}: ${speakers} concurrent speaker(s)`);
       const left = await queuesIdle(ctx, redis.url, 30_000);
-      if (left > 0) notes.push(`${variant}, level ${speakers}: ${left} job(s) of the previous level were still queued when it started.`);
-      const deps = { ctx, url: gateway.url, logs: gateway.logs, workerLogs: () => workers.map((w) => w.logs()).join('\n'), clips, ...browsers };
-      const level: LevelResult = { variant, suffix, ...(await runLevel(deps, speakers, o, i, levels.length)) };
+      if (left > 0) notes.push(`${mode}, level ${speakers}: ${left} job(s) of the previous level were still queued when it started.`);
+      const deps: Deps = { ctx, mode, spec, url: gateway.url, logs: gateway.logs, workerLogs: () => workers.map((w) => w.logs()).join('\n'), clips, ...browsers };
+      const level = await runLevel(deps, speakers, o, i, levels.length);
       results.push(level);
       if (level.samples.length === 0 && i < levels.length - 1) {
-        notes.push(`${variant}, level ${speakers}: no utterance was delivered (${level.dropped} dropped: the pipeline is saturated), so this sweep stopped there; higher levels would only be worse.`);
+        const drops = Object.values(level.dropped).reduce((a, b) => a + b, 0);
+        notes.push(`${mode}, level ${speakers}: no utterance was delivered (${drops} dropped: the pipeline is saturated), so this sweep stopped there; higher levels would only be worse.`);
         break;
       }
     }
   } finally {
     deleted = cache ? await cache.stop() : null;
+    if (o['keep-logs']) {
+      const dir = join(tmpdir(), 'parley-bench-pipeline-logs', `${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'gateway.log'), gateway.logs());
+      workers.forEach((w, i) => writeFileSync(join(dir, `ai-worker-${i}.log`), w.logs()));
+      notes.push(`${mode}: the gateway's and AI workers' logs are in ${dir}.`);
+    }
     // The call is over: stop its parts now so what follows does not compete with a leftover backlog.
     for (const w of workers) await w.kill();
     await gateway.kill();
     await redis.stop();
   }
-  return { levels: results, engines, cacheKeysDeleted: deleted };
+  return { levels: results, engines, cacheKeysDeleted: deleted, workers: reported, load: [loadStart, loadavg()[0]!] };
 }
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
 
 async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const clips = speechInputs(String(o.inputs), Number(o.pause));
   if (clips.length === 0) throw new Error(`input set "${o.inputs}" has no clips`);
   if (!(o.speakers as number[]).some((n) => Number.isInteger(Number(n)) && Number(n) > 0)) throw new TypeError('--speakers needs at least one positive integer');
-  const partials = (o['partial-ms'] as number[]).map(Number);
-  if (partials.length === 0) throw new TypeError('--partial-ms needs at least one value');
+  const modes = [...new Set((o.modes as string[]).map(String))];
+  if (modes.length === 0) throw new TypeError('--modes needs at least one of batch, streaming');
+  for (const m of modes) if (!MODES[m]) throw new TypeError(`--modes: unknown mode "${m}" (batch or streaming)`);
+  const inherited = Object.keys(process.env).filter((k) => k.startsWith('PARLEY_AI_'));
 
   const listeners = await startBrowser(ctx);
   const speakerBrowsers = new Map<string, ParleyBrowser>();
@@ -235,42 +308,62 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   };
   const notes: string[] = [];
   const results: LevelResult[] = [];
-  let engines: Engines = { used: [], names: {} };
-  const deleted: Array<number | null> = [];
-  for (const [vi, partialMs] of partials.entries()) {
-    const v = await runVariant(ctx, o, partialMs, vi, clips, { listeners, speakerBrowser }, notes);
-    results.push(...v.levels);
-    engines = v.engines;
-    deleted.push(v.cacheKeysDeleted);
+  const runs = new Map<string, ModeRun>();
+  for (const mode of modes) {
+    const r = await runMode(ctx, o, mode, clips, { listeners, speakerBrowser }, notes);
+    results.push(...r.levels);
+    runs.set(mode, r);
   }
   for (const b of [...speakerBrowsers.values(), listeners]) await b.close();
 
   let stt: SttClipResult[] = [];
   if (o.wer) {
-    ctx.log('speech recognizer alone on the clips (WER and time), after the calls');
+    ctx.log('speech recognizer alone on the clips, batch then streaming (WER and time), after the calls');
     const limit = Number(o['wer-clips']);
-    stt = (await measureStt(limit > 0 ? clips.slice(0, limit) : clips, 'en', { modelsDir: 'models', pythonBin: '/usr/bin/python3' })).rows;
+    stt = await measureStt(limit > 0 ? clips.slice(0, limit) : clips, { pythonBin: '/usr/bin/python3', modes: ['batch', 'streaming'], chunkMs: CHUNK_MS });
   }
+  const loadEnd = loadavg()[0]!;
 
-  const slo = (await loadSlo(new URL('../slo.yaml', import.meta.url).pathname).catch(() => ({}))) as Record<string, Record<string, { max?: number }>>;
-  const targets: PipelineTargets = { e2eP50: slo.pipeline?.e2e_p50_ms?.max, e2eP95: slo.pipeline?.e2e_p95_ms?.max };
+  const slo: PipelineSlo = (await loadSlo(new URL('../slo.yaml', import.meta.url).pathname).catch(() => ({})) as Record<string, PipelineSlo>).pipeline ?? {};
+  const engines = [...runs.values()].at(-1)?.engines ?? { used: [], names: {} };
+  const first = results.find((l) => l.samples.length > 0);
   notes.unshift(
+    `The headline clock is e2e_from_mic: from the end of the speaker's voice at the microphone probe (the speaker page's WebRTC media-source stats, sampled every 20 ms; the last sample above power 1e-4 before the gateway's endpoint) to the first translated bytes at the listener page (polled every 20 ms, resolution p50 ${resolution(results)} ms). It includes the silence the VAD waits for, which the modes set differently, so it is the clock that compares them; e2e starts at the gateway's endpoint and leaves that wait out. SLOs apply to the streaming mode's figures (unsuffixed); the batch mode's end in _batch and are there for comparison.`,
+    `Modes, side by side in this run, each on a fresh Redis, gateway and ${o['ai-workers']} AI worker(s), in this order: ${modes.map((m) => `${m} = ${MODES[m]!.what} (gateway ${envText(MODES[m]!.gatewayEnv)}, AI worker ${envText(MODES[m]!.workerEnv)}; the workers reported ${runs.get(m)!.workers.map((w) => (w ? `recognition ${w.recognition}, ${w.maxSessions} sessions` : 'nothing')).join(' / ')})`).join('; ')}.`,
+    `Machine load: ${availableParallelism()} cores; 1-minute load average ${modes.map((m) => `${r2(runs.get(m)!.load[0])} -> ${r2(runs.get(m)!.load[1])} over the ${m} calls`).join(', ')}, ${r2(loadEnd)} after the recognizer-alone pass. Everything (Redis, gateway, mediasoup worker, AI worker(s), ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures; a load above the core count measures them as much as Parley.`,
     `Engines: ${Object.entries(engines.names).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
-    `Variants, side by side in this run (each on a fresh Redis, gateway and AI worker): ${partials.map((p) => (p > 0 ? `partial captions every ${p} ms (ai.partialIntervalMs, the default 1000 recognizes the speech so far on a second pocketsphinx decoder while the speaker talks)` : 'partial captions off (ai.partialIntervalMs 0)')).join('; ')}.`,
     `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped by Chromium's fake microphone; speaker i speaks clip i mod ${clips.length}, one browser per clip.`,
     `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
-    `The clock starts at the gateway VAD's end of speech (it waits ai.minSilenceMs = ${MIN_SILENCE_MS} ms of silence first; "vad" and e2e_from_mic measure from the last voiced 20 ms at the speaker's microphone) and stops when the listener page's poll (every 20 ms) sees the first bytes of the translated producer after the gateway sent its first packet (resolution p50 ${resolution(results)} ms).`,
-    `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${deleted.join(' and ')} deleted), so every utterance ran every engine`}.`,
-    `${o['ai-workers']} AI worker process(es) at their default concurrency; everything (Redis, gateway, mediasoup worker, AI worker, ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures: see the load averages.`,
+    `partial_interval: the intervals between successive original-language (English) partial captions (final: false) of one utterance as the listener page received them (receivedAt of window.parley.captions()), up to its final; the Spanish partials are left out (at most one translation is in flight, so their cadence is the translator's, not the recognizer's). Batch mode has no partial captions.`,
+    ...sweepNotes(results, slo),
+    `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${modes.map((m) => `${runs.get(m)!.cacheKeysDeleted ?? 0} in ${m}`).join(', ')}), so every utterance ran every engine`}.`,
+    ...(stt.length
+      ? [`Recognizer alone, after the calls (${stt[0]!.engine}, one decoder, nothing else running in the bench): batch decodes each clip whole; streaming feeds it in ${CHUNK_MS} ms chunks through a session and finishes; "final" is the whole decode (batch) or last chunk -> final (streaming). wer_delta = stt_wer - stt_wer_batch (streaming minus batch), corpus WER over ${new Set(stt.map((r) => r.clip)).size} clip(s).`]
+      : []),
+    ...(inherited.length ? [`Inherited from this environment by every gateway and AI worker (the modes set only their own variables over them): ${inherited.join(', ')}.`] : []),
+    ...(first ? [] : ['No utterance was delivered in any mode: every latency figure is "no data".']),
   );
   return {
-    summary: pipelineSummary(results, stt, engines.names),
-    figures: pipelineFigures(results, stt, targets),
+    summary: pipelineSummary(results, stt),
+    figures: pipelineFigures(results, stt, slo),
     samples: { levels: results, stt },
-    plots: pipelinePlots(results, stt, targets),
+    plots: pipelinePlots(results, stt, slo),
     notes,
-    environment: { engines: engines.used, aiWorkers: Number(o['ai-workers']), gatewayReplicas: 1, cache: Boolean(o.cache), partialIntervalsMs: partials, inputs: clips.map((c) => c.id) },
+    environment: {
+      engines: engines.used,
+      aiWorkers: Number(o['ai-workers']),
+      gatewayReplicas: 1,
+      cache: Boolean(o.cache),
+      chunkMs: CHUNK_MS,
+      modes: modes.map((m) => ({ mode: m, minSilenceMs: MODES[m]!.minSilenceMs, gatewayEnv: MODES[m]!.gatewayEnv, workerEnv: MODES[m]!.workerEnv, workersReported: runs.get(m)!.workers })),
+      inputs: clips.map((c) => c.id),
+    },
   };
+}
+
+function envText(env: Record<string, string>): string {
+  const e = Object.entries(env);
+  return e.length ? e.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults';
 }
 
 function resolution(levels: readonly LevelResult[]): number | string {
@@ -280,27 +373,29 @@ function resolution(levels: readonly LevelResult[]): number | string {
 
 export const scenario: Scenario = {
   name: 'pipeline',
-  title: 'Speech translation: real speech in a call, latency per stage and end to end, concurrent speakers swept',
+  title: 'Speech translation: real speech in a call, batch vs streaming recognition, latency per stage, concurrent speakers swept',
   description: `Real speech (LibriVox clips, espeak-ng phrases or your WAVs) is the fake microphone of a Chromium
 speaker page in a room of a running gateway (a \`parley up\` child); a Spanish listener page in the
 same room receives the translated voice produced by \`parley ai-worker\` (the configured engines).
-Per utterance: end of speech at the microphone -> VAD end of speech (clock start) -> STT final ->
-translation -> first synthesized audio -> first translated RTP packet sent -> first translated
-bytes received by the listener (clock stop); "processing" = STT final -> received; "overhead" =
-end to end minus the three engines. Levels of concurrent speakers (one room each) show where the
-SLO breaks; each variant (partial captions on / off) runs the same sweep on a fresh stack in the same
-run. After the sweep the STT engine alone transcribes each clip: WER beside its time.`,
+Per utterance, the headline clock e2e_from_mic runs from the end of the speaker's voice at the
+microphone probe to the first translated bytes at the listener; the gateway's marks split it into
+uplink, endpoint (the VAD's silence wait), stt (the final after the endpoint), translate, tts, hops,
+playout and network. Each recognition mode (--modes: batch = the old whole-utterance decoding after
+500 ms of silence; streaming = the defaults, decoding while spoken with partial captions, 250 ms)
+runs the same sweep of concurrent speakers (one room each) on a fresh stack in the same run, side by
+side. After the calls the recognizer alone decodes each clip in both modes: WER and time.`,
   options: [
-    { name: 'speakers', type: 'list', default: [1, 2, 4], smoke: [1], help: 'concurrent speakers per level, one room (speaker + Spanish listener) each' },
+    { name: 'modes', type: 'list', default: ['batch', 'streaming'], smoke: ['streaming'], help: 'recognition modes run side by side, each on a fresh stack: batch (minSilence 500 ms, whole-utterance decoding) and streaming (the defaults)' },
+    { name: 'speakers', type: 'list', default: [1, 2, 3, 4, 6], smoke: [1], help: 'concurrent speakers per level, one room (speaker + Spanish listener) each' },
     { name: 'duration', type: 'number', default: 60, smoke: 0, help: 'seconds measured per level (after the pages joined)' },
     { name: 'min-utterances', type: 'number', default: 10, smoke: 1, help: 'measure a level until it has at least this many utterances (warm-up excluded)' },
     { name: 'warmup', type: 'number', default: 1, help: 'first utterances of every speaker left out' },
     { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | espeak | comma-separated WAV paths' },
     { name: 'pause', type: 'number', default: 1.5, help: 'seconds of silence after each clip (the speaker\'s pause; less pause = more load per speaker)' },
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
-    { name: 'partial-ms', type: 'list', default: [1000, 0], smoke: [1000], help: 'variants run side by side: ai.partialIntervalMs of the gateway (0 = no partial captions)' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
-    { name: 'wer', type: 'boolean', default: true, help: 'also run the STT engine alone on the clips: WER and time' },
+    { name: 'wer', type: 'boolean', default: true, help: 'also run the recognizer alone on the clips, batch and streaming: WER and time' },
+    { name: 'keep-logs', type: 'boolean', default: false, help: 'write the gateway\'s and AI workers\' logs (debug level: recognition sessions\' lag and final time) of each mode to a temp folder named in the notes' },
     { name: 'wer-clips', type: 'number', default: 0, smoke: 1, help: 'clips for the WER pass (0 = all)' },
   ],
   run,

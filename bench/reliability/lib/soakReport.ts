@@ -115,7 +115,7 @@ export function soakResult(o: {
     ...(o.logs ? [`Logs of every replica, AI worker and page of this run: ${o.logs}`] : []),
     `${o.options.rooms} rooms x (English speaker + listener on another replica; in Spanish in ${Math.min(Number(o.options['translated-rooms']), Number(o.options.rooms))} of them) on ${o.options.replicas} replicas, ${o.options['ai-workers']} AI worker(s); ${o.churned} transient listeners joined and left (every ${o.options['churn-every-s']} s, ${o.options['churn-stay-s']} s each, at most ${o.options['churn-max']} at once).`,
     `Trends are least-squares slopes over the ${warm.length} samples after the first ${o.options['warmup-s']} s, scaled to one hour: on a run of minutes they mostly show noise and warm-up (JIT, pools); judge them on long runs.`,
-    'Partial captions are off (ai.partialIntervalMs 0): with them the two cores cannot carry the cluster, Chromium and pocketsphinx at once. Utterances the pipeline drops for age are counted (ai_dropped), not errors.',
+    'Recognition streams (partial captions come from the same decoder, no extra work). Utterances the pipeline drops for age or refuses as saturated are counted (ai_dropped), not errors.',
   ];
   return {
     summary,

@@ -1,23 +1,20 @@
-import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { concatPcm, float32ToInt16 } from './resample.js';
-import { VadSegmenter, type VadPartial, type VadSegmenterOptions, type VadUtterance } from './vad.js';
+import { isPause } from './pauseCut.js';
+import { concatPcm, rms } from './resample.js';
+import { VadSegmenter, type SpeechStreamEvent, type VadSegmenterOptions, type VadUtterance } from './vad.js';
+import { parseWav } from './wav.js';
 
-const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
-  readWave(path: string): { samples: Float32Array; sampleRate: number };
-};
 const DIR = '/usr/share/pocketsphinx/test/data/librivox';
 const CLIPS = readdirSync(DIR)
   .filter((f) => f.endsWith('.wav'))
   .sort()
   .map((f) => {
-    const w = sherpa.readWave(join(DIR, f));
+    const w = parseWav(readFileSync(join(DIR, f)));
     if (w.sampleRate !== 16000) throw new Error(`${f}: expected 16 kHz, got ${w.sampleRate}`);
-    return { name: f, pcm: float32ToInt16(w.samples) };
+    return { name: f, pcm: w.samples };
   });
-
 
 /** Pushes `pcm` in 20 ms chunks (as it would arrive from the network), then flushes. */
 async function segment(pcm: Int16Array, options: VadSegmenterOptions = {}, chunk = 320, cost?: { ms: number }): Promise<VadUtterance[]> {
@@ -32,6 +29,73 @@ async function segment(pcm: Int16Array, options: VadSegmenterOptions = {}, chunk
 }
 
 const ms = (u: VadUtterance) => u.endMs - u.startMs;
+
+type Run = { utts: VadUtterance[]; events: SpeechStreamEvent[] };
+
+/** Like segment(), also taking the stream events after every push and after the flush. */
+async function stream(pcm: Int16Array, options: VadSegmenterOptions, chunk = 320): Promise<Run> {
+  const vad = await VadSegmenter.create(options);
+  const run: Run = { utts: [], events: [] };
+  for (let i = 0; i < pcm.length; i += chunk) {
+    run.utts.push(...vad.push(pcm.subarray(i, i + chunk)));
+    run.events.push(...vad.takeStream());
+  }
+  run.utts.push(...vad.flush());
+  run.events.push(...vad.takeStream());
+  vad.close();
+  return run;
+}
+
+type Streamed = { segment: number; startMs: number; endMs: number; samples: Int16Array; end: Extract<SpeechStreamEvent, { type: 'end' }> };
+
+/**
+ * Checks the stream events of a run against the audio pushed and returns each segment's stream: segments
+ * one after the other, each 'start', 'chunk's, 'end'; chunks contiguous, at least chunkMs except the last,
+ * holding the audio at their place; every utterance covered by the stream of its segment, whose 'end' says
+ * how and where it ended; no stream without an end, and only 'discarded' ones without an utterance.
+ */
+function checkStreams({ utts, events }: Run, pcm: Int16Array, chunkMs: number): Streamed[] {
+  const out: Streamed[] = [];
+  let open: { segment: number; startMs: number; at: number; parts: Int16Array[] } | null = null;
+  for (const e of events) {
+    if (e.type === 'start') {
+      expect(open, `segment ${e.segment} starts while ${open?.segment} is open`).toBeNull();
+      expect(e.startMs).toBeGreaterThanOrEqual(out.at(-1)?.endMs ?? 0);
+      open = { segment: e.segment, startMs: e.startMs, at: e.startMs * 16, parts: [] };
+      continue;
+    }
+    expect(open?.segment, `${e.type} of segment ${e.segment} outside its stream`).toBe(e.segment);
+    if (e.type === 'chunk') {
+      const last = open!.parts.at(-1);
+      if (last) expect(last.length).toBeGreaterThanOrEqual(chunkMs * 16); // only the last chunk is shorter
+      expect(e.startMs * 16).toBe(open!.at);
+      expect(e.samples.length).toBeGreaterThan(0);
+      expect(e.samples).toEqual(pcm.subarray(open!.at, open!.at + e.samples.length));
+      open!.at += e.samples.length;
+      open!.parts.push(e.samples);
+    } else {
+      expect(e.endMs * 16).toBe(open!.at);
+      expect(e.lastVoicedMs).toBeGreaterThanOrEqual(open!.startMs);
+      expect(e.lastVoicedMs).toBeLessThanOrEqual(e.endMs);
+      out.push({ segment: e.segment, startMs: open!.startMs, endMs: e.endMs, samples: concatPcm(open!.parts), end: e });
+      open = null;
+    }
+  }
+  expect(open, 'every stream ends').toBeNull();
+  for (const u of utts) {
+    const s = out.find((x) => x.segment === u.segment);
+    expect(s, `utterance of segment ${u.segment} was streamed`).toBeDefined();
+    expect(s!.end).toMatchObject({ endedBy: u.endedBy, lastVoicedMs: u.endMs });
+    expect(u.startMs).toBeGreaterThanOrEqual(s!.startMs);
+    expect(u.endMs).toBeLessThanOrEqual(s!.endMs);
+    const at = (u.startMs - s!.startMs) * 16;
+    expect(s!.samples.subarray(at, at + u.samples.length)).toEqual(u.samples);
+  }
+  for (const s of out) expect(s.end.endedBy === 'discarded').toBe(!utts.some((u) => u.segment === s.segment));
+  return out;
+}
+
+const show = (streams: Streamed[]) => streams.map((s) => `#${s.segment}:${s.startMs}-${s.endMs}/${s.end.endedBy}`).join(' ');
 
 describe('VadSegmenter on real speech', () => {
   it('finds the speech in each LibriVox clip, and measures its speed', async () => {
@@ -109,51 +173,99 @@ describe('VadSegmenter on real speech', () => {
     expect(b.map((u) => [u.startMs, u.endMs])).toEqual(a.map((u) => [u.startMs, u.endMs]));
   });
 
-  it('offers the speech so far every partialEveryMs, as prefixes of the utterance that ends the segment', async () => {
+  it('streams each segment while it is spoken: start, chunks of chunkMs covering its utterance, end', async () => {
     const pcm = concatPcm([CLIPS[0]!.pcm, new Int16Array(16000), CLIPS[1]!.pcm]);
-    const vad = await VadSegmenter.create({ partialEveryMs: 1000 });
-    const utts: VadUtterance[] = [];
-    const partials: VadPartial[] = [];
-    for (let i = 0; i < pcm.length; i += 320) {
-      utts.push(...vad.push(pcm.subarray(i, i + 320)));
-      const p = vad.partial();
-      if (p) partials.push(p);
-    }
-    utts.push(...vad.flush());
-    expect(vad.partial()).toBeNull();
-    vad.close();
-    console.log(`[vad] partials ${partials.map((p) => `#${p.segment}:${p.startMs}-${p.endMs}`).join(' ')}; finals ${utts.map((u) => `#${u.segment}:${u.startMs}-${u.endMs}`).join(' ')}`);
-    expect(partials.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(utts.map((u) => u.segment)).size).toBe(utts.length);
-    for (const p of partials) {
-      const final = utts.find((u) => u.segment === p.segment);
-      expect(final, `segment ${p.segment} ends in an utterance`).toBeDefined();
-      // Partials of a segment start about where its utterance starts (our estimate vs Silero's), grow
-      // by about a second each, and never run past its end.
-      expect(Math.abs(p.startMs - final!.startMs)).toBeLessThan(400);
-      expect(p.endMs).toBeLessThanOrEqual(final!.endMs + 32);
-      const at = Math.round(p.startMs * 16);
-      expect(p.samples.subarray(0, 100)).toEqual(pcm.subarray(at, at + 100));
-    }
-    for (let i = 1; i < partials.length; i++) {
-      if (partials[i]!.segment !== partials[i - 1]!.segment) continue;
-      expect(partials[i]!.endMs - partials[i - 1]!.endMs).toBeGreaterThanOrEqual(1000);
-      expect(partials[i]!.endMs - partials[i - 1]!.endMs).toBeLessThan(1100);
-    }
+    const run = await stream(pcm, { chunkMs: 160 });
+    const streams = checkStreams(run, pcm, 160);
+    console.log(`[vad] streams ${show(streams)}; utterances ${run.utts.map((u) => `#${u.segment}:${u.startMs}-${u.endMs}/${u.endedBy}`).join(' ')}`);
+    expect(run.utts.length).toBeGreaterThanOrEqual(2);
+    expect(streams.filter((s) => s.end.endedBy === 'silence').length).toBeGreaterThanOrEqual(1);
+    // A silence end streams up to where the VAD decided, past the end of speech.
+    for (const s of streams.filter((x) => x.end.endedBy === 'silence')) expect(s.end.lastVoicedMs).toBeLessThan(s.endMs);
+    // Streaming changes nothing about the utterances here (pauses longer than the pre-roll).
+    const plain = await segment(pcm);
+    expect(run.utts.map((u) => [u.startMs, u.endMs, u.endedBy])).toEqual(plain.map((u) => [u.startMs, u.endMs, u.endedBy]));
+    // Chunks are cut on the VAD's timeline, not where pushes happen to end.
+    const big = await stream(pcm, { chunkMs: 160 }, 7777);
+    const layout = (r: Run) => r.events.map((e) => (e.type === 'chunk' ? `c${e.segment}:${e.startMs}+${e.samples.length}` : JSON.stringify(e)));
+    expect(layout(big)).toEqual(layout(run));
   });
 
-  it('offers no partials unless asked, and none in silence', async () => {
-    const off = await VadSegmenter.create();
+  it('streams nothing unless asked, and rejects a negative chunkMs', async () => {
+    const vad = await VadSegmenter.create();
+    expect(vad.options.minSilenceMs).toBe(250);
     for (let i = 0; i < CLIPS[0]!.pcm.length; i += 320) {
-      off.push(CLIPS[0]!.pcm.subarray(i, i + 320));
-      expect(off.partial()).toBeNull();
+      vad.push(CLIPS[0]!.pcm.subarray(i, i + 320));
+      expect(vad.takeStream()).toEqual([]);
     }
-    off.close();
-    const on = await VadSegmenter.create({ partialEveryMs: 500 });
-    on.push(new Int16Array(16000 * 3));
-    expect(on.partial()).toBeNull();
-    on.close();
-    await expect(VadSegmenter.create({ partialEveryMs: -1 })).rejects.toThrow(TypeError);
+    vad.flush();
+    expect(vad.takeStream()).toEqual([]);
+    vad.close();
+    const silent = await stream(new Int16Array(16000 * 3), { chunkMs: 160 });
+    expect(silent.events).toEqual([]);
+    await expect(VadSegmenter.create({ chunkMs: -1 })).rejects.toThrow(TypeError);
+  });
+
+  it('ends the open stream on flush with its last chunk', async () => {
+    const pcm = CLIPS[0]!.pcm.subarray(0, 16000 * 3); // cut mid-sentence
+    const run = await stream(pcm, { chunkMs: 160 });
+    const streams = checkStreams(run, pcm, 160);
+    expect(streams.at(-1)!.end.endedBy).toBe('flush');
+    expect(streams.at(-1)!.endMs).toBe(2976); // whole 32 ms VAD windows: the last 24 ms never reached the VAD
+    expect(run.events.at(-2)!.type).toBe('chunk');
+  });
+
+  it('ends a stream whose speech never becomes an utterance as discarded', async () => {
+    // Right after a cut at the length cap the next segment has only a scrap of audio: flushed then, it is dropped.
+    const pcm = CLIPS[0]!.pcm;
+    const vad = await VadSegmenter.create({ chunkMs: 160, maxUtteranceMs: 1000 });
+    const run: Run = { utts: [], events: [] };
+    let at = 0;
+    while (at < pcm.length && !run.events.some((e) => e.type === 'end' && e.endedBy === 'maxLength')) {
+      run.utts.push(...vad.push(pcm.subarray(at, at + 512)));
+      run.events.push(...vad.takeStream());
+      at += 512;
+    }
+    run.utts.push(...vad.flush());
+    run.events.push(...vad.takeStream());
+    vad.close();
+    const streams = checkStreams(run, pcm, 160);
+    console.log(`[vad] cut then flushed: ${show(streams)}`);
+    expect(streams.at(-2)!.end.endedBy).toBe('maxLength');
+    expect(streams.at(-1)!.end.endedBy).toBe('discarded');
+    expect(streams.at(-1)!.startMs).toBe(streams.at(-2)!.endMs);
+  });
+
+  it('cuts a long monologue at a pause before the cap, and streams across the cuts', async () => {
+    const all = concatPcm(CLIPS.map((c) => c.pcm));
+    const maxUtteranceMs = 3000;
+    const run = await stream(all, { maxUtteranceMs, chunkMs: 160 });
+    const streams = checkStreams(run, all, 160);
+    expect(run.utts.every((u) => ms(u) <= maxUtteranceMs)).toBe(true);
+    // A cut at the cap is exactly maxUtteranceMs long; a shorter maxLength utterance ended at a pause.
+    const atPause = run.utts.filter((u) => u.endedBy === 'maxLength' && ms(u) < maxUtteranceMs);
+    const atCap = run.utts.filter((u) => u.endedBy === 'maxLength' && ms(u) === maxUtteranceMs);
+    const ratios: string[] = [];
+    for (const u of atPause) {
+      const [start, end] = [u.startMs * 16, u.endMs * 16];
+      expect(ms(u)).toBeGreaterThan(1800); // past the soft bound (3000 - 2000, at least 60 %)
+      expect(end % 512).toBe(0); // ends with a whole VAD window: the pause
+      // The level it was measured against: the segment's whole windows before the pause window.
+      const levels: number[] = [];
+      for (let w = Math.ceil(start / 512) * 512; w + 512 <= end - 512; w += 512) levels.push(rms(all.subarray(w, w + 512)));
+      const mean = levels.reduce((a, b) => a + b, 0) / levels.length;
+      const pause = rms(all.subarray(end - 512, end));
+      ratios.push((pause / mean).toFixed(2));
+      expect(isPause(pause, mean)).toBe(true);
+    }
+    console.log(`[vad] joined clips, cap ${maxUtteranceMs} ms: ${atPause.length} cut(s) at a pause (window RMS / mean ${ratios.join(' ')}), ${atCap.length} at the cap; streams ${show(streams)}`);
+    expect(atPause.length).toBeGreaterThanOrEqual(2);
+    expect(atPause.length).toBeGreaterThan(atCap.length);
+    // Each cut's stream continues exactly where the previous one ended.
+    for (const s of streams.filter((x) => x.end.endedBy === 'maxLength')) {
+      const next = streams[streams.indexOf(s) + 1];
+      if (next) expect(next.startMs).toBe(s.endMs);
+    }
   });
 
   it('fails clearly on a missing model and on bad options', async () => {

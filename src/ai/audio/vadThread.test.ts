@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeOpusFrames } from './opus.js';
-import { float32ToInt16, resample, rms } from './resample.js';
+import { concatPcm, float32ToInt16, resample, rms } from './resample.js';
 import { RtpPacketizer, parseRtpPacket } from './rtp.js';
-import { VadThread, type AudioUtterance } from './vadThread.js';
+import { VadThread, type AudioChunk, type AudioSpeechEnd, type AudioSpeechStart, type AudioTap, type AudioUtterance } from './vadThread.js';
 
 const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
   readWave(path: string): { samples: Float32Array; sampleRate: number };
@@ -33,6 +33,50 @@ async function paced(frames: Buffer[], onPayload: (payload: Buffer, arrivalMs: n
     const rtp = parseRtpPacket(pz.packetize(frames[i]!))!;
     onPayload(rtp.payload, Date.now());
   }
+}
+
+type TapEvent = ['speechstart', AudioSpeechStart] | ['chunk', AudioChunk] | ['speechend', AudioSpeechEnd] | ['utterance', AudioUtterance];
+
+/** Everything a tap emits, in order. */
+function record(tap: AudioTap): TapEvent[] {
+  const events: TapEvent[] = [];
+  tap.on('speechstart', (e) => events.push(['speechstart', e]));
+  tap.on('chunk', (e) => events.push(['chunk', e]));
+  tap.on('speechend', (e) => events.push(['speechend', e]));
+  tap.on('utterance', (e) => events.push(['utterance', e]));
+  return events;
+}
+
+type Segment = { start: AudioSpeechStart; chunks: AudioChunk[]; end: AudioSpeechEnd; samples: Int16Array };
+
+/** Checks the order and continuity of streamed segments and returns them: speechstart, contiguous chunks (at least chunkMs but the last), speechend. */
+function segments(events: TapEvent[], chunkMs: number): Segment[] {
+  const out: Segment[] = [];
+  let open: { start: AudioSpeechStart; chunks: AudioChunk[]; at: number } | null = null;
+  for (const [type, e] of events) {
+    expect(type).not.toBe('utterance');
+    if (type === 'speechstart') {
+      expect(open).toBeNull();
+      open = { start: e, chunks: [], at: e.startMs };
+    } else if (type === 'chunk') {
+      expect(e.segment).toBe(open!.start.segment);
+      expect(e.sampleRate).toBe(16000);
+      expect(e.startMs).toBe(open!.at);
+      if (open!.chunks.length > 0) expect(open!.chunks.at(-1)!.samples.length).toBeGreaterThanOrEqual(chunkMs * 16);
+      open!.chunks.push(e);
+      open!.at += e.samples.length / 16;
+    } else if (type === 'speechend') {
+      expect(e.segment).toBe(open!.start.segment);
+      expect(e.endMs).toBe(open!.at);
+      expect(e.lastVoicedMs).toBeLessThanOrEqual(e.endMs);
+      // The wall clock of the last voiced sample is estimated back from the decision (the stream may be ahead of endMs after a cut).
+      expect(e.lastVoicedAt).toBeLessThanOrEqual(e.speechEndAt - (e.endMs - e.lastVoicedMs));
+      out.push({ start: open!.start, chunks: open!.chunks, end: e, samples: concatPcm(open!.chunks.map((c) => c.samples)) });
+      open = null;
+    }
+  }
+  expect(open, 'every speechstart gets its speechend').toBeNull();
+  return out;
 }
 
 describe('VadThread / AudioTap (worker thread)', () => {
@@ -87,6 +131,46 @@ describe('VadThread / AudioTap (worker thread)', () => {
       `[vadThread] worker CPU per second of audio: decode ${perSec(stats.decodeMs)} ms, resample ${perSec(stats.resampleMs)} ms, VAD ${perSec(stats.vadMs)} ms`,
     );
     console.log(`[vadThread] main event-loop delay while feeding (1 ms resolution, included): p50 ${ms(lag.percentile(50))} ms, p99 ${ms(lag.percentile(99))} ms, max ${ms(lag.max)} ms`);
+  });
+
+  it('streams the speech as it is spoken: speechstart, chunks, speechend', async () => {
+    const frames = clipFrames('sense_and_sensibility_01_austen_64kb-0870.wav', 1000);
+    const tap = await thread.openTap({ minSilenceMs: 250, chunkMs: 160 });
+    const events = record(tap);
+    // A synthetic wall clock: packet i arrives at T0 + 20 i.
+    const T0 = 1_000_000;
+    frames.forEach((f, i) => tap.push(f, T0 + 20 * i));
+    const stats = (await tap.close())!;
+    const segs = segments(events, 160);
+    console.log(`[vadThread] streamed ${segs.map((g) => `#${g.start.segment}:${g.start.startMs}-${g.end.endMs}/${g.end.endedBy} (voice to ${g.end.lastVoicedMs}, ${g.chunks.length} chunks)`).join(' ')}`);
+    expect(segs.length).toBeGreaterThanOrEqual(1);
+    expect(stats.utterances).toBe(segs.filter((g) => g.end.endedBy !== 'discarded').length);
+    const [first, last] = [segs[0]!, segs.at(-1)!];
+    expect(first.start.startMs).toBeLessThan(1000);
+    expect(last.end.endedBy).toBe('silence');
+    expect(last.end.lastVoicedMs).toBeGreaterThan(6000);
+    expect(last.end.lastVoicedMs).toBeLessThan(last.end.endMs);
+    for (const g of segs) {
+      expect(g.chunks.length).toBeGreaterThan(0);
+      // Wall clocks follow the packets: a chunk is stamped with the arrival of the packet that completed it,
+      // the start with the estimated arrival of its first sample.
+      for (const c of g.chunks) expect(Math.abs(c.at - (T0 + c.startMs + c.samples.length / 16))).toBeLessThanOrEqual(60);
+      expect(Math.abs(g.start.at - (T0 + g.start.startMs))).toBeLessThanOrEqual(60);
+    }
+    expect(rms(concatPcm(segs.map((g) => g.samples)))).toBeGreaterThan(1000);
+  });
+
+  it('ends an open stream on flush, with its last chunk', async () => {
+    const frames = clipFrames('sense_and_sensibility_01_austen_64kb-0870.wav', 0).slice(0, 150); // 3 s, mid-sentence
+    const tap = await thread.openTap({ chunkMs: 160 });
+    const events = record(tap);
+    for (const f of frames) tap.push(f, Date.now());
+    tap.flush();
+    await tap.close();
+    const segs = segments(events, 160);
+    expect(segs.at(-1)!.end.endedBy).toBe('flush');
+    expect(events.at(-2)![0]).toBe('chunk');
+    expect(segs.at(-1)!.end.endMs).toBeGreaterThan(2800);
   });
 
   it('keeps concurrent streams apart and flushes on demand', async () => {

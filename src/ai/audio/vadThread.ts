@@ -7,6 +7,10 @@
  *   const tap = await thread.openTap({ maxUtteranceMs: 15000 });
  *   tap.on('utterance', (u) => ...);
  *   tap.push(opusPayload, Date.now());
+ *
+ * Opened with `chunkMs` > 0, a tap streams the speech instead of whole utterances:
+ * 'speechstart', then 'chunk's while the person speaks, then 'speechend' (every
+ * speechstart gets one, flush() included).
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -15,20 +19,31 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, TapStats, TapStreamOptions, ToWorker } from './vadWorker.js';
 
+export type { SegmentEnd } from './vad.js';
 export type { TapStats, TapStreamOptions };
 
 /** What the worker posts for a stream, without the envelope (fields documented in vadWorker.ts). */
 type Posted<T extends FromWorker['type']> = Omit<Extract<FromWorker, { type: T }>, 'type' | 'id'>;
 
-/** One utterance, 16 kHz mono. */
+/** One utterance, 16 kHz mono (chunkMs 0). */
 export type AudioUtterance = Posted<'utterance'> & { sampleRate: 16000 };
 
-/** The speech so far of a segment still going on (only when the tap was opened with partialEveryMs), 16 kHz mono. */
-export type AudioPartial = Posted<'partial'> & { sampleRate: 16000 };
+/** A speech segment opens (chunkMs > 0). */
+export type AudioSpeechStart = Posted<'speechstart'>;
+
+/** The next stretch of the open segment's audio, 16 kHz mono (chunkMs > 0). */
+export type AudioChunk = Posted<'chunk'> & { sampleRate: 16000 };
+
+/** The open segment is over, after its last chunk (chunkMs > 0). */
+export type AudioSpeechEnd = Posted<'speechend'>;
 
 export type AudioTapEvents = {
+  /** A whole utterance (taps opened with chunkMs 0). */
   utterance: [AudioUtterance];
-  partial: [AudioPartial];
+  /** The stream of a segment (taps opened with chunkMs > 0), in order: speechstart, chunk..., speechend. */
+  speechstart: [AudioSpeechStart];
+  chunk: [AudioChunk];
+  speechend: [AudioSpeechEnd];
   /** A bad stream option or a worker failure; the tap closes after a worker failure. */
   error: [Error];
   close: [];
@@ -64,7 +79,7 @@ export class AudioTap extends EventEmitter<AudioTapEvents> {
     this.#thread.send({ type: 'audio', id: this.id, payload, arrivalMs }, [payload.buffer]);
   }
 
-  /** Ends the speech in progress now (its utterance comes as an event). */
+  /** Ends the speech in progress now (its utterance, or its last chunk and speechend, come as events). */
   flush(): void {
     if (!this.#closed) this.#thread.send({ type: 'flush', id: this.id });
   }
@@ -88,9 +103,15 @@ export class AudioTap extends EventEmitter<AudioTapEvents> {
     if (msg.type === 'utterance') {
       const { type: _type, id: _id, ...utterance } = msg;
       this.emit('utterance', { ...utterance, sampleRate: 16000 });
-    } else if (msg.type === 'partial') {
-      const { type: _type, id: _id, ...partial } = msg;
-      this.emit('partial', { ...partial, sampleRate: 16000 });
+    } else if (msg.type === 'speechstart') {
+      const { type: _type, id: _id, ...start } = msg;
+      this.emit('speechstart', start);
+    } else if (msg.type === 'chunk') {
+      const { type: _type, id: _id, ...chunk } = msg;
+      this.emit('chunk', { ...chunk, sampleRate: 16000 });
+    } else if (msg.type === 'speechend') {
+      const { type: _type, id: _id, ...end } = msg;
+      this.emit('speechend', end);
     } else if (msg.type === 'closed') {
       this.#onClosed?.(msg.stats);
     } else if (msg.type === 'error' && this.listenerCount('error') > 0) {

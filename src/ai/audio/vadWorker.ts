@@ -1,14 +1,15 @@
 /**
  * Worker-thread side of the audio tap (see vadThread.ts): per stream, Opus
- * payloads -> 48 kHz PCM -> 16 kHz mono -> Silero VAD -> utterances posted back.
- * Messages are handled strictly in order.
+ * payloads -> 48 kHz PCM -> 16 kHz mono -> Silero VAD -> utterances posted back
+ * (chunkMs 0), or the speech streamed as it is spoken: speechstart, chunks,
+ * speechend (chunkMs > 0). Messages are handled strictly in order.
  */
 import { parentPort } from 'node:worker_threads';
 import { OpusDecoder } from './opus.js';
 import { Resampler, toMono } from './resample.js';
-import { VAD_SAMPLE_RATE, VadSegmenter, type UtteranceEnd, type VadSegmenterOptions } from './vad.js';
+import { VAD_SAMPLE_RATE, VadSegmenter, type SegmentEnd, type UtteranceEnd, type VadSegmenterOptions, type VadUtterance } from './vad.js';
 
-/** Options of one stream. */
+/** Options of one stream (`chunkMs` > 0: stream events instead of whole utterances). */
 export type TapStreamOptions = VadSegmenterOptions & {
   /** Channels to decode (1: libopus downmixes a stereo stream; 2: decode both, average here). Default 1. */
   channels?: 1 | 2;
@@ -19,6 +20,7 @@ export type TapStats = {
   packets: number;
   /** Packets that failed to decode (replaced by 20 ms of silence). */
   decodeErrors: number;
+  /** Utterances the VAD found (posted as such, or streamed). */
   utterances: number;
   /** Audio decoded, in ms. */
   audioMs: number;
@@ -45,7 +47,7 @@ export type FromWorker =
       startMs: number;
       endMs: number;
       endedBy: UtteranceEnd;
-      /** The speech segment it ends (the `segment` of the partials before it). */
+      /** The speech segment it ends. */
       segment: number;
       /** Wall clock (ms since epoch) when the VAD decided the speech ended. */
       speechEndAt: number;
@@ -53,14 +55,42 @@ export type FromWorker =
       arrivalMs: number;
     }
   | {
-      type: 'partial';
+      /** Speech detected (chunkMs > 0): a segment opens; its chunks and its speechend follow. */
+      type: 'speechstart';
       id: number;
-      samples: Int16Array;
-      startMs: number;
-      endMs: number;
       segment: number;
-      /** Wall clock (ms since epoch) when it was cut. */
+      /** Stream time of the segment's first sample (pre-roll included). */
+      startMs: number;
+      /** Wall clock (ms since epoch) when that sample arrived, estimated from the arrival of the packet that revealed the speech. */
       at: number;
+    }
+  | {
+      /** The next stretch of the open segment's audio (at least chunkMs, except the last), right after the previous one. */
+      type: 'chunk';
+      id: number;
+      segment: number;
+      /** 16 kHz mono. */
+      samples: Int16Array;
+      /** Stream time of the first sample. */
+      startMs: number;
+      /** Wall clock (ms since epoch) when the last sample arrived: arrival time of the packet that completed the chunk. */
+      at: number;
+    }
+  | {
+      /** The segment is over (after its last chunk). */
+      type: 'speechend';
+      id: number;
+      segment: number;
+      /** As the utterance ended, or 'discarded' when the speech never became one (too short, endless noise). */
+      endedBy: SegmentEnd;
+      /** Stream time of the end of the segment's streamed audio. */
+      endMs: number;
+      /** Stream time where its speech ended (the utterance's end). */
+      lastVoicedMs: number;
+      /** Wall clock (ms since epoch) when the VAD decided the segment ended. */
+      speechEndAt: number;
+      /** Wall-clock estimate of the last voiced sample: speechEndAt - (stream position - lastVoicedMs). */
+      lastVoicedAt: number;
     }
   | { type: 'closed'; id: number; stats: TapStats }
   | { type: 'error'; id: number; message: string };
@@ -86,7 +116,7 @@ port.on('message', (msg: ToWorker) => {
 post({ type: 'ready' });
 
 function post(msg: FromWorker): void {
-  port.postMessage(msg, msg.type === 'utterance' || msg.type === 'partial' ? [msg.samples.buffer as ArrayBuffer] : []);
+  port.postMessage(msg, msg.type === 'utterance' || msg.type === 'chunk' ? [msg.samples.buffer as ArrayBuffer] : []);
 }
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -145,13 +175,25 @@ function onAudio(id: number, s: Stream, payload: Uint8Array, arrivalMs: number):
   st.resampleMs += t2 - t1;
   st.vadMs += t3 - t2;
   emit(id, s, utterances);
-  const partial = s.vad.partial();
-  if (partial) post({ type: 'partial', id, ...partial, at: Date.now() });
 }
 
-function emit(id: number, s: Stream, utterances: ReturnType<VadSegmenter['push']>): void {
-  for (const u of utterances) {
-    s.stats.utterances++;
-    post({ type: 'utterance', id, ...u, speechEndAt: Date.now(), arrivalMs: s.lastArrivalMs });
+/** Posts what the VAD gave out: the utterances, or (when streaming) its stream events. */
+function emit(id: number, s: Stream, utterances: VadUtterance[]): void {
+  s.stats.utterances += utterances.length;
+  if (s.vad.options.chunkMs === 0) {
+    for (const u of utterances) post({ type: 'utterance', id, ...u, speechEndAt: Date.now(), arrivalMs: s.lastArrivalMs });
+    return;
+  }
+  const posMs = s.vad.positionMs;
+  for (const e of s.vad.takeStream()) {
+    if (e.type === 'start') {
+      post({ type: 'speechstart', id, segment: e.segment, startMs: e.startMs, at: s.lastArrivalMs - (posMs - e.startMs) });
+    } else if (e.type === 'chunk') {
+      post({ type: 'chunk', id, segment: e.segment, samples: e.samples, startMs: e.startMs, at: s.lastArrivalMs });
+    } else {
+      const speechEndAt = Date.now();
+      const { type: _type, ...end } = e;
+      post({ type: 'speechend', id, ...end, speechEndAt, lastVoicedAt: speechEndAt - (posMs - e.lastVoicedMs) });
+    }
   }
 }

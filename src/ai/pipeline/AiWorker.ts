@@ -210,7 +210,12 @@ export class AiWorker {
     if (sttStart > data.deadline) throw unrecoverable(createError(Errors.UTTERANCE_DROPPED, 'recognition session went stale before a worker took it'));
     const engine = this.#lookup(() => this.#engines.stt(data.language));
     const targets = [...new Set(data.targets)].filter((to) => to !== data.language);
-    const outcome = await this.#recognize(data, engine.id, await this.#call(engine.id, () => engine.open(data.language)), targets);
+    const opening = engine.open(data.language);
+    const session = await this.#call(engine.id, () => opening).catch((err: unknown) => {
+      void opening.then((late) => late.close(), () => undefined); // a decoder still loading when we gave up goes back
+      throw err;
+    });
+    const outcome = await this.#recognize(data, engine.id, session, targets);
     const sttDone = Date.now();
     void this.#connection.del(data.stream).catch(() => undefined);
     this.#log.debug({ utteranceId: data.utteranceId, audioMs: Math.round(outcome.audioMs), decodeMs: Math.round(outcome.decodeMs), maxLagMs: outcome.maxLagMs, finalMs: Math.round(outcome.finalMs) }, 'recognition session ended');
@@ -233,12 +238,13 @@ export class AiWorker {
   /** Runs one session on a reader connection of its own, with its hypotheses going out as partial captions. */
   async #recognize(data: SttJob, engineId: string, session: SttSession, targets: string[]): Promise<RecognizeOutcome> {
     const reader = this.#readers.pop() ?? this.#newReader();
-    const caption = { kind: 'caption' as const, final: false, marks: { speechEnd: Date.now() } };
+    // A partial is fresh when it is published (the gateway skips results whose speechEnd is too old).
+    const caption = () => ({ kind: 'caption' as const, final: false, marks: { speechEnd: Date.now() } });
     const partials = new HypothesisCaptions({
       targets,
-      publishOriginal: (text, seq) => this.#publish(data, { ...caption, language: data.language, text, original: true, seq }),
+      publishOriginal: (text, seq) => this.#publish(data, { ...caption(), language: data.language, text, original: true, seq }),
       translate: (to, text) => this.#translateText(data.language, to, text).catch(() => ''),
-      publishTranslation: (to, text, seq) => this.#publish(data, { ...caption, language: to, text, original: false, seq }),
+      publishTranslation: (to, text, seq) => this.#publish(data, { ...caption(), language: to, text, original: false, seq }),
       onError: (err) => this.#log.debug({ err, utteranceId: data.utteranceId }, 'partial caption not delivered'),
     });
     this.observer.emit('sessions', ++this.#activeSessions);
