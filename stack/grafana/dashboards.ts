@@ -179,6 +179,12 @@ function aiPipeline(): Dashboard {
     .series('Queue depth', 'none', [q('max by (queue) (parley_ai_queue_depth)', '{{queue}}')], 8)
     .series('Queue wait (p95)', 's', [q(quantile(0.95, 'parley_ai_queue_wait_seconds', ['stage']), '{{stage}}')], 8)
     .series('Job time (p95)', 's', [q(quantile(0.95, 'parley_ai_job_seconds', ['stage']), '{{stage}}')], 8)
+    .series('Recognition sessions per worker (streaming speakers)', 'none', [q('max by (worker) (parley_ai_stt_sessions_active)', '{{worker}}')], 8)
+    .series('Decoder lag behind live audio (p95) and real-time factor (p50)', 's', [
+      q(quantile(0.95, 'parley_ai_stt_audio_lag_seconds', ['worker']), 'lag {{worker}}'),
+      q(quantile(0.5, 'parley_ai_stt_session_rtf', ['worker']), 'rtf {{worker}}'),
+    ], 8)
+    .series('Recognizer final after the end of speech (p95)', 's', [q(quantile(0.95, 'parley_ai_stt_final_seconds', ['worker']), '{{worker}}')], 8)
     .series('Jobs by stage and result', 'ops', [q('sum by (stage, result) (rate(parley_ai_jobs_total[5m]))', '{{stage}} {{result}}')])
     .series('Utterances dropped by stage and code', 'ops', [q('sum by (stage, code) (rate(parley_ai_dropped_total[5m]))', '{{stage}} {{code}}')])
     .series('Cache hit ratio', 'percentunit', [
