@@ -257,6 +257,24 @@ describe('probe analysis', () => {
     expect(partialIntervals(captions, 'v')).toEqual([]);
   });
 
+  it('reproduces a recorded streaming utterance (smoke run, 2026-12-06, load 10 on 2 cores)', () => {
+    // The gateway's line as logged, and the pages' records around it.
+    const [line] = utteranceLines(
+      '{"level":30,"time":1796572445785,"pid":21062,"hostname":"vm","name":"parley","replica":"bench-pipeline-streaming","module":"utterance-timings","utteranceId":"a49330c6-a43b-46c6-8103-c81b58e51637","language":"es","ms":{"endpoint":282,"stt":104,"translate":7,"tts":32,"playout":34,"endToEnd":194,"processing":90},"msg":"utterance translated"}',
+    );
+    const speechEnd = 1796572445591;
+    const caption = (at: number, final: boolean): CaptionRecord => ({ utteranceId: line!.utteranceId, speakerPeerId: 'sp', language: 'en', text: '…', original: true, final, receivedAt: speechEnd + at });
+    const captions = [...[-2127, -1970, -1875, -666, -659, -625, -600, -569, -538, -480, -439, -366].map((at) => caption(at, false)), caption(115, true)];
+    const mic: Array<[number, number]> = [[1796572445455, 0.002], [1796572445475, 0.0011], [1796572445495, 0.00005], [1796572445515, 0]];
+    const s = buildSample(line!, mic, [{ at: 1796572445818, prevAt: 1796572445798, bytes: 900, producerId: 'tr' }], 250 + 1500, captions);
+    expect(s).toMatchObject({ micEnd: 1796572445475, lastVoiced: 1796572445309, speechEnd, sttDone: 1796572445695, received: 1796572445818, receivedResolutionMs: 20 });
+    expect(s.stages).toEqual({ uplink: -166, endpoint: 282, stt: 104, translate: 7, tts: 32, hops: 17, playout: 34, network: 33 });
+    expect([s.e2eFromMicMs, s.e2eMs, s.processingMs, s.processingSentMs]).toEqual([343, 227, 123, 90]);
+    // A stall of the loaded decoder, then a burst as it caught up.
+    expect(s.partialIntervalsMs).toEqual([157, 95, 1209, 7, 34, 25, 31, 31, 58, 41, 73]);
+    expect(s.finalCaptionMs).toBe(115);
+  });
+
   it('leaves out what a batch utterance or a missing probe cannot give', () => {
     const line = { utteranceId: 'b', language: 'es', time: 20_000, ms: { endpoint: 532, stt: 420, translate: 20, tts: 50, playout: 30, endToEnd: 900, processing: 480 } };
     const s = buildSample(line, null, [], 2000, []);

@@ -58,7 +58,7 @@ export async function startMicProbe(page: Page, everyMs = 20): Promise<void> {
             }
           });
           if (now === 0) now = Date.now();
-          if (last && d > last.d) out.push([now, (e - last.e) / (d - last.d)]);
+          if (last && d > last.d) out.push([Math.round(now), (e - last.e) / (d - last.d)]);
           last = { e, d };
         })
         .finally(() => (busy = false));

@@ -78,7 +78,8 @@ export function partialIntervals(records: readonly CaptionRecord[], utteranceId:
 /**
  * Builds a sample. `line.time` is the gateway's log time of the line, written when the first translated
  * frame left (within a millisecond of the `firstRtpOut` mark), so the other marks are placed from it.
- * `vadWindowMs` bounds how far before the endpoint the microphone's end of speech is looked for.
+ * `vadWindowMs` bounds how far before the endpoint the microphone's end of speech is looked for, and
+ * `micThreshold` is the mean power above which a microphone sample counts as voice.
  */
 export function buildSample(
   line: UtteranceLine,
@@ -86,6 +87,7 @@ export function buildSample(
   arrivals: readonly Arrival[],
   vadWindowMs: number,
   captions: readonly CaptionRecord[] = [],
+  micThreshold = 1e-4,
 ): UtteranceSample {
   const ms = line.ms;
   const firstRtpOut = line.time;
@@ -94,7 +96,7 @@ export function buildSample(
   const sttDone = ms.processing !== undefined ? firstRtpOut - ms.processing : null;
   const arrival = arrivalAfter(arrivals, firstRtpOut);
   const received = arrival?.at ?? null;
-  const micEnd = mic && Number.isFinite(speechEnd) ? speechEndBefore(mic, speechEnd, vadWindowMs) : null;
+  const micEnd = mic && Number.isFinite(speechEnd) ? speechEndBefore(mic, speechEnd, vadWindowMs, micThreshold) : null;
   const engineSum = sum([ms.stt, ms.translate, ms.tts]);
   const marked = sum([ms.stt, ms.translate, ms.tts, ms.playout]);
   const stages: Stages = {};

@@ -17,6 +17,7 @@ import { aiWorkerReady, dropLines, dropsByCode, utteranceLines } from '../lib/lo
 import { modeSuffix, pipelineFigures, pipelinePlots, pipelineSummary, sweepNotes, type LevelResult, type PipelineSlo } from '../lib/pipelineReport.js';
 import { installPeerConnectionTap, readArrivals, readMicProbe, startArrivalProbe, startMicProbe } from '../lib/probes.js';
 import { loadSlo } from '../lib/slo.js';
+import { percentile } from '../lib/stats.js';
 import { checkAborted, sleep, startAiWorker, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
 import { measureStt, type SttClipResult } from '../lib/sttQuality.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
@@ -202,7 +203,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   const samples: Array<UtteranceSample & { room: number; clip: string }> = kept.map((k) => ({
     room: k.room.index,
     clip: k.room.clip.id,
-    ...buildSample(k.line, mics.get(k.room) ?? null, arrivals.get(k.room) ?? [], d.spec.minSilenceMs + MIC_LOOKBACK_MS, [...k.room.captions.values()]),
+    ...buildSample(k.line, mics.get(k.room) ?? null, arrivals.get(k.room) ?? [], d.spec.minSilenceMs + MIC_LOOKBACK_MS, [...k.room.captions.values()], Number(o['mic-threshold'])),
   }));
   const dropped = droppedNow();
   for (const r of rooms) {
@@ -328,13 +329,14 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const engines = [...runs.values()].at(-1)?.engines ?? { used: [], names: {} };
   const first = results.find((l) => l.samples.length > 0);
   notes.unshift(
-    `The headline clock is e2e_from_mic: from the end of the speaker's voice at the microphone probe (the speaker page's WebRTC media-source stats, sampled every 20 ms; the last sample above power 1e-4 before the gateway's endpoint) to the first translated bytes at the listener page (polled every 20 ms, resolution p50 ${resolution(results)} ms). It includes the silence the VAD waits for, which the modes set differently, so it is the clock that compares them; e2e starts at the gateway's endpoint and leaves that wait out. SLOs apply to the streaming mode's figures (unsuffixed); the batch mode's end in _batch and are there for comparison.`,
+    `The headline clock is e2e_from_mic: from the end of the speaker's voice at the microphone probe (the speaker page's WebRTC media-source stats, sampled every 20 ms; the last sample above mean power ${o['mic-threshold']} before the gateway's endpoint) to the first translated bytes at the listener page (polled every 20 ms, resolution p50 ${resolution(results)} ms). It includes the silence the VAD waits for, which the modes set differently, so it is the clock that compares them; e2e starts at the gateway's endpoint and leaves that wait out. SLOs apply to the streaming mode's figures (unsuffixed); the batch mode's end in _batch and are there for comparison.`,
+    `uplink (the microphone's end of voice -> the VAD's last voiced audio) p50: ${modes.map((m) => `${m} ${median(results.filter((l) => l.mode === m).flatMap((l) => l.samples.map((x) => x.stages.uplink)))} ms`).join(', ')}. It comes out negative when the VAD (Silero, speech probability 0.5) ends the voice before the probe's energy threshold does, on the decaying tail of the last word; e2e_from_mic then starts that much later than the VAD's own end of voice. --mic-threshold moves it (the LibriVox clips' noise floor is near 1e-5..1e-4).`,
     `Modes, side by side in this run, each on a fresh Redis, gateway and ${o['ai-workers']} AI worker(s), in this order: ${modes.map((m) => `${m} = ${MODES[m]!.what} (gateway ${envText(MODES[m]!.gatewayEnv)}, AI worker ${envText(MODES[m]!.workerEnv)}; the workers reported ${runs.get(m)!.workers.map((w) => (w ? `recognition ${w.recognition}, ${w.maxSessions} sessions` : 'nothing')).join(' / ')})`).join('; ')}.`,
     `Machine load: ${availableParallelism()} cores; 1-minute load average ${modes.map((m) => `${r2(runs.get(m)!.load[0])} -> ${r2(runs.get(m)!.load[1])} over the ${m} calls`).join(', ')}, ${r2(loadEnd)} after the recognizer-alone pass. Everything (Redis, gateway, mediasoup worker, AI worker(s), ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures; a load above the core count measures them as much as Parley.`,
     `Engines: ${Object.entries(engines.names).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
     `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped by Chromium's fake microphone; speaker i speaks clip i mod ${clips.length}, one browser per clip.`,
     `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
-    `partial_interval: the intervals between successive original-language (English) partial captions (final: false) of one utterance as the listener page received them (receivedAt of window.parley.captions()), up to its final; the Spanish partials are left out (at most one translation is in flight, so their cadence is the translator's, not the recognizer's). Batch mode has no partial captions.`,
+    `partial_interval: the intervals between successive original-language (English) partial captions (final: false) of one utterance as the listener page received them (receivedAt of window.parley.captions()), up to its final; the Spanish partials are left out (at most one translation is in flight, so their cadence is the translator's, not the recognizer's). Batch mode has no partial captions. A decoder that falls behind stalls and then sends its hypotheses in a burst, which lowers the p50: read the p95 beside it.`,
     ...sweepNotes(results, slo),
     `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${modes.map((m) => `${runs.get(m)!.cacheKeysDeleted ?? 0} in ${m}`).join(', ')}), so every utterance ran every engine`}.`,
     ...(stt.length
@@ -366,6 +368,11 @@ function envText(env: Record<string, string>): string {
   return e.length ? e.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults';
 }
 
+function median(xs: Array<number | undefined>): number | string {
+  const p = percentile(xs.filter((x): x is number => typeof x === 'number'), 50);
+  return Number.isFinite(p) ? Math.round(p) : '-';
+}
+
 function resolution(levels: readonly LevelResult[]): number | string {
   const r = levels.flatMap((l) => l.samples.map((s) => s.receivedResolutionMs)).filter((x): x is number => x !== null).sort((a, b) => a - b);
   return r.length ? r[Math.floor(r.length / 2)]! : '-';
@@ -395,6 +402,7 @@ side. After the calls the recognizer alone decodes each clip in both modes: WER 
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
     { name: 'wer', type: 'boolean', default: true, help: 'also run the recognizer alone on the clips, batch and streaming: WER and time' },
+    { name: 'mic-threshold', type: 'number', default: 1e-4, help: 'mean power (0..1) above which a 20 ms microphone sample counts as voice: where e2e_from_mic starts' },
     { name: 'keep-logs', type: 'boolean', default: false, help: 'write the gateway\'s and AI workers\' logs (debug level: recognition sessions\' lag and final time) of each mode to a temp folder named in the notes' },
     { name: 'wer-clips', type: 'number', default: 0, smoke: 1, help: 'clips for the WER pass (0 = all)' },
   ],
