@@ -14,6 +14,9 @@ open, so the next session starts clean. EOF on stdin ends the process.
 
 --fwdflat / --bestpath switch the decoder's second and third passes. They only refine the result at the end
 of the utterance, so a live session that wants its final within tens of ms of the last chunk turns them off.
+--maxhmmpf / --maxwpf bound the active HMMs and word exits per frame (0 = the library's defaults). Measured on
+the LibriVox test clips streamed in 160 ms chunks: 3000 / 10 halved the decoder's CPU (0.22 -> 0.10 x real
+time) with the same WER (0.197); 2000 or fewer cost words.
 
 The decoder carries state from one utterance to the next (its running cepstral mean among others; the model
 asks for batch CMN, which the library replaces with live CMN for good after the first chunked utterance), so
@@ -65,6 +68,10 @@ def load(args):
         config.set_string("-logfn", os.devnull)
         config.set_boolean("-fwdflat", args.fwdflat == "yes")
         config.set_boolean("-bestpath", args.bestpath == "yes")
+        if args.maxhmmpf > 0:
+            config.set_int("-maxhmmpf", args.maxhmmpf)
+        if args.maxwpf > 0:
+            config.set_int("-maxwpf", args.maxwpf)
         return Decoder(config), int(config.get_float("-samprate"))
     except Exception as exc:  # the SWIG layer raises RuntimeError and others
         fatal("LOAD_FAILED", "pocketsphinx could not load the model in %s: %s" % (args.model, exc))
@@ -133,6 +140,8 @@ def main():
     parser.add_argument("--model", required=True, help="dir with en-us/, en-us.lm.bin, cmudict-en-us.dict")
     parser.add_argument("--fwdflat", choices=("yes", "no"), default="yes")
     parser.add_argument("--bestpath", choices=("yes", "no"), default="yes")
+    parser.add_argument("--maxhmmpf", type=int, default=0)
+    parser.add_argument("--maxwpf", type=int, default=0)
     args = parser.parse_args()
 
     started = time.monotonic()
