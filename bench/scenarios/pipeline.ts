@@ -239,10 +239,24 @@ type ModeRun = {
   load: [number, number];
 };
 
+/**
+ * Waits (at most 3 minutes) for the 1-minute load average to drop below `limit` (0 = do not wait), so a
+ * mode does not start inside the load the previous mode's highest level left behind.
+ */
+async function settle(ctx: RunContext, limit: number, mode: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (limit > 0 && loadavg()[0]! >= limit && Date.now() < deadline) {
+    ctx.progress(0, 1, `${mode}: waiting for the load average (${loadavg()[0]!.toFixed(1)}) to drop below ${limit}`);
+    await sleep(ctx, 5000);
+  }
+  if (limit > 0 && loadavg()[0]! >= limit) ctx.log(`${mode}: load average still ${loadavg()[0]!.toFixed(1)} after 3 minutes: running anyway`);
+}
+
 /** One recognition mode: a fresh Redis, gateway and AI worker(s), the levels swept, everything stopped again. */
 async function runMode(ctx: RunContext, o: OptionValues, mode: string, clips: SpeechClip[], browsers: Browsers, notes: string[]): Promise<ModeRun> {
   const spec = MODES[mode]!;
   const levels = (o.speakers as number[]).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  await settle(ctx, Number(o['settle-load']), mode);
   const loadStart = loadavg()[0]!;
   ctx.log(`${mode}: starting redis, a gateway and the AI worker(s)`);
   const redis = await startRedis(ctx);
@@ -402,6 +416,7 @@ side. After the calls the recognizer alone decodes each clip in both modes: WER 
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
     { name: 'wer', type: 'boolean', default: true, help: 'also run the recognizer alone on the clips, batch and streaming: WER and time' },
+    { name: 'settle-load', type: 'number', default: 2, smoke: 0, help: 'before each mode, wait (at most 3 min) for the 1-minute load average to drop below this (0 = do not wait)' },
     { name: 'mic-threshold', type: 'number', default: 1e-3, help: 'mean power (0..1) above which a 20 ms microphone sample counts as voice: where e2e_from_mic starts (1e-3 = -30 dBFS: the decaying tail of the last word does not count, so the clock starts early, never flattering)' },
     { name: 'keep-logs', type: 'boolean', default: false, help: 'write the gateway\'s and AI workers\' logs (debug level: recognition sessions\' lag and final time) of each mode to a temp folder named in the notes' },
     { name: 'wer-clips', type: 'number', default: 0, smoke: 1, help: 'clips for the WER pass (0 = all)' },
