@@ -14,6 +14,7 @@
  * 175-483 ms, with the same transcripts. Batch mode keeps those passes and decodes the utterance whole.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createError, Errors, InvalidStateError, type ParleyError } from '../../errors.js';
@@ -44,9 +45,18 @@ export type PocketsphinxOptions = {
    */
   maxhmmpf?: number;
   maxwpf?: number;
+  /**
+   * WAV files of real speech (16 kHz mono) each new decoder decodes in chunks before it is ready: a fresh
+   * decoder's first streamed utterance is markedly worse (see the worker). Default in streaming mode: two
+   * LibriVox clips of Debian's pocketsphinx-testdata where installed; none in batch mode.
+   */
+  warmup?: string[];
 };
 
 type ResolvedOptions = Required<PocketsphinxOptions>;
+
+/** Real speech for warming a new decoder up (Debian's pocketsphinx-testdata, installed by setup). */
+const WARMUP_CLIPS = ['0880', '0930'].map((id) => `/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-${id}.wav`);
 
 const DEFAULTS = {
   pythonBin: '/usr/bin/python3',
@@ -87,7 +97,7 @@ class SphinxProcess {
   /** Spawns the worker and waits for its model; `onExit` runs when it is gone, whatever the reason. */
   static start(opts: ResolvedOptions, onExit: (proc: SphinxProcess) => void): Promise<SphinxProcess> {
     const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
-    const args = ['-u', WORKER, '--model', opts.modelDir, '--fwdflat', yesNo(opts.fwdflat), '--bestpath', yesNo(opts.bestpath), '--maxhmmpf', String(opts.maxhmmpf), '--maxwpf', String(opts.maxwpf)];
+    const args = ['-u', WORKER, '--model', opts.modelDir, '--fwdflat', yesNo(opts.fwdflat), '--bestpath', yesNo(opts.bestpath), '--maxhmmpf', String(opts.maxhmmpf), '--maxwpf', String(opts.maxwpf), ...opts.warmup.flatMap((f) => ['--warmup', f])];
     const child = spawn(opts.pythonBin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const proc = new SphinxProcess(child, opts.requestTimeoutMs);
     return new Promise((resolve, reject) => {
@@ -225,7 +235,8 @@ export class PocketsphinxStt implements SttEngine {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as PocketsphinxOptions;
     const merged = { ...DEFAULTS, ...given };
     const batch = merged.mode === 'batch';
-    const engine = new PocketsphinxStt({ fwdflat: batch, bestpath: batch, maxhmmpf: batch ? 0 : 3000, maxwpf: batch ? 0 : 10, ...merged });
+    const warmup = batch ? [] : WARMUP_CLIPS.filter((f) => existsSync(f));
+    const engine = new PocketsphinxStt({ fwdflat: batch, bestpath: batch, maxhmmpf: batch ? 0 : 3000, maxwpf: batch ? 0 : 10, warmup, ...merged });
     if (!Number.isInteger(engine.opts.sessions) || engine.opts.sessions < 1) throw new TypeError(`sessions must be a positive integer, got ${engine.opts.sessions}`);
     const first = await engine.acquire();
     engine.firstLoadMs = first.loadMs;
