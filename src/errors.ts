@@ -67,6 +67,7 @@ export const Errors = {
   UTTERANCE_DROPPED: define('ERR_UTTERANCE_DROPPED', 'An utterance was dropped (too old, queue full, or engine failure)', 503),
   AI_SATURATED: define('ERR_AI_SATURATED', 'Translation is saturated: no AI worker can take another speaker now', 503),
   STREAM_STALLED: define('ERR_STREAM_STALLED', 'A speech stream stopped sending audio before its end', 503),
+  PLAYOUT_BEHIND: define('ERR_PLAYOUT_BEHIND', 'A translated segment was dropped: its voice was too far behind the speaker', 503),
   NOT_READY: define('ERR_NOT_READY', 'Gateway is not ready', 503),
   SHUTTING_DOWN: define('ERR_SHUTTING_DOWN', 'Gateway is shutting down', 503),
   NOT_FOUND: define('ERR_NOT_FOUND', 'Not found', 404),

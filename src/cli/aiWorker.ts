@@ -65,6 +65,7 @@ export async function runAiWorker(args: string[]): Promise<number> {
       concurrency: options.concurrency,
       maxSessions: config.ai.maxSessions,
       streamStallMs: config.ai.streamStallMs,
+      commit: config.ai.commit,
       maxAgeMs: config.ai.maxAgeMs,
       engineTimeoutMs: config.ai.engineTimeoutMs,
       replicaAlive: async (replicaId) => (redis ? (await redis.hexists(Keys.replicas(), replicaId)) === 1 : true),
@@ -79,7 +80,7 @@ export async function runAiWorker(args: string[]): Promise<number> {
       log.info({ port: server.port }, `metrics on http://0.0.0.0:${server.port}/metrics`);
     }
     directory = await EngineDirectory.create({ redis, workerId, engines: set, log });
-    log.info({ event: 'ai-worker.ready', workerId, concurrency: options.concurrency, maxSessions: config.ai.maxSessions, recognition: config.ai.recognition }, 'AI worker ready');
+    log.info({ event: 'ai-worker.ready', workerId, concurrency: options.concurrency, maxSessions: config.ai.maxSessions, recognition: config.ai.recognition, commit: config.ai.commit }, 'AI worker ready');
     await Promise.race([stop.requested, orphaned.then(() => log.warn('parent gateway gone; stopping'))]);
     return 0;
   } finally {

@@ -127,6 +127,38 @@ export const configSchema = strict({
      * it ends (the behaviour before streaming, kept for comparison; no partial captions).
      */
     recognition: z.enum(['streaming', 'batch']).default('streaming'),
+    /**
+     * 'simultaneous': commit the stable words while the speaker talks, translate and speak each committed
+     * segment at once, and pace the translated voice (ai.commit, ai.playout); 'consecutive': translate each
+     * utterance after it ends and play translations in full, one after another (the behaviour before).
+     */
+    translation: z.enum(['simultaneous', 'consecutive']).default('simultaneous'),
+    /** Commit policy of simultaneous translation (src/ai/simultaneous/commitPolicy.ts; docs/architecture.md). */
+    commit: strict({
+      /** Hypotheses that must agree on a word for it to be stable. */
+      stableHypotheses: z.number().int().min(1).max(10).default(2),
+      /** An unchanged hypothesis through this much speech is a pause: all of it is committed (ms). */
+      pauseMs: z.number().int().min(0).max(5000).default(320),
+      /** Stable words needed before a clause boundary ("and", "which", ...) to commit them. */
+      minWords: z.number().int().min(1).max(50).default(3),
+      /** Uncommitted words past which the stable part is committed. */
+      maxWords: z.number().int().min(1).max(100).default(8),
+      /** Speech since the last commit past which the stable part is committed (ms). */
+      maxMs: z.number().int().min(100).max(30000).default(2500),
+      /** Words held back from a commit forced by maxWords/maxMs (the recognizer may still change them). */
+      holdBack: z.number().int().min(0).max(10).default(1),
+    }).prefault({}),
+    /** Paced playout of simultaneous translation (src/ai/simultaneous/pacer.ts). */
+    playout: strict({
+      /** Unplayed translated speech up to which the voice speaks at normal speed (ms). */
+      relaxedBacklogMs: z.number().int().min(0).default(300),
+      /** Unplayed translated speech at which the voice reaches maxRate (ms). */
+      fullBacklogMs: z.number().int().min(1).default(2000),
+      /** Fastest speaking rate (1.6 = 60 % faster), by time-stretching (the pitch is kept). */
+      maxRate: z.number().min(1).max(3).default(1.6),
+      /** Unplayed translated speech past which the oldest waiting segments are dropped (ERR_PLAYOUT_BEHIND, ms). */
+      dropBacklogMs: z.number().int().min(500).default(5000),
+    }).prefault({}),
     /** Recognition sessions (speakers at once) one AI worker runs; more are refused with ERR_AI_SATURATED. */
     maxSessions: z.number().int().min(1).max(64).default(3),
     /** A recognition session no AI worker took within this long is refused with ERR_AI_SATURATED (ms). */

@@ -124,7 +124,18 @@ export type NotificationMap = {
   producerResumed: { producerId: string; peerId: string };
   consumerClosed: { consumerId: string; producerId: string };
   /** A line of live captions: the speaker's words (`original`) or their translation into `language`. */
-  caption: { utteranceId: string; speakerPeerId: string; language: string; text: string; original: boolean; final: boolean };
+  caption: {
+    utteranceId: string;
+    speakerPeerId: string;
+    language: string;
+    text: string;
+    original: boolean;
+    final: boolean;
+    /** Simultaneous translation: the prefix of `text` that is committed (never changes); the rest is tentative. */
+    committed?: string;
+  };
+  /** A translated voice started speaking `text` (the next words of that utterance's caption in `language`). */
+  captionSpoken: { utteranceId: string; speakerPeerId: string; language: string; text: string };
   /** An utterance of `speakerPeerId` will not be translated: `code` says why (ERR_AI_SATURATED: every AI worker is full). */
   translationDropped: { utteranceId: string; speakerPeerId: string; code: string; message: string };
   /** The live replicas other than this one changed (started, gone, draining): where to go if this one fails. */

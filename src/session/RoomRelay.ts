@@ -60,9 +60,9 @@ export class RoomRelay {
   }
 
   #deliver(roomId: string, raw: string): void {
-    let parsed: RoomBusMessage | CaptionMessage | TranslationNoticeMessage;
+    let parsed: RoomBusMessage | TranslationMessage;
     try {
-      parsed = JSON.parse(raw) as RoomBusMessage | CaptionMessage | TranslationNoticeMessage;
+      parsed = JSON.parse(raw) as RoomBusMessage | TranslationMessage;
     } catch {
       this.#log.warn({ roomId }, 'unreadable room event ignored');
       return;
@@ -71,6 +71,7 @@ export class RoomRelay {
       for (const session of this.#options.sessionsIn(roomId)) {
         if (!session.link) continue;
         if (parsed.kind === 'caption') session.notify('caption', parsed.caption);
+        else if (parsed.kind === 'captionSpoken') session.notify('captionSpoken', parsed.spoken);
         else session.notify('translationDropped', parsed.notice);
       }
       return;
@@ -95,6 +96,17 @@ export type CaptionMessage = { kind: 'caption'; caption: NotificationMap['captio
 
 /** Translation notices (an utterance that will not be translated, and why) travel there too. */
 export type TranslationNoticeMessage = { kind: 'translationDropped'; notice: NotificationMap['translationDropped'] };
+
+/** What a translated voice starts saying travels there too. */
+export type CaptionSpokenMessage = { kind: 'captionSpoken'; spoken: NotificationMap['captionSpoken'] };
+
+type TranslationMessage = CaptionMessage | TranslationNoticeMessage | CaptionSpokenMessage;
+
+/** Tells every peer of the room, on every replica, which words of a translated caption are being spoken now. */
+export async function publishCaptionSpoken(store: Store, roomId: string, spoken: NotificationMap['captionSpoken']): Promise<void> {
+  const message: CaptionSpokenMessage = { kind: 'captionSpoken', spoken };
+  await store.publish(Channels.room(roomId), JSON.stringify(message));
+}
 
 /** Tells every peer of the room, on every replica, that an utterance will not be translated. */
 export async function publishTranslationNotice(store: Store, roomId: string, notice: NotificationMap['translationDropped']): Promise<void> {

@@ -5,7 +5,7 @@
  */
 
 import type { PeerInfo } from '../protocol/messages.js';
-import { captionLines, languageTag } from './captions.js';
+import { captionLines, captionParts, languageTag } from './captions.js';
 import type { CaptionLine, CaptionText, Utterance } from './captions.js';
 import { languageLabel } from './config.js';
 
@@ -165,6 +165,17 @@ function updateText(row: HTMLElement | null, text: CaptionText | null): void {
     tag.title = languageLabel(text.language.toLowerCase());
   }
   const words = row.querySelector<HTMLElement>('.words');
-  const shown = text.text.trim() || '\u2026';
-  if (words && words.textContent !== shown) words.textContent = shown;
+  if (!words) return;
+  // Spoken (the voice has said it), committed (will not change), tentative (greyed: may still change).
+  const parts = captionParts(text);
+  const spans = [...words.children] as HTMLElement[];
+  if (spans.length !== 3) {
+    words.replaceChildren(...['spoken', 'committed', 'tentative'].map((name) => Object.assign(document.createElement('span'), { className: name })));
+  }
+  const [spoken, committed, tentative] = [...words.children] as HTMLElement[];
+  const show = (el: HTMLElement | undefined, value: string) => el && el.textContent !== value && (el.textContent = value);
+  const empty = !text.text.trim();
+  show(spoken, parts.spoken);
+  show(committed, parts.committed);
+  show(tentative, empty ? '\u2026' : parts.tentative);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyCaption,
   captionLines,
+  captionParts,
   CaptionStore,
   languageTag,
   mergeText,
@@ -109,5 +110,38 @@ describe('captions', () => {
     store.clearUtterances();
     expect(store.utterances()).toEqual([]);
     expect(store.log()).toHaveLength(3);
+  });
+
+  it('splits a simultaneous caption into spoken, committed and tentative words', () => {
+    expect(captionParts({ language: 'es', text: 'hola a todos y', final: false, committed: 'hola a todos', spoken: 'hola' })).toEqual({
+      spoken: 'hola',
+      committed: ' a todos',
+      tentative: ' y',
+    });
+    expect(captionParts({ language: 'es', text: 'hola mundo', final: false })).toEqual({ spoken: '', committed: '', tentative: 'hola mundo' });
+    expect(captionParts({ language: 'es', text: 'hola mundo', final: true })).toEqual({ spoken: '', committed: 'hola mundo', tentative: '' });
+    // The voice speaks sentence by sentence: spaces do not matter; words that do not match are not marked.
+    expect(captionParts({ language: 'es', text: 'Hola. Adiós', final: true, spoken: 'Hola.  Adiós' }).spoken).toBe('Hola. Adiós');
+    expect(captionParts({ language: 'es', text: 'hola', final: true, spoken: 'otra cosa' }).spoken).toBe('');
+  });
+
+  it('never takes back committed words, and keeps what the voice said', () => {
+    const list = fold([
+      caption({ original: false, language: 'es', text: 'hola a todos', committed: 'hola a todos', final: false }),
+      caption({ original: false, language: 'es', text: 'hola a', committed: 'hola', final: false }),
+    ]);
+    expect(list[0]?.translations['es']?.text).toBe('hola a todos');
+    const store = new CaptionStore();
+    store.add(caption({ original: false, language: 'es', text: 'hola', committed: 'hola', final: false }));
+    expect(store.spoken({ utteranceId: 'u1', speakerPeerId: 'bob', language: 'ES', text: 'hola' })).toBe(true);
+    store.add(caption({ original: false, language: 'es', text: 'hola mundo', final: true }));
+    expect(store.utterances()[0]?.translations['es']).toMatchObject({ text: 'hola mundo', spoken: 'hola', final: true });
+    expect(store.spoken({ utteranceId: 'nope', speakerPeerId: 'bob', language: 'es', text: 'x' })).toBe(false);
+    expect(store.spoken({ utteranceId: 5 })).toBe(false);
+  });
+
+  it('ignores a committed part that is not a prefix of the text', () => {
+    expect(parseCaption({ ...caption(), text: 'abc', committed: 'xyz' })).not.toHaveProperty('committed');
+    expect(parseCaption({ ...caption(), text: 'abc', committed: 'ab' })).toMatchObject({ committed: 'ab' });
   });
 });

@@ -10,8 +10,12 @@ export type CaptionNotice = NotificationMap['caption'];
 /** A caption notification as received, for the debug hook. */
 export type CaptionRecord = CaptionNotice & { receivedAt: number };
 
-/** One text of an utterance: the original words or one translation. */
-export type CaptionText = { language: string; text: string; final: boolean };
+/**
+ * One text of an utterance: the original words or one translation. `committed` is the prefix that will
+ * not change (simultaneous translation; the rest is tentative, shown greyed); `spoken` what its translated
+ * voice has started saying, from the start.
+ */
+export type CaptionText = { language: string; text: string; final: boolean; committed?: string; spoken?: string };
 
 /** Everything received about one utterance, every language kept (the listening language can change). */
 export type Utterance = {
@@ -56,6 +60,7 @@ export function parseCaption(data: unknown): CaptionNotice | null {
   const strings = [d['utteranceId'], d['speakerPeerId'], d['language'], d['text']];
   if (!strings.every((s) => typeof s === 'string') || d['utteranceId'] === '') return null;
   if (typeof d['original'] !== 'boolean' || typeof d['final'] !== 'boolean') return null;
+  const committed = typeof d['committed'] === 'string' && (d['text'] as string).startsWith(d['committed']) ? d['committed'] : undefined;
   return {
     utteranceId: d['utteranceId'] as string,
     speakerPeerId: d['speakerPeerId'] as string,
@@ -63,7 +68,45 @@ export function parseCaption(data: unknown): CaptionNotice | null {
     text: d['text'] as string,
     original: d['original'],
     final: d['final'],
+    ...(committed !== undefined ? { committed } : {}),
   };
+}
+
+export type SpokenNotice = NotificationMap['captionSpoken'];
+
+/** The `captionSpoken` notification's data if it has the documented shape, else null. */
+export function parseSpoken(data: unknown): SpokenNotice | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const d = data as Record<string, unknown>;
+  const fields = [d['utteranceId'], d['speakerPeerId'], d['language'], d['text']];
+  if (!fields.every((s) => typeof s === 'string') || d['utteranceId'] === '') return null;
+  return { utteranceId: d['utteranceId'] as string, speakerPeerId: d['speakerPeerId'] as string, language: d['language'] as string, text: d['text'] as string };
+}
+
+/**
+ * How a caption text splits for display: what the voice has said, the rest of the committed words, and
+ * the tentative tail. `spoken` is matched against the text ignoring spaces (the voice speaks sentence by
+ * sentence); past the text it is capped.
+ */
+export function captionParts(t: CaptionText): { spoken: string; committed: string; tentative: string } {
+  const committedEnd = t.final ? t.text.length : (t.committed?.length ?? 0);
+  const spokenEnd = prefixLength(t.text, t.spoken ?? '');
+  const firstTentative = Math.max(spokenEnd, committedEnd);
+  return { spoken: t.text.slice(0, spokenEnd), committed: t.text.slice(spokenEnd, firstTentative), tentative: t.text.slice(firstTentative) };
+}
+
+/** Characters of `text` covered by `prefix`, compared without whitespace (0 when it does not match). */
+function prefixLength(text: string, prefix: string): number {
+  const want = prefix.replace(/\s+/gu, '');
+  if (!want) return 0;
+  let matched = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (/\s/u.test(text[i]!)) continue;
+    if (text[i] !== want[matched]) return 0;
+    matched++;
+    if (matched === want.length) return i + 1;
+  }
+  return 0;
 }
 
 /** `list` plus `item`, keeping only the last `cap` entries. */
@@ -72,10 +115,14 @@ export function pushCapped<T>(list: readonly T[], item: T, cap: number): T[] {
   return next.length > cap ? next.slice(next.length - cap) : next;
 }
 
-/** A newer text replaces an older one, except that a late partial never replaces a final text. */
+/**
+ * A newer text replaces an older one, except that a late partial never replaces a final text, and a
+ * partial never takes back committed words. What the voice has said is kept.
+ */
 export function mergeText(previous: CaptionText | null | undefined, next: CaptionText): CaptionText {
   if (previous?.final && !next.final) return previous;
-  return next;
+  if (!next.final && (previous?.committed?.length ?? 0) > (next.committed?.length ?? 0)) return previous!;
+  return previous?.spoken ? { ...next, spoken: previous.spoken } : next;
 }
 
 /** Normalised language key: `ES` and `es` are the same language. */
@@ -98,7 +145,7 @@ export function applyCaption(
   receivedAt: number,
   max = MAX_UTTERANCES,
 ): Utterance[] {
-  const text: CaptionText = { language: caption.language, text: caption.text, final: caption.final };
+  const text: CaptionText = { language: caption.language, text: caption.text, final: caption.final, ...(caption.committed !== undefined ? { committed: caption.committed } : {}) };
   const index = utterances.findIndex((u) => u.utteranceId === caption.utteranceId);
   const existing = index >= 0 ? utterances[index] : undefined;
   const base: Utterance = existing ?? {
@@ -163,6 +210,20 @@ export class CaptionStore {
     if (!caption) return false;
     this.#log = pushCapped(this.#log, { ...caption, receivedAt }, this.#maxLog);
     this.#utterances = applyCaption(this.#utterances, caption, receivedAt, this.#maxUtterances);
+    return true;
+  }
+
+  /** Records what a translated voice started saying; false when malformed or its utterance is unknown. */
+  spoken(data: unknown): boolean {
+    const notice = parseSpoken(data);
+    if (!notice) return false;
+    const key = languageKey(notice.language);
+    const index = this.#utterances.findIndex((u) => u.utteranceId === notice.utteranceId);
+    const translation = this.#utterances[index]?.translations[key];
+    if (!translation) return false;
+    const spoken = translation.spoken ? `${translation.spoken} ${notice.text}` : notice.text;
+    const updated = { ...this.#utterances[index]!, translations: { ...this.#utterances[index]!.translations, [key]: { ...translation, spoken } } };
+    this.#utterances = this.#utterances.map((u, i) => (i === index ? updated : u));
     return true;
   }
 

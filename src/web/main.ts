@@ -125,6 +125,9 @@ function start(): void {
     // Partial captions come in bursts: draw at most once a frame.
     if (captionStore.add(caption) && !captionFrame) captionFrame = requestAnimationFrame(renderCaptions);
   });
+  session.on('captionSpoken', (spoken) => {
+    if (captionStore.spoken(spoken) && !captionFrame) captionFrame = requestAnimationFrame(renderCaptions);
+  });
   session.on('error', (error) => notices.show(error));
   session.on('settings', (settings) => mixer.setDuckedVolume(settings.originalVolume));
 

@@ -36,6 +36,8 @@ export type SessionEvents = {
   mediaremoved: [RemoteMedia];
   /** A `caption` notification (any language; captions.ts validates and groups them). */
   caption: [NotificationMap['caption']];
+  /** A `captionSpoken` notification: a translated voice started saying these words. */
+  captionSpoken: [NotificationMap['captionSpoken']];
   /** Call settings the server sent with the join. */
   settings: [{ originalVolume: number }];
   /** An error to show; the call may or may not go on (see `state`). */
@@ -345,6 +347,9 @@ export class Session extends Emitter<SessionEvents> {
         break;
       case 'caption':
         this.emit('caption', msg.data);
+        return;
+      case 'captionSpoken':
+        this.emit('captionSpoken', msg.data);
         return;
       case 'translationDropped':
         // Shown, not kept as lastError: the call itself is fine, only this utterance goes untranslated.

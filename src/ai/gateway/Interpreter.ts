@@ -2,7 +2,7 @@ import { own, type RoomContext } from '../../actors/room/machine.js';
 import type { RoomStore } from '../../actors/room/RoomStore.js';
 import type { Logger } from '../../logger.js';
 import type { RoomRouters } from '../../media/RoomRouters.js';
-import { publishCaption, publishTranslationNotice } from '../../session/RoomRelay.js';
+import { publishCaption, publishCaptionSpoken, publishTranslationNotice } from '../../session/RoomRelay.js';
 import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { PlainInject } from '../audio/plainInject.js';
@@ -11,7 +11,10 @@ import type { AudioTap, VadThread } from '../audio/vadThread.js';
 import { audioOf, type DroppedResult, type ResultJob } from '../pipeline/jobs.js';
 import type { SpeechStream, SpeechStreams } from './SpeechStreams.js';
 import { CaptionOrder } from './captionOrder.js';
-import { TranslatedVoice } from './TranslatedVoice.js';
+import { LastWords } from './lastWords.js';
+import { TranslatedVoice, type PartStarted } from './TranslatedVoice.js';
+import type { PaceOptions } from '../simultaneous/pacer.js';
+import { Errors } from '../../errors.js';
 import type { UtteranceTimings } from './UtteranceTimings.js';
 
 type Listening = {
@@ -40,6 +43,8 @@ export type InterpreterOptions = {
   segmentation: { maxUtteranceMs: number; minSilenceMs: number; chunkMs: number };
   /** Results older than this past the end of speech are not played. */
   maxAgeMs: number;
+  /** Pacing of the translated voices (UNPACED: consecutive playout). */
+  pace: PaceOptions;
   log: Logger;
 };
 
@@ -68,6 +73,7 @@ export class Interpreter {
   readonly #voices = new Map<string, Promise<TranslatedVoice>>();
   readonly #rooms = new Map<string, RoomContext>();
   readonly #captions = new CaptionOrder();
+  readonly #lastWords = new LastWords((utteranceId, language, marks) => this.#o.timings.delivered(utteranceId, language, marks));
   #closed = false;
 
   constructor(options: InterpreterOptions) {
@@ -110,10 +116,16 @@ export class Interpreter {
     if (result.kind === 'dropped') {
       this.#o.timings.dropped(result.stage, result.code, result.reason, result.utteranceId);
       const voice = await this.#voices.get(voiceKey(result.roomId, result.speakerPeerId, result.language))?.catch(() => null);
-      voice?.offer(result.utteranceId, result.part, result.parts ?? 1, null, { speechEnd: 0 }, this.#o.maxAgeMs);
+      const { part, parts = 1, segment } = result;
+      voice?.offer(result.utteranceId, { part, parts, ...(segment ? { segment } : {}), audio: null, marks: { speechEnd: 0 } }, this.#o.maxAgeMs);
       return;
     }
     if (result.kind === 'caption') {
+      if (result.final && result.segments !== undefined) {
+        this.#lastWords.ended(result.utteranceId, result.language, result.segments, result.marks);
+        const voice = await this.#voices.get(voiceKey(result.roomId, result.speakerPeerId, result.language))?.catch(() => null);
+        voice?.ended(result.utteranceId, result.segments);
+      }
       if (!result.text || !this.#captions.admit(result)) return;
       await publishCaption(this.#o.store, result.roomId, {
         utteranceId: result.utteranceId,
@@ -122,6 +134,7 @@ export class Interpreter {
         text: result.text,
         original: result.original,
         final: result.final,
+        ...(result.committed !== undefined ? { committed: result.committed } : {}),
       });
       return;
     }
@@ -132,7 +145,8 @@ export class Interpreter {
       this.#log.warn({ err, roomId: result.roomId }, 'no voice for the translation');
       return null;
     });
-    voice?.offer(result.utteranceId, result.part, result.parts, audioOf(result), result.marks, this.#o.maxAgeMs);
+    const { part, parts, segment, text, marks } = result;
+    voice?.offer(result.utteranceId, { part, parts, ...(segment ? { segment } : {}), text, audio: audioOf(result), marks }, this.#o.maxAgeMs);
   };
 
   /** A recognition session the AI workers could not take: counted, and the room's pages are told. */
@@ -266,8 +280,29 @@ export class Interpreter {
       roomId,
       speakerPeerId,
       language,
-      onDelivered: (utteranceId, marks) => this.#o.timings.delivered(utteranceId, language, marks),
+      pace: this.#o.pace,
+      onStarted: (s) => this.#partStarted(roomId, speakerPeerId, language, s),
+      onBehind: (d) => {
+        const reason = `segment ${d.segment?.index ?? 0} part ${d.part} dropped: ${Math.round(d.backlogMs)} ms of translated speech still to play`;
+        this.#o.timings.dropped('playout', Errors.PLAYOUT_BEHIND.code, reason, d.utteranceId);
+      },
     });
+  }
+
+  /**
+   * A part of a translation started playing: the utterance's timing line when it is the first part played
+   * (consecutive) or the first part of the last segment (simultaneous: the last words), and each segment's
+   * lag; the pages are told what the voice is saying, so captions can mark it.
+   */
+  #partStarted(roomId: string, speakerPeerId: string, language: string, s: PartStarted): void {
+    const marks = { ...s.marks, firstRtpOut: s.sentAt };
+    if (!s.segment && s.firstOfUtterance) this.#o.timings.delivered(s.utteranceId, language, marks);
+    if (s.segment && s.part === 0) this.#lastWords.started(s.utteranceId, language, s.segment.index, s.sentAt, s.segment.last ? { marks: s.marks } : null);
+    if (s.segment && s.part === 0) this.#o.timings.segment(s.utteranceId, language, { index: s.segment.index, last: s.segment.last, marks, rate: s.rate, backlogMs: s.backlogMs });
+    if (s.text) {
+      const notice = { utteranceId: s.utteranceId, speakerPeerId, language, text: s.text };
+      publishCaptionSpoken(this.#o.store, roomId, notice).catch((err: unknown) => this.#log.debug({ err }, 'spoken notice not published'));
+    }
   }
 
   /**

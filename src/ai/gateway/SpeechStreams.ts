@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import { appendChunk, appendEnd, type AudioStreamEnd, type AudioStreamLimits } from '../pipeline/audioStream.js';
-import type { DroppedResult, SttJob } from '../pipeline/jobs.js';
+import type { DroppedResult, SttJob, TranslationMode } from '../pipeline/jobs.js';
 import { Keys } from '../pipeline/names.js';
 import type { PipelineQueues } from '../pipeline/PipelineQueues.js';
 
@@ -28,6 +28,8 @@ export type SpeechStreamsOptions = {
   maxAgeMs: number;
   /** A session no worker took within this long is refused (ms). */
   admitMs: number;
+  /** How the sessions' speech is translated (carried by each stt job). */
+  translation?: TranslationMode;
   log: Logger;
 };
 
@@ -83,6 +85,7 @@ export class SpeechStreams extends EventEmitter<SpeechStreamsEvents> {
       stream: Keys.audioStream(this.#o.prefix, utteranceId),
       sampleRate: 16000,
       startedAt,
+      translation: this.#o.translation ?? 'consecutive',
       deadline: startedAt + this.#o.maxUtteranceMs + this.#o.maxAgeMs,
     };
     const stream = new SpeechStream(job);

@@ -28,6 +28,9 @@ export class UtteranceTimings {
   readonly #endToEnd: Histogram<'language'>;
   readonly #processing: Histogram<'language'>;
   readonly #dropped: Counter<'stage' | 'code'>;
+  readonly #lag: Histogram<'language'>;
+  readonly #backlog: Histogram<'language'>;
+  readonly #rate: Histogram<'language'>;
   readonly #log: Logger;
 
   constructor(registry: Registry, log: Logger) {
@@ -47,6 +50,15 @@ export class UtteranceTimings {
       buckets: BUCKETS,
       registers: [registry],
     });
+    this.#lag = new Histogram({
+      name: 'parley_ai_segment_lag_seconds',
+      help: 'Simultaneous translation: end of a segment\'s source words (as first heard) to its first translated RTP packet',
+      labelNames: ['language'],
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+    this.#backlog = new Histogram({ name: 'parley_ai_playout_backlog_seconds', help: 'Translated speech not yet played when a segment starts (at normal speed)', labelNames: ['language'], buckets: [0, ...BUCKETS], registers: [registry] });
+    this.#rate = new Histogram({ name: 'parley_ai_playout_rate', help: 'Speaking rate a segment is played at (1 = as synthesized)', labelNames: ['language'], buckets: [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 2, 3], registers: [registry] });
     this.#dropped = new Counter({ name: 'parley_ai_dropped_total', help: 'Utterances dropped, by stage and error code', labelNames: ['stage', 'code'], registers: [registry] });
   }
 
@@ -70,6 +82,20 @@ export class UtteranceTimings {
       }
     }
     this.#log.info({ utteranceId, language, ms: spans }, 'utterance translated');
+  }
+
+  /**
+   * A segment of simultaneous translation started playing. Its lag runs from its source words' end (for the
+   * last segment the last voiced audio; before, when the recognizer first heard the segment's last word as
+   * it stayed: the arrival of that chunk at the gateway) to its first packet out.
+   */
+  segment(utteranceId: string, language: string, s: { index: number; last: boolean; marks: TimingMarks; rate: number; backlogMs: number }): void {
+    const sourceEnd = s.last ? (s.marks.lastVoiced ?? s.marks.speechEnd) : s.marks.speechEnd;
+    const lagMs = (s.marks.firstRtpOut ?? Date.now()) - sourceEnd;
+    this.#lag.observe({ language }, lagMs / 1000);
+    this.#backlog.observe({ language }, s.backlogMs / 1000);
+    this.#rate.observe({ language }, s.rate);
+    this.#log.info({ utteranceId, language, segment: s.index, last: s.last, lagMs, backlogMs: Math.round(s.backlogMs), rate: Math.round(s.rate * 100) / 100 }, 'segment spoken');
   }
 
   dropped(stage: string, code: string, reason: string, utteranceId: string): void {

@@ -7,6 +7,7 @@ import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { VadThread } from '../audio/vadThread.js';
 import { PIPELINE_PREFIX } from '../pipeline/names.js';
+import { UNPACED } from '../simultaneous/pacer.js';
 import { PipelineQueues, createBullConnection } from '../pipeline/PipelineQueues.js';
 import { ResultsConsumer } from '../pipeline/ResultsConsumer.js';
 import { Interpreter } from './Interpreter.js';
@@ -53,9 +54,9 @@ export async function startInterpreter(o: {
   const ai = o.config.ai;
   // Audio chunks get a connection of their own: a burst of them never waits behind queue commands.
   const audio = createBullConnection(o.redisUrl, 'parley-audio-streams');
-  const streams = new SpeechStreams({ queues, redis: audio, replicaId: o.replicaId, prefix: PIPELINE_PREFIX, maxUtteranceMs: ai.maxUtteranceMs, chunkMs: ai.chunkMs, maxAgeMs: ai.maxAgeMs, admitMs: ai.sessionAdmitMs, log: o.log });
+  const streams = new SpeechStreams({ queues, redis: audio, replicaId: o.replicaId, prefix: PIPELINE_PREFIX, maxUtteranceMs: ai.maxUtteranceMs, chunkMs: ai.chunkMs, maxAgeMs: ai.maxAgeMs, admitMs: ai.sessionAdmitMs, translation: ai.translation, log: o.log });
   const segmentation = { maxUtteranceMs: ai.maxUtteranceMs, minSilenceMs: ai.minSilenceMs, chunkMs: ai.chunkMs };
-  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, streams, vad: () => vad, timings, maxAgeMs: ai.maxAgeMs, segmentation, log: o.log });
+  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, streams, vad: () => vad, timings, maxAgeMs: ai.maxAgeMs, segmentation, pace: ai.translation === 'simultaneous' ? ai.playout : UNPACED, log: o.log });
   streams.on('refused', interpreter.onRefused);
   const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, maxAgeMs: o.config.ai.maxAgeMs, log: o.log });
   // Room events can arrive in bursts: one refresh per room at a time, the latest state wins.

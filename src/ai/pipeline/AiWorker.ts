@@ -31,6 +31,8 @@ import { JobIds, PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names
 import { PipelineQueues, RESULT_JOB_OPTIONS, createBullConnection } from './PipelineQueues.js';
 import { recognize, type RecognizeOutcome } from './recognize.js';
 import { splitSentences } from './sentences.js';
+import { SimultaneousSession, type SpokenSegment } from './simultaneousSession.js';
+import { COMMIT_DEFAULTS, type CommitOptions } from '../simultaneous/commitPolicy.js';
 
 export type AiWorkerOptions = {
   redisUrl: string;
@@ -45,6 +47,8 @@ export type AiWorkerOptions = {
   maxSessions?: number;
   /** A recognition session whose stream sends nothing for this long ends with what it heard (ms, default 3 000). */
   streamStallMs?: number;
+  /** Commit policy of simultaneous translation (sessions whose job asks for it); see commitPolicy.ts. */
+  commit?: Partial<CommitOptions>;
   /** An utterance older than marks.speechEnd + maxAgeMs is dropped, ms (default 10 000). */
   maxAgeMs?: number;
   /** BullMQ job lock, ms (default 5 000); see WORKER_TUNING. */
@@ -108,6 +112,13 @@ const UNRECOVERABLE_CODES = new Set([Errors.UNSUPPORTED_LANGUAGE.code, Errors.MO
 
 type Outcome = { done: true } | { skipped: string };
 
+/** What a recognition session does with its hypotheses and its final (consecutive or simultaneous translation). */
+type SessionOutput = {
+  hypothesis: (text: string, audioMs: number, at: number) => void;
+  /** Resolves with the transcript as published ('' = nothing heard). */
+  finish: (transcript: string, audioMs: number, marks: TimingMarks) => Promise<string>;
+};
+
 export class AiWorker {
   readonly observer = new EventEmitter<AiWorkerEvents>();
   readonly #engines: EngineSet;
@@ -119,6 +130,7 @@ export class AiWorker {
   readonly #engineTimeoutMs: number;
   readonly #replicaAlive: ((replicaId: string) => Promise<boolean>) | null;
   readonly #streamStallMs: number;
+  readonly #commit: CommitOptions;
   readonly #workers: Worker[] = [];
   /** Idle connections for the sessions' blocking stream reads (one per running session). */
   readonly #readers: Redis[] = [];
@@ -135,6 +147,7 @@ export class AiWorker {
     this.#engineTimeoutMs = options.engineTimeoutMs ?? AI_WORKER_DEFAULTS.engineTimeoutMs;
     this.#replicaAlive = options.replicaAlive ?? null;
     this.#streamStallMs = options.streamStallMs ?? AI_WORKER_DEFAULTS.streamStallMs;
+    this.#commit = { ...COMMIT_DEFAULTS, ...options.commit };
     this.#cache = options.cache === false ? null : new AiCache(connection, { ...options.cache, prefix: queues.prefix });
   }
 
@@ -200,9 +213,11 @@ export class AiWorker {
   }
 
   /**
-   * A recognition session (see recognize.ts). The final caption and the translate jobs carry the marks
-   * of the end entry; a stalled stream still yields what was heard (ERR_STREAM_STALLED is logged). The
-   * stream is deleted when the session is done; a failed attempt leaves it for the retry.
+   * A recognition session (see recognize.ts). Consecutive: the final caption and the translate jobs carry
+   * the marks of the end entry. Simultaneous: segments are committed, translated and spoken while the
+   * speaker talks (simultaneousSession.ts), the last one at the end entry. A stalled stream still yields
+   * what was heard (ERR_STREAM_STALLED is logged). The stream is deleted when the session is done; a
+   * failed attempt leaves it for the retry.
    */
   async #stt(job: Job<SttJob>): Promise<Outcome> {
     const data = job.data;
@@ -215,7 +230,8 @@ export class AiWorker {
       void opening.then((late) => late.close(), () => undefined); // a decoder still loading when we gave up goes back
       throw err;
     });
-    const outcome = await this.#recognize(data, engine.id, session, targets);
+    const output = data.translation === 'simultaneous' ? this.#simultaneous(data, targets) : this.#consecutive(data, targets);
+    const outcome = await this.#recognize(data, engine.id, session, output.hypothesis);
     const sttDone = Date.now();
     void this.#connection.del(data.stream).catch(() => undefined);
     this.#log.debug({ utteranceId: data.utteranceId, audioMs: Math.round(outcome.audioMs), decodeMs: Math.round(outcome.decodeMs), maxLagMs: outcome.maxLagMs, finalMs: Math.round(outcome.finalMs) }, 'recognition session ended');
@@ -225,19 +241,12 @@ export class AiWorker {
       const reason = `no audio for ${this.#streamStallMs} ms; ended with what was heard`;
       this.#log.info({ stage: 'stt', utteranceId: data.utteranceId, roomId: data.roomId, code: Errors.STREAM_STALLED.code, reason }, 'speech stream stalled');
     }
-    const transcript = outcome.text;
-    if (!transcript) return { skipped: 'empty transcript' };
-    const ref = { ...refOf(data), deadline: marks.speechEnd + this.#maxAgeMs };
-    await Promise.all([
-      this.#queues.addTranslations(targets.map((to) => ({ ...ref, from: data.language, to, text: transcript, marks }))),
-      this.#publish(data, { language: data.language, kind: 'caption', text: transcript, original: true, final: true, marks }),
-    ]);
-    return { done: true };
+    const transcript = await output.finish(outcome.text, outcome.audioMs, marks);
+    return transcript ? { done: true } : { skipped: 'empty transcript' };
   }
 
-  /** Runs one session on a reader connection of its own, with its hypotheses going out as partial captions. */
-  async #recognize(data: SttJob, engineId: string, session: SttSession, targets: string[]): Promise<RecognizeOutcome> {
-    const reader = this.#readers.pop() ?? this.#newReader();
+  /** Partial captions of the hypotheses; at the end, the final caption and one translate job per target. */
+  #consecutive(data: SttJob, targets: string[]): SessionOutput {
     // A partial is fresh when it is published (the gateway skips results whose speechEnd is too old).
     const caption = () => ({ kind: 'caption' as const, final: false, marks: { speechEnd: Date.now() } });
     const partials = new HypothesisCaptions({
@@ -247,13 +256,52 @@ export class AiWorker {
       publishTranslation: (to, text, seq) => this.#publish(data, { ...caption(), language: to, text, original: false, seq }),
       onError: (err) => this.#log.debug({ err, utteranceId: data.utteranceId }, 'partial caption not delivered'),
     });
+    return {
+      hypothesis: (text) => partials.offer(text),
+      finish: async (transcript, _audioMs, marks) => {
+        // The final must not wait for a partial's translation still in flight: it finishes on its own.
+        void partials.stop();
+        if (!transcript) return '';
+        const ref = { ...refOf(data), deadline: marks.speechEnd + this.#maxAgeMs };
+        await Promise.all([
+          this.#queues.addTranslations(targets.map((to) => ({ ...ref, from: data.language, to, text: transcript, marks }))),
+          this.#publish(data, { language: data.language, kind: 'caption', text: transcript, original: true, final: true, marks }),
+        ]);
+        return transcript;
+      },
+    };
+  }
+
+  /** Commit as you go: each committed segment translated here at once and handed to a tts job. */
+  #simultaneous(data: SttJob, targets: string[]): SessionOutput {
+    const session = new SimultaneousSession({
+      language: data.language,
+      targets,
+      commit: this.#commit,
+      translate: (to, text) => this.#translateText(data.language, to, text),
+      publishCaption: (c) => {
+        const { language, text, original, final, seq, committed, segments } = c;
+        return this.#publish(data, { kind: 'caption', language, text, original, final, seq, committed, marks: c.marks ?? { speechEnd: Date.now() }, ...(segments !== undefined ? { segments } : {}) });
+      },
+      speak: (segment) => this.#speakSegment(data, segment),
+      onError: (err) => this.#log.debug({ err, utteranceId: data.utteranceId }, 'simultaneous segment not delivered'),
+    });
+    return { hypothesis: (text, audioMs, at) => session.hypothesis(text, audioMs, at), finish: (text, audioMs, marks) => session.finish(text, audioMs, marks) };
+  }
+
+  #speakSegment(data: SttJob, s: SpokenSegment): Promise<void> {
+    const ref = { ...refOf(data), deadline: s.marks.speechEnd + this.#maxAgeMs };
+    return this.#queues.addTts({ ...ref, language: s.to, text: s.text, marks: s.marks, segment: { index: s.index, last: s.last } });
+  }
+
+  /** Runs one session on a reader connection of its own, each hypothesis going to `onHypothesis`. */
+  async #recognize(data: SttJob, engineId: string, session: SttSession, onHypothesis: SessionOutput['hypothesis']): Promise<RecognizeOutcome> {
+    const reader = this.#readers.pop() ?? this.#newReader();
     this.observer.emit('sessions', ++this.#activeSessions);
     try {
-      return await recognize({ reader, key: data.stream, session, stallMs: this.#streamStallMs, call: (run) => this.#call(engineId, run), onHypothesis: (text) => partials.offer(text) });
+      return await recognize({ reader, key: data.stream, session, stallMs: this.#streamStallMs, call: (run) => this.#call(engineId, run), onHypothesis });
     } finally {
       session.close();
-      // The final must not wait for a partial's translation still in flight: it finishes on its own.
-      void partials.stop();
       this.#readers.push(reader);
       this.observer.emit('sessions', --this.#activeSessions);
     }
@@ -302,7 +350,9 @@ export class AiWorker {
     this.#checkAge(data, marks.speechEnd);
     const engine = this.#lookup(() => this.#engines.tts(data.language));
     const sentences = splitSentences(data.text, data.language);
-    if (sentences.length === 0) return { skipped: 'nothing to say' };
+    if (sentences.length === 0 && !data.segment) return { skipped: 'nothing to say' };
+    // A segment must say something (its voice plays segments in order and waits for each): an empty one is dropped.
+    if (sentences.length === 0) throw unrecoverable(createError(Errors.ENGINE_FAILED, 'nothing to say in this segment'));
     const parts = sentences.length;
     const cacheWrites: Array<Promise<void> | undefined> = [];
     let published: Promise<void> = Promise.resolve();
@@ -341,12 +391,12 @@ export class AiWorker {
     const language = data.language;
     if (!(spoken instanceof ParleyError)) {
       const audio = encodePcm(spoken.samples);
-      return this.#publish(data, { kind: 'audio', language, text: part.text, audio, sampleRate: spoken.sampleRate, part: part.part, parts: part.parts, marks: part.marks });
+      return this.#publish(data, { kind: 'audio', language, text: part.text, audio, sampleRate: spoken.sampleRate, part: part.part, parts: part.parts, marks: part.marks, ...segmentOf(data) });
     }
     const { code, message: reason } = spoken;
     this.#log.info({ stage: 'tts', utteranceId: data.utteranceId, roomId: data.roomId, language, part: part.part, parts: part.parts, code, reason }, 'sentence dropped');
     this.observer.emit('dropped', { stage: 'tts', code, reason });
-    return this.#publish(data, { kind: 'dropped', language, stage: 'tts', code, reason, part: part.part, parts: part.parts });
+    return this.#publish(data, { kind: 'dropped', language, stage: 'tts', code, reason, part: part.part, parts: part.parts, ...segmentOf(data) });
   }
 
   /** Too late to be useful: fail without retry (reported as dropped). */
@@ -409,7 +459,8 @@ export class AiWorker {
    */
   async #publishSentence(replicaId: string, result: AudioResult | DroppedResult): Promise<void> {
     const kind = result.kind === 'dropped' ? `dropped-${result.stage}` : result.kind;
-    const jobId = JobIds.result(result.utteranceId, `${kind}-p${result.part}`, result.language);
+    const segment = result.segment ? `s${result.segment.index}` : '';
+    const jobId = JobIds.result(result.utteranceId, `${kind}-${segment}p${result.part}`, result.language);
     await this.#queues.results(replicaId).add(result.kind, result, { ...RESULT_JOB_OPTIONS, jobId });
   }
 
@@ -419,7 +470,7 @@ export class AiWorker {
     this.#log.info({ stage, utteranceId: data.utteranceId, roomId: data.roomId, language, code, reason: err.message }, 'utterance dropped');
     this.observer.emit('dropped', { stage, code, reason: err.message });
     try {
-      await this.#publish(data, { kind: 'dropped', language, stage, code, reason: err.message });
+      await this.#publish(data, { kind: 'dropped', language, stage, code, reason: err.message, ...segmentOf(data) });
     } catch (publishErr) {
       this.#log.warn({ err: publishErr, utteranceId: data.utteranceId }, 'could not deliver a dropped result');
     }
@@ -427,6 +478,11 @@ export class AiWorker {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The segment of a tts job of simultaneous translation, to spread into its results (nothing otherwise). */
+function segmentOf(data: SttJob | TranslateJob | TtsJob): { segment?: TtsJob['segment'] } {
+  return 'segment' in data && data.segment ? { segment: data.segment } : {};
+}
 
 /** BullMQ fails an UnrecoverableError at once, whatever attempts remain; the code rides along. */
 function unrecoverable(err: ParleyError): UnrecoverableError & { code: string } {

@@ -132,13 +132,18 @@ export class PipelineQueues {
 
   async addTts(job: TtsJob): Promise<void> {
     this.#assertOpen();
-    await this.tts.add('tts', job, { jobId: JobIds.tts(job.utteranceId, job.language) });
+    await this.tts.add('tts', job, { jobId: JobIds.tts(job.utteranceId, job.language, job.segment?.index) });
   }
 
   /** Delivers a result to the results queue of a gateway replica. */
   async publishResult(replicaId: string, result: ResultJob): Promise<void> {
     this.#assertOpen();
-    const kind = result.kind === 'dropped' ? `dropped-${result.stage}` : result.kind === 'caption' && !result.final ? `partial${result.seq ?? 0}` : result.kind;
+    const kind =
+      result.kind === 'dropped'
+        ? `dropped-${result.stage}${result.segment ? `-s${result.segment.index}` : ''}`
+        : result.kind === 'caption' && !result.final
+          ? `partial${result.seq ?? 0}`
+          : result.kind;
     await this.results(replicaId).add(result.kind, result, { ...RESULT_JOB_OPTIONS, jobId: JobIds.result(result.utteranceId, kind, result.language) });
   }
 

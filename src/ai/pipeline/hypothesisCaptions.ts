@@ -16,6 +16,7 @@ export type HypothesisCaptionsOptions = {
 export class HypothesisCaptions {
   readonly #o: HypothesisCaptionsOptions;
   #seq = 0;
+  #last = '';
   #waiting: { text: string; seq: number } | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
@@ -24,9 +25,10 @@ export class HypothesisCaptions {
     this.#o = options;
   }
 
-  /** A new hypothesis (non-empty, different from the last). */
+  /** The hypothesis after a chunk: shown when it is not empty and differs from the last one shown. */
   offer(text: string): void {
-    if (this.#stopped) return;
+    if (this.#stopped || !text || text === this.#last) return;
+    this.#last = text;
     const seq = ++this.#seq;
     this.#o.publishOriginal(text, seq).catch(this.#o.onError);
     if (this.#o.targets.length === 0) return;

@@ -32,11 +32,22 @@ export type SttJob = UtteranceRef & {
   sampleRate: 16000;
   /** Wall clock when the speech started (the session was opened). */
   startedAt: number;
+  /**
+   * 'simultaneous': committed segments are translated and spoken while the speaker talks
+   * (simultaneousSession.ts); 'consecutive' (or absent): the final transcript goes to a translate job.
+   */
+  translation?: TranslationMode;
 };
+
+export type TranslationMode = 'simultaneous' | 'consecutive';
+
+/** Where a segment of simultaneous translation sits: its index among the segments spoken in its language, and whether it ends the utterance. */
+export type SegmentRef = { index: number; last: boolean };
 
 export type TranslateJob = UtteranceRef & { from: string; to: string; text: string; marks: TimingMarks };
 
-export type TtsJob = UtteranceRef & { language: string; text: string; marks: TimingMarks };
+/** Text to speak; `segment` when it is one segment of a simultaneous translation (absent: the whole utterance's translation). */
+export type TtsJob = UtteranceRef & { language: string; text: string; marks: TimingMarks; segment?: SegmentRef };
 
 type ResultRef = { utteranceId: string; roomId: string; speakerPeerId: string; language: string };
 
@@ -44,7 +55,18 @@ type ResultRef = { utteranceId: string; roomId: string; speakerPeerId: string; l
  * Text of an utterance: the transcript (original) or a translation; `final: false` for the speech so far
  * (a hypothesis of the recognition session, numbered by `seq` within the utterance; the final replaces it).
  */
-export type CaptionResult = ResultRef & { kind: 'caption'; text: string; original: boolean; final: boolean; seq?: number; marks: TimingMarks };
+export type CaptionResult = ResultRef & {
+  kind: 'caption';
+  text: string;
+  original: boolean;
+  final: boolean;
+  seq?: number;
+  /** Simultaneous translation: the prefix of `text` that is committed (will not change); the rest is tentative. */
+  committed?: string;
+  /** Simultaneous translation, final translated caption: how many segments were spoken in `language`. */
+  segments?: number;
+  marks: TimingMarks;
+};
 
 /**
  * One synthesized sentence of a translation, to be played into the room. The tts stage splits a
@@ -67,6 +89,8 @@ export type AudioResult = ResultRef & {
   parts: number;
   /** The same on every part: ttsFirstAudio is when part 0 (the first part that had audio) was ready. */
   marks: TimingMarks;
+  /** Simultaneous translation: the segment these parts speak (segments play in index order, per language). */
+  segment?: SegmentRef;
 };
 
 /** An utterance (or one of its target languages) that will produce nothing more. */
@@ -81,6 +105,8 @@ export type DroppedResult = ResultRef & {
   part?: number;
   /** With `part`: number of sentences in the translation. */
   parts?: number;
+  /** Simultaneous translation: the segment dropped (with `part`: one sentence of it). */
+  segment?: SegmentRef;
 };
 
 export type ResultJob = CaptionResult | AudioResult | DroppedResult;

@@ -27,6 +27,7 @@ export function stageQueue(stage: PipelineStage): string {
 export const JobIds = {
   stt: (utteranceId: string) => `stt-${utteranceId}`,
   translate: (utteranceId: string, to: string) => `tr-${utteranceId}-${to}`,
-  tts: (utteranceId: string, language: string) => `tts-${utteranceId}-${language}`,
+  /** `segment`: a segment of a simultaneous translation (one job per segment and language). */
+  tts: (utteranceId: string, language: string, segment?: number) => `tts-${utteranceId}-${language}${segment === undefined ? '' : `-s${segment}`}`,
   result: (utteranceId: string, kind: string, language: string) => `res-${utteranceId}-${kind}-${language}`,
 } as const;

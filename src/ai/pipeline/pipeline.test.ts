@@ -55,7 +55,7 @@ async function harness(options: Partial<AiWorkerOptions> & { maxQueueDepth?: num
 let utterance = 0;
 const LIMITS = { maxLen: 100, ttlMs: 60_000 };
 /** A recognition session as the gateway opens it (SpeechStreams), its stream under the harness's prefix. */
-function utteranceJob(h: Harness, overrides: { language?: string; targets?: string[]; deadline?: number } = {}): SttJob {
+function utteranceJob(h: Harness, overrides: { language?: string; targets?: string[]; deadline?: number; translation?: SttJob['translation'] } = {}): SttJob {
   const utteranceId = `u${++utterance}`;
   return {
     utteranceId,
@@ -68,6 +68,7 @@ function utteranceJob(h: Harness, overrides: { language?: string; targets?: stri
     sampleRate: 16_000,
     startedAt: Date.now(),
     deadline: overrides.deadline ?? Date.now() + 20_000,
+    ...(overrides.translation ? { translation: overrides.translation } : {}),
   };
 }
 
@@ -310,5 +311,39 @@ describe('AI pipeline', () => {
     expect(await h.queues.withdrawIfWaiting(jobs[0]!, 'test')).toMatchObject({ code: 'ERR_AI_SATURATED', utteranceId: jobs[0]!.utteranceId });
     expect(await h.queues.stt.getWaitingCount()).toBe(2);
     expect(await h.queues.withdrawIfWaiting(jobs[0]!, 'test')).toBeNull(); // gone already
+  });
+
+  it('simultaneous: commits segments while the speaker talks, speaks each in order, and ends with their concatenation', async () => {
+    const h = await harness();
+    h.engines.transcript = 'he said it was late and we left early today';
+    const job = utteranceJob(h, { targets: ['es'], translation: 'simultaneous' });
+    await speak(h, job, { chunks: 22, gapMs: 15 });
+    const endWrittenAt = Date.now();
+    const final = await waitFor('the final translation', () => ofUtterance(h.results, job.utteranceId).find((r) => r.kind === 'caption' && r.final && !r.original));
+    if (final.kind !== 'caption') throw new Error('not a caption');
+    const audio = await waitFor('every segment', () => {
+      const a = ofUtterance(h.results, job.utteranceId).filter((r): r is AudioResult => r.kind === 'audio');
+      return a.length === final.segments && a;
+    });
+    const sorted = [...audio].sort((a, b) => a.segment!.index - b.segment!.index);
+    expect(sorted.map((a) => a.segment!.index)).toEqual(sorted.map((_, i) => i));
+    expect(sorted.length).toBeGreaterThanOrEqual(2);
+    expect(sorted.slice(0, -1).every((a) => !a.segment!.last)).toBe(true);
+    // The first segment was ready to play before the speaker's utterance ended.
+    expect(h.receivedAt.get(sorted[0]!)!).toBeLessThan(endWrittenAt);
+    expect(sorted[0]!.text).toBe('[es] he said it was late');
+    expect(final.text).toBe(sorted.map((a) => a.text).join(' '));
+    // Committed parts only grow, and every caption's text starts with its committed part.
+    const translated = ofUtterance(h.results, job.utteranceId)
+      .flatMap((r) => (r.kind === 'caption' && !r.original && !r.final ? [r] : []))
+      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    let committed = '';
+    for (const c of translated) {
+      expect(c.committed?.startsWith(committed)).toBe(true);
+      expect(c.text.startsWith(c.committed ?? '')).toBe(true);
+      committed = c.committed ?? '';
+    }
+    expect(translated.some((c) => c.text !== c.committed)).toBe(true); // a tentative tail was shown
+    expect(await h.client.exists(job.stream)).toBe(0);
   });
 });

@@ -19,8 +19,11 @@ export type RecognizeOptions = {
   blockMs?: number;
   /** Wraps every engine call (timeouts, error mapping). */
   call: <T>(run: () => Promise<T>) => Promise<T>;
-  /** A hypothesis whose text differs from the previous one (never empty). */
-  onHypothesis: (text: string) => void;
+  /**
+   * The hypothesis after every chunk (trimmed; may repeat the previous one, or be empty before any word):
+   * `audioMs` of speech fed so far, `at` the wall clock of the chunk's last sample at the gateway.
+   */
+  onHypothesis: (text: string, audioMs: number, at: number) => void;
 };
 
 export type RecognizeOutcome = {
@@ -42,7 +45,6 @@ export type RecognizeOutcome = {
 export async function recognize(o: RecognizeOptions): Promise<RecognizeOutcome> {
   const blockMs = o.blockMs ?? 500;
   let lastId = '0';
-  let lastHypothesis = '';
   let lastEntryAt = Date.now();
   let end: AudioStreamEnd | null = null;
   const out = { audioMs: 0, decodeMs: 0, maxLagMs: 0 };
@@ -62,9 +64,7 @@ export async function recognize(o: RecognizeOptions): Promise<RecognizeOutcome> 
       out.decodeMs += performance.now() - started;
       out.audioMs += entry.samples.length / 16;
       out.maxLagMs = Math.max(out.maxLagMs, Date.now() - entry.at);
-      const hypothesis = text.trim();
-      if (hypothesis && hypothesis !== lastHypothesis) o.onHypothesis(hypothesis);
-      if (hypothesis) lastHypothesis = hypothesis;
+      o.onHypothesis(text.trim(), out.audioMs, entry.at);
     }
   }
   const finalStarted = performance.now();
