@@ -9,6 +9,7 @@ import { escapeXml, niceTicks, renderSvg } from '../bench/lib/svg.js';
 import { markdownTable, textTable } from '../bench/lib/table.js';
 import type { OptionSpec, SummaryRow } from '../bench/lib/types.js';
 import { aiWorkerReady, dropLines, dropsByCode, utteranceLines } from '../bench/lib/logs.js';
+import { chrF, corpusChrF, normalizeText } from '../bench/lib/chrf.js';
 import {
   headlineLevel,
   levelFigures,
@@ -465,5 +466,29 @@ describe('pipeline report (batch vs streaming)', () => {
     expect(corpusWer(stt.filter((r) => r.mode === 'batch'))).toBe(0.125);
     expect(corpusWer([])).toBeNaN();
     expect(sttFigures(stt.filter((r) => r.mode === 'streaming'))).not.toHaveProperty('wer_delta');
+  });
+});
+
+describe('chrF', () => {
+  it('is 100 for identical text, 0 for nothing in common, and in between for a partial match', () => {
+    expect(chrF('el gato negro', 'el gato negro')).toBeCloseTo(100);
+    expect(chrF('xyz', 'abc')).toBe(0);
+    const partial = chrF('el gato', 'el gato negro');
+    expect(partial).toBeGreaterThan(20);
+    expect(partial).toBeLessThan(100);
+    // Recall counts more than precision (beta 2): missing words cost more than extra ones.
+    expect(chrF('el gato negro y blanco', 'el gato negro')).toBeGreaterThan(chrF('el gato', 'el gato negro'));
+  });
+
+  it('ignores spaces and, normalized, case and punctuation', () => {
+    expect(chrF('elgato', 'el gato')).toBeCloseTo(100);
+    expect(chrF(normalizeText('¡Hola, Mundo!'), normalizeText('hola mundo'))).toBeCloseTo(100);
+  });
+
+  it('pools n-gram counts over a corpus', () => {
+    const pairs: Array<[string, string]> = [['el gato', 'el gato'], ['xyz', 'abc']];
+    const pooled = corpusChrF(pairs);
+    expect(pooled).toBeGreaterThan(0);
+    expect(pooled).toBeLessThan(100);
   });
 });

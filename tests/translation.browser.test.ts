@@ -87,7 +87,10 @@ describe('speech translation in a call', () => {
     expect(translated.totalAudioEnergy).toBeGreaterThan(0);
 
     // The per-stage timings of those utterances, as the gateway measured them.
+    // An utterance is timed when its last words start playing (simultaneous translation: the last segment).
     const registry = gateway.services.metrics.registry;
+    const e2eCount = async () => (await (registry.getSingleMetric('parley_ai_end_to_end_seconds') as Histogram).get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    await waitFor(async () => ((await e2eCount()) > 0 ? true : null), 30_000, 'a timed utterance (its last words played)');
     const e2e = (await (registry.getSingleMetric('parley_ai_end_to_end_seconds') as Histogram).get()).values;
     const stages = (await (registry.getSingleMetric('parley_ai_stage_seconds') as Histogram).get()).values;
     const mean = (vals: typeof e2e, label?: string) => {

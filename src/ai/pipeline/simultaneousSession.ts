@@ -8,7 +8,7 @@
  * and per language the concatenation of the committed segments' translations. The final caption of each
  * language is exactly that concatenation, so a page never sees a translation go backwards.
  */
-import { INITIAL_COMMIT_STATE, commitEndpoint, commitHypothesis, tentativeWords, words, type Commit, type CommitOptions, type CommitState } from '../simultaneous/commitPolicy.js';
+import { INITIAL_COMMIT_STATE, commitEndpoint, heardTimes, commitHypothesis, tentativeWords, words, type Commit, type CommitOptions, type CommitState } from '../simultaneous/commitPolicy.js';
 import type { TimingMarks } from '../types.js';
 
 export type SegmentCaption = {
@@ -67,7 +67,7 @@ export class SimultaneousSession {
     if (this.#ended) return;
     const previous = this.#state.recent.at(-1) ?? [];
     const next = words(text);
-    this.#heardAt = next.map((w, i) => (previous[i] === w ? (this.#heardAt[i] ?? at) : at));
+    this.#heardAt = heardTimes(previous, this.#heardAt, next, at);
     const step = commitHypothesis(this.#state, text, audioMs, this.#o.commit, this.#o.language);
     this.#state = step.state;
     if (step.commit) this.#enqueue(step.commit, { speechEnd: this.#heardAt[this.#state.committed.length - 1] ?? at }, false);

@@ -71,6 +71,14 @@ export function words(text: string): string[] {
   return text.split(/\s+/u).filter((w) => w !== '');
 }
 
+/**
+ * When each word of a hypothesis was first heard as it is now: a word at the same position as in the
+ * previous hypothesis keeps its time, a new or changed one gets `at`.
+ */
+export function heardTimes(previous: readonly string[], previousTimes: readonly number[], next: readonly string[], at: number): number[] {
+  return next.map((w, i) => (previous[i] === w ? (previousTimes[i] ?? at) : at));
+}
+
 /** The uncommitted words of the newest hypothesis (the tentative tail shown greyed). */
 export function tentativeWords(state: CommitState): readonly string[] {
   return (state.recent.at(-1) ?? []).slice(state.committed.length);
