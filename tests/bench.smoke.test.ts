@@ -63,15 +63,15 @@ function checkOutputs(dir: string, scenario: string, run: Run): Record<string, u
 }
 
 /**
- * The pipeline smoke (1 speaker, streaming only): the mode ran as configured, and the figures the SLOs
+ * The pipeline smoke (1 speaker, simultaneous only): the mode ran as configured, and the figures the SLOs
  * name are produced under those names (whether a figure has data depends on the run; its SLO then says
  * "no data"). The recognizer-alone pass compares both modes even in smoke.
  */
 function checkPipeline(record: Record<string, unknown>): void {
   const r = record as { environment: { modes: Array<{ mode: string; workersReported: Array<{ recognition: string } | null> }> }; figures: Record<string, number>; slo: Array<{ figure: string }>; samples: { levels: Array<{ mode: string; speakers: number }>; stt: Array<{ mode: string }> } };
-  expect(r.environment.modes.map((m) => m.mode)).toEqual(['streaming']);
+  expect(r.environment.modes.map((m) => m.mode)).toEqual(['simultaneous']);
   expect(r.environment.modes[0]!.workersReported.map((w) => w?.recognition)).toEqual(['streaming']);
-  expect(r.samples.levels.map((l) => [l.mode, l.speakers])).toEqual([['streaming', 1]]);
+  expect(r.samples.levels.map((l) => [l.mode, l.speakers])).toEqual([['simultaneous', 1]]);
   expect([...new Set(r.samples.stt.map((x) => x.mode))].sort()).toEqual(['batch', 'streaming']);
   for (const figure of ['delivered_n', 'dropped_n', 'max_speakers_within_slo', 'stt_wer', 'stt_wer_batch', 'wer_delta']) expect(r.figures).toHaveProperty(figure);
   expect(Object.keys(r.figures).some((f) => f.endsWith('_batch') && !f.startsWith('stt_'))).toBe(false);
@@ -87,7 +87,7 @@ describe('bench CLI', () => {
     expect(one.code).toBe(0);
     expect(one.stdout).toContain('--speakers <a,b,...>');
     expect(one.stdout).toMatch(/default 1,2,3,4,6; --smoke 1/);
-    expect(one.stdout).toMatch(/--modes <a,b,\.\.\.>.*default batch,streaming; --smoke streaming/);
+    expect(one.stdout).toMatch(/--modes <a,b,\.\.\.>.*default consecutive,simultaneous; --smoke simultaneous/);
     const unknown = await bench(['no-such-scenario']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown scenario');

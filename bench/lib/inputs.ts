@@ -4,6 +4,9 @@
  *
  * - `librivox`: the five LibriVox sentences of Debian's pocketsphinx-testdata (real speech);
  *   `librivox:0880,0930` keeps the clips whose id contains one of those strings;
+ * - `librivox-continuous`: those five sentences back to back, 0.6 s of silence between them (continuous
+ *   speech with natural pauses: each sentence is its own utterance, the next starts while the previous is
+ *   still being translated), as one clip;
  * - `espeak`: English phrases synthesized by espeak-ng (synthetic speech; pocketsphinx does poorly on it);
  * - otherwise a comma-separated list of WAV paths (no reference: WER not computed).
  */
@@ -57,6 +60,15 @@ function padded(source: string, id: string, padSeconds: number, dir: string): st
 export function speechInputs(set: string, padSeconds = 1.5): SpeechClip[] {
   const dir = join(tmpdir(), 'parley-bench-inputs');
   mkdirSync(dir, { recursive: true });
+  if (set === 'librivox-continuous') {
+    const parts = speechInputs('librivox', 0);
+    const gap = join(dir, 'gap-0.6.wav');
+    if (!existsSync(gap)) execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', gap, 'trim', '0', '0.6']);
+    const source = join(dir, 'librivox-continuous.wav');
+    if (!existsSync(source)) execFileSync('sox', parts.flatMap((p, i) => (i === 0 ? [p.source] : [gap, p.source])).concat([source]));
+    const id = 'librivox-continuous';
+    return [{ id, source, wav: padded(source, id, padSeconds, dir), reference: parts.map((p) => p.reference ?? '').join(' '), seconds: soxSeconds(source) }];
+  }
   if (set === 'librivox' || set.startsWith('librivox:')) {
     const only = set.startsWith('librivox:') ? set.slice('librivox:'.length).split(',').filter((x) => x !== '') : [];
     if (!existsSync(join(LIBRIVOX_DIR, 'transcription'))) throw new Error(`${LIBRIVOX_DIR} is missing: run "./parley setup --test" (installs pocketsphinx-testdata)`);

@@ -17,13 +17,35 @@ export function logLines(text: string, msg: string): LogLine[] {
   return out;
 }
 
-/** The gateway's per-utterance timing line (src/ai/gateway/UtteranceTimings.ts). */
+/**
+ * The gateway's per-utterance timing line (src/ai/gateway/UtteranceTimings.ts). `time` is when its first
+ * translated packet of the last words left (the line's `firstRtpOut`; older lines: the log time, written
+ * at that moment).
+ */
 export type UtteranceLine = { utteranceId: string; language: string; time: number; ms: Record<string, number> };
 
 export function utteranceLines(text: string): UtteranceLine[] {
   return logLines(text, 'utterance translated')
     .filter((l) => typeof l.utteranceId === 'string' && typeof l.ms === 'object' && l.ms !== null)
-    .map((l) => ({ utteranceId: l.utteranceId as string, language: String(l.language), time: l.time, ms: l.ms as Record<string, number> }));
+    .map((l) => ({ utteranceId: l.utteranceId as string, language: String(l.language), time: typeof l.firstRtpOut === 'number' ? l.firstRtpOut : l.time, ms: l.ms as Record<string, number> }));
+}
+
+/** The gateway's line for each segment of simultaneous translation whose voice started ('segment spoken'). */
+export type SegmentLine = { utteranceId: string; language: string; time: number; segment: number; last: boolean; lagMs: number; backlogMs: number; rate: number };
+
+export function segmentLines(text: string): SegmentLine[] {
+  return logLines(text, 'segment spoken')
+    .filter((l) => typeof l.utteranceId === 'string' && typeof l.lagMs === 'number')
+    .map((l) => ({
+      utteranceId: l.utteranceId as string,
+      language: String(l.language),
+      time: l.time,
+      segment: Number(l.segment),
+      last: l.last === true,
+      lagMs: l.lagMs as number,
+      backlogMs: Number(l.backlogMs),
+      rate: Number(l.rate),
+    }));
 }
 
 /** An utterance the pipeline gave up on ('utterance dropped': the gateway's, or an AI worker's). */

@@ -9,11 +9,15 @@
 import type { SloBound } from './slo.js';
 import { figuresOf, round, summarize, type Summary } from './stats.js';
 import { corpusWer, type SttClipResult, type SttMode } from './sttQuality.js';
+import type { QualityRun } from './translationQuality.js';
 import type { PlotSpec, SummaryRow } from './types.js';
 import { STAGE_ORDER, type UtteranceSample } from './utterances.js';
 
-/** The recognition mode whose figures carry no suffix and are checked against the SLOs. */
-export const SLO_MODE = 'streaming';
+/** The mode (the defaults) whose figures carry no suffix and are checked against the SLOs. */
+export const SLO_MODE = 'simultaneous';
+
+/** A segment of simultaneous translation as the gateway logged it when its voice started ('segment spoken'). */
+export type SegmentSample = { utteranceId: string; index: number; last: boolean; lagMs: number; backlogMs: number; rate: number };
 
 export type LevelResult = {
   /** Recognition mode of the stack that ran the level: 'streaming' or 'batch'. */
@@ -22,6 +26,8 @@ export type LevelResult = {
   suffix: string;
   speakers: number;
   samples: UtteranceSample[];
+  /** Simultaneous translation: every segment spoken (warm-up utterances excluded). */
+  segments?: SegmentSample[];
   /** Utterances dropped during the level, by error code (ERR_AI_SATURATED, ERR_UTTERANCE_DROPPED...). */
   dropped: Record<string, number>;
   durationS: number;
@@ -45,6 +51,9 @@ const SERIES = {
   stt_final: (l: LevelResult) => values(l.samples.map((s) => s.stages.stt)),
   endpoint: (l: LevelResult) => values(l.samples.map((s) => s.stages.endpoint)),
   partial_interval: (l: LevelResult) => l.samples.flatMap((s) => values(s.partialIntervalsMs ?? [])),
+  segment_lag: (l: LevelResult) => values((l.segments ?? []).map((s) => s.lagMs)),
+  backlog: (l: LevelResult) => values((l.segments ?? []).map((s) => s.backlogMs)),
+  playout_rate: (l: LevelResult) => values((l.segments ?? []).map((s) => s.rate)),
 } as const;
 type SeriesName = keyof typeof SERIES;
 
@@ -74,6 +83,13 @@ export function headlineLevel(levels: readonly LevelResult[]): LevelResult | und
 export function levelFigures(level: LevelResult): Record<string, number> {
   const f: Record<string, number> = {};
   for (const name of ['e2e_from_mic', 'e2e', 'processing', 'stt_final', 'endpoint', 'partial_interval'] as const) Object.assign(f, figuresOf(name, dist(level, name)));
+  if ((level.segments ?? []).length > 0) {
+    for (const name of ['segment_lag', 'backlog'] as const) Object.assign(f, figuresOf(name, dist(level, name)));
+    const rate = dist(level, 'playout_rate');
+    f.playout_rate_p50 = Math.round(rate.p50 * 100) / 100;
+    f.playout_rate_p95 = Math.round(rate.p95 * 100) / 100;
+    f.segments_n = level.segments!.length;
+  }
   f.delivered_n = level.samples.length;
   f.dropped_n = droppedTotal(level);
   for (const [code, n] of Object.entries(level.dropped)) f[`dropped_${code}_n`] = n;
@@ -116,7 +132,7 @@ export function sttFigures(stt: readonly SttClipResult[]): Record<string, number
   const wer: Partial<Record<SttMode, number>> = {};
   for (const mode of modes) {
     const rows = stt.filter((r) => r.mode === mode);
-    const sfx = modeSuffix(mode);
+    const sfx = mode === 'streaming' ? '' : `_${mode}`;
     wer[mode] = corpusWer(rows);
     if (Number.isFinite(wer[mode])) f[`stt_wer${sfx}`] = wer[mode]!;
     f[`stt_alone_final_p50_ms${sfx}`] = round(summarize(rows.map((r) => r.finalMs)).p50);
@@ -159,6 +175,51 @@ export function pipelineFigures(levels: readonly LevelResult[], stt: readonly St
   return { ...figures, ...sttFigures(stt) };
 }
 
+/**
+ * Translation quality of simultaneous vs consecutive on the same recognized text (translationQuality.ts):
+ * the default commit policy's chrF against the consecutive output and against the references, the
+ * consecutive output's, the cost (consecutive minus simultaneous, against the references) and the words'
+ * commit delay, default policy and endpoint-only.
+ */
+export function qualityFigures(q: QualityRun | null): Record<string, number> {
+  if (!q) return {};
+  const def = q.presets.find((p) => p.preset === 'default');
+  const endpoint = q.presets.find((p) => p.preset.startsWith('endpoint only'));
+  if (!def) return {};
+  return {
+    chrf_simultaneous_vs_consecutive: def.chrfVsConsecutive,
+    chrf_simultaneous_vs_reference: def.chrfVsReference,
+    chrf_consecutive_vs_reference: q.chrfConsecutiveVsReference,
+    chrf_cost: Math.round((q.chrfConsecutiveVsReference - def.chrfVsReference) * 10) / 10,
+    commit_delay_p50_ms: def.delayP50Ms,
+    commit_delay_p95_ms: def.delayP95Ms,
+    ...(endpoint ? { commit_delay_p50_ms_consecutive: endpoint.delayP50Ms } : {}),
+  };
+}
+
+/** One note line per commit preset: lag against quality, as measured. */
+export function qualityNotes(q: QualityRun | null): string[] {
+  if (!q) return [];
+  return [
+    `Translation quality, simultaneous vs consecutive on the same recognized text (${q.engine} streaming on ${q.clips} clips, ${q.translator} per segment; chrF 0-100, corpus-level; references: bench/data/librivox-es.json). Consecutive (the final transcript translated whole) vs the references: chrF ${q.chrfConsecutiveVsReference}. Per commit policy: segments per clip / words per segment / words' commit delay p50, p95 / share of words committed before the endpoint / chrF vs consecutive / chrF vs references: ${q.presets.map((p) => `${p.preset}: ${p.segmentsPerClip} / ${p.wordsPerSegment} / ${p.delayP50Ms}, ${p.delayP95Ms} ms / ${p.earlyShare} / ${p.chrfVsConsecutive} / ${p.chrfVsReference}`).join('; ')}.`,
+  ];
+}
+
+/** Lag against quality per commit policy. */
+export function qualityPlot(q: QualityRun | null): PlotSpec[] {
+  if (!q) return [];
+  return [
+    {
+      id: 'commit-quality',
+      title: "Commit policies: words' commit delay against translation quality",
+      kind: 'scatter',
+      xLabel: "words' commit delay p50, ms (from first heard as they stayed to their segment's commit)",
+      yLabel: 'chrF against the references',
+      series: q.presets.map((p) => ({ name: p.preset, points: [[p.delayP50Ms, p.chrfVsReference] as [number, number]] })),
+    },
+  ];
+}
+
 type Cell = number | string;
 type ModeCells = { value: Cell; p95: Cell; n: Cell };
 const cell = (v: number): Cell => (Number.isFinite(v) ? round(v) : '-');
@@ -169,8 +230,10 @@ const difference = (a: number, b: number): number => (Math.abs(a - b) >= 100 ? M
 /** Rows of the summary: per speakers level and span, one group of columns per mode, side by side. */
 export function pipelineSummary(levels: readonly LevelResult[], stt: readonly SttClipResult[]): SummaryRow[] {
   const modes = modesOf(levels).map((m) => m.mode);
-  for (const mode of new Set(stt.map((r) => r.mode))) if (!modes.includes(mode)) modes.push(mode);
-  const compare = modes.includes('batch') && modes.includes('streaming');
+  if (modes.length === 0) modes.push(...new Set(stt.map((r) => r.mode)));
+  // The recognizer alone ran batch and streaming: its rows go under the modes that recognize that way.
+  const sttModeOf = (mode: string): SttMode => (mode === 'batch' ? 'batch' : 'streaming');
+  const others = modes.includes(SLO_MODE) ? modes.filter((m) => m !== SLO_MODE) : [];
   const row = (speakers: Cell, span: string, unit: string, get: (mode: string) => ModeCells | null): SummaryRow => {
     const r: SummaryRow = { speakers, span, unit };
     const main: Record<string, Cell> = {};
@@ -181,7 +244,11 @@ export function pipelineSummary(levels: readonly LevelResult[], stt: readonly St
       r[`${mode} n`] = c.n;
       main[mode] = c.value;
     }
-    if (compare) r['Δ streaming-batch'] = typeof main.streaming === 'number' && typeof main.batch === 'number' ? difference(main.streaming, main.batch) : '-';
+    for (const other of others) {
+      const a = main[SLO_MODE];
+      const b = main[other];
+      r[`Δ ${SLO_MODE}-${other}`] = typeof a === 'number' && typeof b === 'number' ? difference(a, b) : '-';
+    }
     return r;
   };
   const rows: SummaryRow[] = [];
@@ -196,13 +263,19 @@ export function pipelineSummary(levels: readonly LevelResult[], stt: readonly St
       ...STAGE_ORDER.filter((s) => full || s === 'stt' || s === 'playout').map((stage) => ({ span: stage, get: (l: LevelResult) => stageDist(l, stage) })),
       ...(full ? [{ span: 'processing', get: (l: LevelResult) => dist(l, 'processing') }] : []),
       { span: 'partial_interval', get: (l) => dist(l, 'partial_interval') },
+      ...(levels.some((l) => (l.segments ?? []).length > 0)
+        ? [
+            { span: 'segment_lag', get: (l: LevelResult) => dist(l, 'segment_lag') },
+            { span: 'backlog', get: (l: LevelResult) => dist(l, 'backlog') },
+          ]
+        : []),
     ];
     for (const s of spans) rows.push(row(n, s.span, 'ms', (mode) => { const l = level(mode, n); return l ? fromSummary(s.get(l)) : null; }));
     rows.push(row(n, 'delivered', 'utterances', (mode) => { const l = level(mode, n); return l ? { value: l.samples.length, p95: '-', n: '-' } : null; }));
     rows.push(row(n, 'dropped', 'utterances', (mode) => { const l = level(mode, n); return l ? { value: droppedTotal(l), p95: '-', n: '-' } : null; }));
   }
   if (stt.length > 0) {
-    const of = (mode: string) => stt.filter((r) => r.mode === mode);
+    const of = (mode: string) => stt.filter((r) => r.mode === sttModeOf(mode));
     const some = (mode: string, f: (rows: SttClipResult[]) => ModeCells) => (of(mode).length ? f(of(mode)) : null);
     rows.push(row('-', 'stt alone: final', 'ms (streaming: after the last chunk; batch: whole decode)', (mode) => some(mode, (r) => fromSummary(summarize(r.map((x) => x.finalMs))))));
     rows.push(row('-', 'stt alone: decoder time / audio', 'x real time', (mode) => some(mode, (r) => { const s = summarize(r.map((x) => x.rtf)); return { value: Number.isFinite(s.p50) ? Math.round(s.p50 * 1000) / 1000 : '-', p95: Number.isFinite(s.p95) ? Math.round(s.p95 * 1000) / 1000 : '-', n: s.n }; })));

@@ -76,8 +76,8 @@ export function partialIntervals(records: readonly CaptionRecord[], utteranceId:
 }
 
 /**
- * Builds a sample. `line.time` is the gateway's log time of the line, written when the first translated
- * frame left (within a millisecond of the `firstRtpOut` mark), so the other marks are placed from it.
+ * Builds a sample. `line.time` is when the first translated frame (of the last words) left, the
+ * `firstRtpOut` mark (see utteranceLines), so the other marks are placed from it.
  * `vadWindowMs` bounds how far before the endpoint the microphone's end of speech is looked for, and
  * `micThreshold` is the mean power above which a microphone sample counts as voice.
  */

@@ -1,7 +1,7 @@
 /**
  * pipeline: real speech through a running gateway, translated by the AI worker's engines, timed per
  * stage from the end of speech at the speaker's microphone to the first translated audio at the
- * listener, with concurrent speakers swept, for each recognition mode (batch, streaming) side by side.
+ * listener, with concurrent speakers swept, for each mode (batch, consecutive, simultaneous) side by side.
  * See bench/README.md ("pipeline").
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,13 +13,25 @@ import { Redis } from 'ioredis';
 import { QueueNames } from '../../src/state/keys.js';
 import { joinCall, type ParleyBrowser } from '../../tests/helpers/browser.js';
 import { speechInputs, type SpeechClip } from '../lib/inputs.js';
-import { aiWorkerReady, dropLines, dropsByCode, utteranceLines } from '../lib/logs.js';
-import { modeSuffix, pipelineFigures, pipelinePlots, pipelineSummary, sweepNotes, type LevelResult, type PipelineSlo } from '../lib/pipelineReport.js';
+import { aiWorkerReady, dropLines, dropsByCode, segmentLines, utteranceLines } from '../lib/logs.js';
+import {
+  modeSuffix,
+  pipelineFigures,
+  pipelinePlots,
+  pipelineSummary,
+  qualityFigures,
+  qualityNotes,
+  qualityPlot,
+  sweepNotes,
+  type LevelResult,
+  type PipelineSlo,
+} from '../lib/pipelineReport.js';
 import { installPeerConnectionTap, readArrivals, readMicProbe, startArrivalProbe, startMicProbe } from '../lib/probes.js';
 import { loadSlo } from '../lib/slo.js';
 import { percentile } from '../lib/stats.js';
 import { checkAborted, sleep, startAiWorker, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
 import { measureStt, type SttClipResult } from '../lib/sttQuality.js';
+import { measureTranslationQuality, type QualityRun } from '../lib/translationQuality.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
 import { buildSample, type CaptionRecord, type UtteranceSample } from '../lib/utterances.js';
 
@@ -28,21 +40,32 @@ const CHUNK_MS = 160; // ai.chunkMs (default): the gateway streams an utterance 
 /** How far before the VAD's endpoint, beyond its silence wait, the microphone's end of speech is looked for. */
 const MIC_LOOKBACK_MS = 1500;
 
-/** A recognition mode: how its gateway and AI workers are configured (environment variables of config keys). */
-type ModeSpec = { minSilenceMs: number; gatewayEnv: Record<string, string>; workerEnv: Record<string, string>; what: string };
+/** A mode: how its gateway and AI workers are configured (environment variables of config keys). */
+type ModeSpec = { minSilenceMs: number; recognition: string; gatewayEnv: Record<string, string>; workerEnv: Record<string, string>; what: string };
+
+const CONSECUTIVE = { PARLEY_AI_TRANSLATION: 'consecutive' };
 
 const MODES: Record<string, ModeSpec> = {
   batch: {
     minSilenceMs: 500,
-    gatewayEnv: { PARLEY_AI_MIN_SILENCE_MS: '500' },
-    workerEnv: { PARLEY_AI_RECOGNITION: 'batch' },
-    what: 'the behaviour before streaming: the VAD waits ai.minSilenceMs 500 ms of silence, then the AI worker decodes the whole utterance (pocketsphinx with its fwdflat and bestpath passes), no partial captions',
+    recognition: 'batch',
+    gatewayEnv: { PARLEY_AI_MIN_SILENCE_MS: '500', ...CONSECUTIVE },
+    workerEnv: { PARLEY_AI_RECOGNITION: 'batch', ...CONSECUTIVE },
+    what: 'the behaviour before streaming: the VAD waits ai.minSilenceMs 500 ms of silence, then the AI worker decodes the whole utterance (pocketsphinx with its fwdflat and bestpath passes), no partial captions; consecutive translation',
   },
-  streaming: {
+  consecutive: {
     minSilenceMs: 250,
+    recognition: 'streaming',
+    gatewayEnv: CONSECUTIVE,
+    workerEnv: CONSECUTIVE,
+    what: `streaming recognition with consecutive translation (the behaviour before simultaneous translation): the VAD waits ai.minSilenceMs 250 ms, the utterance streams to the AI worker in ${CHUNK_MS} ms chunks while it is spoken, partial captions; the final transcript is translated and spoken whole, translations play one after another in full`,
+  },
+  simultaneous: {
+    minSilenceMs: 250,
+    recognition: 'streaming',
     gatewayEnv: {},
     workerEnv: {},
-    what: `the defaults: the VAD waits ai.minSilenceMs 250 ms, the utterance streams to the AI worker in ${CHUNK_MS} ms chunks while it is spoken, each new hypothesis goes out as a partial caption and the final comes right after the endpoint`,
+    what: 'the defaults: streaming recognition and simultaneous translation (stable words committed while the speaker talks, each segment translated and spoken at once, the voice paced by its backlog)',
   },
 };
 
@@ -194,6 +217,10 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   }
   await sleep(ctx, 1500); // the last arrivals reach the listener's probe
   const kept = (await measured()).filter((k) => k.line.time - (k.line.ms.endToEnd ?? 0) <= stopAt);
+  const keptIds = new Set(kept.map((k) => k.line.utteranceId));
+  const segments = segmentLines(d.logs().slice(offset))
+    .filter((l) => keptIds.has(l.utteranceId))
+    .map((l) => ({ utteranceId: l.utteranceId, index: l.segment, last: l.last, lagMs: l.lagMs, backlogMs: l.backlogMs, rate: l.rate }));
   const mics = new Map<Room, Array<[number, number]>>();
   const arrivals = new Map<Room, Awaited<ReturnType<typeof readArrivals>>>();
   for (const r of rooms) {
@@ -211,7 +238,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
     await r.listener.close().catch(() => undefined);
   }
   await sleep(ctx, 1000);
-  return { mode, suffix: modeSuffix(mode), speakers, samples, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
+  return { mode, suffix: modeSuffix(mode), speakers, samples, segments, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
 }
 
 type Engines = { used: Array<{ stage: string; language: string; engine: string }>; names: Record<string, string> };
@@ -266,7 +293,7 @@ async function runMode(ctx: RunContext, o: OptionValues, mode: string, clips: Sp
   const workerEnv = o['keep-logs'] ? { PARLEY_LOG_LEVEL: 'debug', ...spec.workerEnv } : spec.workerEnv;
   for (let i = 0; i < Number(o['ai-workers']); i++) workers.push(await startAiWorker(ctx, redis.url, workerEnv));
   const reported = workers.map((w) => aiWorkerReady(w.logs()));
-  const wrong = reported.find((r) => r !== null && r.recognition !== mode);
+  const wrong = reported.find((r) => r !== null && r.recognition !== spec.recognition);
   if (wrong) throw new Error(`${mode} mode: an AI worker says it runs ai.recognition "${wrong.recognition}" (check PARLEY_AI_* variables in this environment)`);
   const engines = await enginesOf(ctx, gateway.url);
   const cache = o.cache ? null : flushCacheLoop(redis.url);
@@ -310,8 +337,8 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   if (clips.length === 0) throw new Error(`input set "${o.inputs}" has no clips`);
   if (!(o.speakers as number[]).some((n) => Number.isInteger(Number(n)) && Number(n) > 0)) throw new TypeError('--speakers needs at least one positive integer');
   const modes = [...new Set((o.modes as string[]).map(String))];
-  if (modes.length === 0) throw new TypeError('--modes needs at least one of batch, streaming');
-  for (const m of modes) if (!MODES[m]) throw new TypeError(`--modes: unknown mode "${m}" (batch or streaming)`);
+  if (modes.length === 0) throw new TypeError(`--modes needs at least one of ${Object.keys(MODES).join(', ')}`);
+  for (const m of modes) if (!MODES[m]) throw new TypeError(`--modes: unknown mode "${m}" (${Object.keys(MODES).join(', ')})`);
   const inherited = Object.keys(process.env).filter((k) => k.startsWith('PARLEY_AI_'));
 
   const listeners = await startBrowser(ctx);
@@ -337,13 +364,18 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     const limit = Number(o['wer-clips']);
     stt = await measureStt(limit > 0 ? clips.slice(0, limit) : clips, { pythonBin: '/usr/bin/python3', modes: ['batch', 'streaming'], chunkMs: CHUNK_MS });
   }
+  let quality: QualityRun | null = null;
+  if (o.quality) {
+    ctx.log('translation quality, simultaneous vs consecutive on the same recognized text (commit policies compared), after the calls');
+    quality = await measureTranslationQuality(speechInputs('librivox', 0), { chunkMs: CHUNK_MS, endpointWaitMs: 250, pythonBin: '/usr/bin/python3' });
+  }
   const loadEnd = loadavg()[0]!;
 
   const slo: PipelineSlo = (await loadSlo(new URL('../slo.yaml', import.meta.url).pathname).catch(() => ({})) as Record<string, PipelineSlo>).pipeline ?? {};
   const engines = [...runs.values()].at(-1)?.engines ?? { used: [], names: {} };
   const first = results.find((l) => l.samples.length > 0);
   notes.unshift(
-    `The headline clock is e2e_from_mic: from the end of the speaker's voice at the microphone probe (the speaker page's WebRTC media-source stats, sampled every 20 ms; the last sample above mean power ${o['mic-threshold']} before the gateway's endpoint) to the first translated bytes at the listener page (polled every 20 ms, resolution p50 ${resolution(results)} ms). It includes the silence the VAD waits for, which the modes set differently, so it is the clock that compares them; e2e starts at the gateway's endpoint and leaves that wait out. SLOs apply to the streaming mode's figures (unsuffixed); the batch mode's end in _batch and are there for comparison.`,
+    `The headline clock is e2e_from_mic: from the end of the speaker's voice at the microphone probe (the speaker page's WebRTC media-source stats, sampled every 20 ms; the last sample above mean power ${o['mic-threshold']} before the gateway's endpoint) to the first translated bytes at the listener page (polled every 20 ms, resolution p50 ${resolution(results)} ms). It includes the silence the VAD waits for, which the modes set differently, so it is the clock that compares them; e2e starts at the gateway's endpoint and leaves that wait out. SLOs apply to the simultaneous mode's figures (the defaults, unsuffixed); the other modes' end in _<mode> and are there for comparison. In simultaneous mode an utterance's clock stops at the first translated audio of its last words (its last segment), which may start before the speaker's voice ends (a negative figure). segment_lag: per segment of simultaneous translation, from the end of its source words (for the last segment the last voiced audio; before, the arrival at the gateway of the chunk in which the recognizer first heard the segment's last word as it stayed) to its first translated packet out; backlog: translated speech not yet played when a segment starts (ms at normal speed).`,
     `uplink (the microphone's end of voice -> the VAD's last voiced audio) p50: ${modes.map((m) => `${m} ${median(results.filter((l) => l.mode === m).flatMap((l) => l.samples.map((x) => x.stages.uplink)))} ms`).join(', ')}. It comes out negative when the VAD (Silero, speech probability 0.5) ends the voice before the probe's energy threshold does, on the decaying tail of the last word; e2e_from_mic then starts that much later than the VAD's own end of voice. --mic-threshold moves it (the LibriVox clips' noise floor is near 1e-5..1e-4).`,
     `Modes, side by side in this run, each on a fresh Redis, gateway and ${o['ai-workers']} AI worker(s), in this order: ${modes.map((m) => `${m} = ${MODES[m]!.what} (gateway ${envText(MODES[m]!.gatewayEnv)}, AI worker ${envText(MODES[m]!.workerEnv)}; the workers reported ${runs.get(m)!.workers.map((w) => (w ? `recognition ${w.recognition}, ${w.maxSessions} sessions` : 'nothing')).join(' / ')})`).join('; ')}.`,
     `Machine load: ${availableParallelism()} cores; 1-minute load average ${modes.map((m) => `${r2(runs.get(m)!.load[0])} -> ${r2(runs.get(m)!.load[1])} over the ${m} calls`).join(', ')}, ${r2(loadEnd)} after the recognizer-alone pass. Everything (Redis, gateway, mediasoup worker, AI worker(s), ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures; a load above the core count measures them as much as Parley.`,
@@ -352,6 +384,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
     `partial_interval: the intervals between successive original-language (English) partial captions (final: false) of one utterance as the listener page received them (receivedAt of window.parley.captions()), up to its final; the Spanish partials are left out (at most one translation is in flight, so their cadence is the translator's, not the recognizer's). Batch mode has no partial captions. A decoder that falls behind stalls and then sends its hypotheses in a burst, which lowers the p50: read the p95 beside it.`,
     ...sweepNotes(results, slo),
+    ...qualityNotes(quality),
     `AI cache ${o.cache ? 'on (repeated phrases skip the engines)' : `off: its keys were deleted as they appeared (${modes.map((m) => `${runs.get(m)!.cacheKeysDeleted ?? 0} in ${m}`).join(', ')}), so every utterance ran every engine`}.`,
     ...(stt.length
       ? [`Recognizer alone, after the calls (${stt[0]!.engine}, one decoder, nothing else running in the bench): batch decodes each clip whole; streaming feeds it in ${CHUNK_MS} ms chunks through a session and finishes; "final" is the whole decode (batch) or last chunk -> final (streaming). wer_delta = stt_wer - stt_wer_batch (streaming minus batch), corpus WER over ${new Set(stt.map((r) => r.clip)).size} clip(s).`]
@@ -361,9 +394,9 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   );
   return {
     summary: pipelineSummary(results, stt),
-    figures: pipelineFigures(results, stt, slo),
-    samples: { levels: results, stt },
-    plots: pipelinePlots(results, stt, slo),
+    figures: { ...pipelineFigures(results, stt, slo), ...qualityFigures(quality) },
+    samples: { levels: results, stt, quality },
+    plots: [...pipelinePlots(results, stt, slo), ...qualityPlot(quality)],
     notes,
     environment: {
       engines: engines.used,
@@ -394,24 +427,26 @@ function resolution(levels: readonly LevelResult[]): number | string {
 
 export const scenario: Scenario = {
   name: 'pipeline',
-  title: 'Speech translation: real speech in a call, batch vs streaming recognition, latency per stage, concurrent speakers swept',
+  title: 'Speech translation: real speech in a call, batch / consecutive / simultaneous side by side, latency per stage, concurrent speakers swept',
   description: `Real speech (LibriVox clips, espeak-ng phrases or your WAVs) is the fake microphone of a Chromium
 speaker page in a room of a running gateway (a \`parley up\` child); a Spanish listener page in the
 same room receives the translated voice produced by \`parley ai-worker\` (the configured engines).
 Per utterance, the headline clock e2e_from_mic runs from the end of the speaker's voice at the
 microphone probe to the first translated bytes at the listener; the gateway's marks split it into
 uplink, endpoint (the VAD's silence wait), stt (the final after the endpoint), translate, tts, hops,
-playout and network. Each recognition mode (--modes: batch = the old whole-utterance decoding after
-500 ms of silence; streaming = the defaults, decoding while spoken with partial captions, 250 ms)
+playout and network. Each mode (--modes: batch = the old whole-utterance decoding after 500 ms of
+silence; consecutive = streaming recognition, each utterance translated and spoken whole after it
+ends; simultaneous = the defaults, segments translated and spoken while the speaker talks, paced)
 runs the same sweep of concurrent speakers (one room each) on a fresh stack in the same run, side by
-side. After the calls the recognizer alone decodes each clip in both modes: WER and time.`,
+side. After the calls the recognizer alone decodes each clip in both recognition modes (WER and
+time), and the translation-quality pass compares simultaneous and consecutive output (chrF).`,
   options: [
-    { name: 'modes', type: 'list', default: ['batch', 'streaming'], smoke: ['streaming'], help: 'recognition modes run side by side, each on a fresh stack: batch (minSilence 500 ms, whole-utterance decoding) and streaming (the defaults)' },
+    { name: 'modes', type: 'list', default: ['consecutive', 'simultaneous'], smoke: ['simultaneous'], help: 'modes run side by side, each on a fresh stack: batch (minSilence 500 ms, whole-utterance decoding, consecutive), consecutive (streaming recognition, consecutive translation), simultaneous (the defaults)' },
     { name: 'speakers', type: 'list', default: [1, 2, 3, 4, 6], smoke: [1], help: 'concurrent speakers per level, one room (speaker + Spanish listener) each' },
     { name: 'duration', type: 'number', default: 60, smoke: 0, help: 'seconds measured per level (after the pages joined)' },
     { name: 'min-utterances', type: 'number', default: 10, smoke: 1, help: 'measure a level until it has at least this many utterances (warm-up excluded)' },
     { name: 'warmup', type: 'number', default: 1, help: 'first utterances of every speaker left out' },
-    { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | espeak | comma-separated WAV paths' },
+    { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | librivox-continuous (the five sentences back to back, 0.6 s apart) | espeak | comma-separated WAV paths' },
     { name: 'pause', type: 'number', default: 5, help: 'seconds of silence after each clip: the speaker\'s turn pause, long enough by default for the previous translation to finish playing (less pause = more load per speaker, and translations queue behind each other)' },
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
@@ -420,6 +455,7 @@ side. After the calls the recognizer alone decodes each clip in both modes: WER 
     { name: 'mic-threshold', type: 'number', default: 1e-3, help: 'mean power (0..1) above which a 20 ms microphone sample counts as voice: where e2e_from_mic starts (1e-3 = -30 dBFS: the decaying tail of the last word does not count, so the clock starts early, never flattering)' },
     { name: 'keep-logs', type: 'boolean', default: false, help: 'write the gateway\'s and AI workers\' logs (debug level: recognition sessions\' lag and final time) of each mode to a temp folder named in the notes' },
     { name: 'wer-clips', type: 'number', default: 0, smoke: 1, help: 'clips for the WER pass (0 = all)' },
+    { name: 'quality', type: 'boolean', default: true, smoke: false, help: 'also compare the translation of simultaneous and consecutive on the same recognized text (LibriVox clips, commit policies side by side): chrF and commit delay' },
   ],
   run,
 };

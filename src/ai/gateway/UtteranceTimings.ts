@@ -81,7 +81,7 @@ export class UtteranceTimings {
         this.#processing.observe({ language }, spans.processing / 1000);
       }
     }
-    this.#log.info({ utteranceId, language, ms: spans }, 'utterance translated');
+    this.#log.info({ utteranceId, language, ms: spans, firstRtpOut: marks.firstRtpOut }, 'utterance translated');
   }
 
   /**
