@@ -20,7 +20,7 @@ export type PartStarted = {
   marks: TimingMarks;
   /** Rate it is spoken at (1 = as synthesized). */
   rate: number;
-  /** Unplayed translated audio when it started, ms at normal speed (itself included). */
+  /** Translated audio that was still to play ahead of it when it arrived (ms at normal speed): how far behind the voice was. */
   backlogMs: number;
   sentAt: number;
 };
@@ -57,6 +57,7 @@ export class TranslatedVoice {
   readonly #parts = new UtteranceParts();
   readonly #waiting: ReadyPart[] = [];
   readonly #startedUtterances = new Set<string>();
+  readonly #aheadOnArrival = new WeakMap<ReadyPart, number>();
   #pumping = false;
   /** Unsent audio of the part playing now (ms at normal speed). */
   #playingMs = 0;
@@ -86,16 +87,22 @@ export class TranslatedVoice {
    * come was dropped.
    */
   offer(utteranceId: string, r: { part: number | undefined; parts: number; segment?: SegmentRef; text?: string; audio: PcmAudio | null; marks: TimingMarks }, maxAgeMs: number): void {
-    const ready = this.#parts.offer(utteranceId, r, Date.now(), maxAgeMs);
-    if (ready.length === 0) return;
-    this.#waiting.push(...ready);
-    if (!this.#pumping) void this.#pump();
+    this.#enqueue(this.#parts.offer(utteranceId, r, Date.now(), maxAgeMs));
   }
 
   /** Simultaneous translation: the utterance had `segments` segments in this language (its final caption). */
   ended(utteranceId: string, segments: number): void {
-    const ready = this.#parts.ended(utteranceId, segments);
+    this.#enqueue(this.#parts.ended(utteranceId, segments));
+  }
+
+  /** Parts ready to play join the queue, each noting the backlog ahead of it. */
+  #enqueue(ready: ReadyPart[]): void {
     if (ready.length === 0) return;
+    let ahead = this.backlogMs;
+    for (const part of ready) {
+      this.#aheadOnArrival.set(part, ahead);
+      ahead += part.durationMs;
+    }
     this.#waiting.push(...ready);
     if (!this.#pumping) void this.#pump();
   }
@@ -115,14 +122,14 @@ export class TranslatedVoice {
           this.#o.onBehind({ utteranceId: dropped.utteranceId, segment: dropped.segment, part: dropped.part, backlogMs: plan.backlogMs });
         }
         const next = this.#waiting.shift()!;
-        await this.#play(next, plan.rate, plan.backlogMs);
+        await this.#play(next, plan.rate, this.#aheadOnArrival.get(next) ?? 0);
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  /** Sends one part in 200 ms chunks, keeping one chunk queued ahead in the inject. */
+  /** Sends one part in 200 ms chunks, keeping one chunk queued ahead in the inject. `backlogMs`: what was ahead of it on arrival. */
   async #play(p: ReadyPart, rate: number, backlogMs: number): Promise<void> {
     const samples = rate > 1 ? timeStretch(p.audio.samples, p.audio.sampleRate, rate) : p.audio.samples;
     const resampler = new Resampler({ fromRate: p.audio.sampleRate, toRate: 48000 });

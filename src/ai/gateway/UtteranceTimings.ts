@@ -57,7 +57,7 @@ export class UtteranceTimings {
       buckets: BUCKETS,
       registers: [registry],
     });
-    this.#backlog = new Histogram({ name: 'parley_ai_playout_backlog_seconds', help: 'Translated speech not yet played when a segment starts (at normal speed)', labelNames: ['language'], buckets: [0, ...BUCKETS], registers: [registry] });
+    this.#backlog = new Histogram({ name: 'parley_ai_playout_backlog_seconds', help: 'Translated speech still to play ahead of a segment when it arrived at its voice (at normal speed)', labelNames: ['language'], buckets: [0, ...BUCKETS], registers: [registry] });
     this.#rate = new Histogram({ name: 'parley_ai_playout_rate', help: 'Speaking rate a segment is played at (1 = as synthesized)', labelNames: ['language'], buckets: [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 2, 3], registers: [registry] });
     this.#dropped = new Counter({ name: 'parley_ai_dropped_total', help: 'Utterances dropped, by stage and error code', labelNames: ['stage', 'code'], registers: [registry] });
   }
