@@ -1,8 +1,9 @@
 import type { PlainInject } from '../audio/plainInject.js';
 import { concatPcm, Resampler } from '../audio/resample.js';
-import { timeStretch } from '../audio/timeStretch.js';
+import { TimeStretcher } from '../audio/timeStretch.js';
+import { trimTrailingSilence } from '../audio/trim.js';
 import type { SegmentRef } from '../pipeline/jobs.js';
-import { planPlayout, UNPACED, type PaceOptions } from '../simultaneous/pacer.js';
+import { paceRate, planPlayout, UNPACED, type PaceOptions } from '../simultaneous/pacer.js';
 import type { PcmAudio, TimingMarks } from '../types.js';
 import { UtteranceParts, type ReadyPart } from './utteranceParts.js';
 
@@ -18,7 +19,7 @@ export type PartStarted = {
   firstOfUtterance: boolean;
   text: string;
   marks: TimingMarks;
-  /** Rate it is spoken at (1 = as synthesized). */
+  /** Rate its first chunk is spoken at (1 = as synthesized; the rate follows the backlog chunk by chunk). */
   rate: number;
   /** Translated audio that was still to play ahead of it when it arrived (ms at normal speed): how far behind the voice was. */
   backlogMs: number;
@@ -42,8 +43,8 @@ export type TranslatedVoiceOptions = {
  * Parts arrive out of order; UtteranceParts releases each utterance's parts in (segment, part) order,
  * utterances in the order their first part became ready. The scheduler keeps the parts not yet played
  * (the backlog) and hands the inject one 200 ms chunk ahead of what it sends, so the backlog stays here,
- * where the pacer (src/ai/simultaneous/pacer.ts) can act on it: each part starts at the rate the backlog
- * asks for (time-stretched, pitch kept), and past the hard bound the oldest waiting parts are dropped.
+ * where the pacer (src/ai/simultaneous/pacer.ts) can act on it: each 200 ms is spoken at the rate the
+ * backlog asks for (time-stretched, pitch kept), and past the hard bound the oldest waiting parts are dropped.
  */
 export class TranslatedVoice {
   readonly inject: PlainInject;
@@ -59,8 +60,8 @@ export class TranslatedVoice {
   readonly #startedUtterances = new Set<string>();
   readonly #aheadOnArrival = new WeakMap<ReadyPart, number>();
   #pumping = false;
-  /** Unsent audio of the part playing now (ms at normal speed). */
-  #playingMs = 0;
+  /** The part playing now, as far as it is not yet handed to the inject. */
+  #current: TimeStretcher | null = null;
 
   constructor(o: TranslatedVoiceOptions) {
     this.#o = o;
@@ -78,7 +79,7 @@ export class TranslatedVoice {
 
   /** Translated audio not yet played, ms at normal speed. */
   get backlogMs(): number {
-    return this.inject.queued * 20 + this.#playingMs + this.#waiting.reduce((sum, p) => sum + p.durationMs, 0);
+    return this.inject.queued * 20 + (this.#current?.remainingMs ?? 0) + this.#waiting.reduce((sum, p) => sum + p.durationMs, 0);
   }
 
   /**
@@ -96,8 +97,9 @@ export class TranslatedVoice {
   }
 
   /** Parts ready to play join the queue, each noting the backlog ahead of it. */
-  #enqueue(ready: ReadyPart[]): void {
-    if (ready.length === 0) return;
+  #enqueue(released: ReadyPart[]): void {
+    if (released.length === 0) return;
+    const ready = released.map(withoutSynthesisPause);
     let ahead = this.backlogMs;
     for (const part of ready) {
       this.#aheadOnArrival.set(part, ahead);
@@ -122,35 +124,54 @@ export class TranslatedVoice {
           this.#o.onBehind({ utteranceId: dropped.utteranceId, segment: dropped.segment, part: dropped.part, backlogMs: plan.backlogMs });
         }
         const next = this.#waiting.shift()!;
-        await this.#play(next, plan.rate, this.#aheadOnArrival.get(next) ?? 0);
+        await this.#play(next, this.#aheadOnArrival.get(next) ?? 0);
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  /** Sends one part in 200 ms chunks, keeping one chunk queued ahead in the inject. `backlogMs`: what was ahead of it on arrival. */
-  async #play(p: ReadyPart, rate: number, backlogMs: number): Promise<void> {
-    const samples = rate > 1 ? timeStretch(p.audio.samples, p.audio.sampleRate, rate) : p.audio.samples;
+  /**
+   * Sends one part in 200 ms chunks, keeping one chunk queued ahead in the inject. Each chunk is spoken at
+   * the rate the backlog asks for now, so a part already playing speeds up when more arrive behind it.
+   * `backlogMs`: what was ahead of it on arrival (reported).
+   */
+  async #play(p: ReadyPart, backlogMs: number): Promise<void> {
+    const stretcher = new TimeStretcher(p.audio.sampleRate);
+    stretcher.push(p.audio.samples);
+    stretcher.end();
+    this.#current = stretcher;
     const resampler = new Resampler({ fromRate: p.audio.sampleRate, toRate: 48000 });
     const inChunk = Math.max(1, Math.round((CHUNK_48K * p.audio.sampleRate) / 48000));
     const firstOfUtterance = !this.#startedUtterances.has(p.utteranceId);
     this.#startedUtterances.add(p.utteranceId);
     if (this.#startedUtterances.size > 500) this.#startedUtterances.delete(this.#startedUtterances.values().next().value!);
-    const msPerSample = (1000 * rate) / p.audio.sampleRate;
-    this.#playingMs = samples.length * msPerSample;
     let previous: Promise<void> = Promise.resolve();
-    for (let at = 0; at < samples.length && !this.inject.closed; at += inChunk) {
-      const last = at + inChunk >= samples.length;
-      const piece = resampler.process(samples.subarray(at, at + inChunk));
-      const out = last ? concatPcm([piece, resampler.flush()]) : piece;
-      const onFirst =
-        at === 0 ? (sentAt: number) => this.#o.onStarted({ utteranceId: p.utteranceId, segment: p.segment, part: p.part, firstOfUtterance, text: p.text, marks: p.marks, rate, backlogMs, sentAt }) : undefined;
-      const sent = this.inject.send(out, onFirst).catch(() => undefined);
-      this.#playingMs = Math.max(0, samples.length - at - inChunk) * msPerSample;
-      await previous; // the chunk before this one has left: this one is next in line
-      previous = sent;
+    let first = true;
+    try {
+      while (!stretcher.done && !this.inject.closed) {
+        const rate = paceRate(this.backlogMs, this.#pace);
+        const piece = stretcher.pull(rate, inChunk);
+        const out = stretcher.done ? concatPcm([resampler.process(piece), resampler.flush()]) : resampler.process(piece);
+        if (out.length === 0) break;
+        const onFirst = first ? (sentAt: number) => this.#o.onStarted({ utteranceId: p.utteranceId, segment: p.segment, part: p.part, firstOfUtterance, text: p.text, marks: p.marks, rate, backlogMs, sentAt }) : undefined;
+        first = false;
+        const sent = this.inject.send(out, onFirst).catch(() => undefined);
+        await previous; // the chunk before this one has left: this one is next in line
+        previous = sent;
+      }
+    } finally {
+      this.#current = null;
     }
-    this.#playingMs = 0;
   }
+}
+
+/**
+ * A segment that does not end its utterance is followed by more of the same speech: the silence the
+ * synthesizer put after it is a pause the speaker never made, and time the voice falls behind. Cut it.
+ */
+function withoutSynthesisPause(p: ReadyPart): ReadyPart {
+  if (!p.segment || p.segment.last) return p;
+  const samples = trimTrailingSilence(p.audio.samples, p.audio.sampleRate);
+  return { ...p, audio: { ...p.audio, samples }, durationMs: (samples.length / p.audio.sampleRate) * 1000 };
 }
