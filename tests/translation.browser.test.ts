@@ -76,6 +76,29 @@ describe('speech translation in a call', () => {
     console.log(`[translation] partial "${partial.original.text}" / "${partial.spanish.text}" -> final "${partial.final.text}"`);
     expect(partial.final.text.length).toBeGreaterThan(0);
 
+    // Simultaneous translation: the Spanish voice of an utterance started before that utterance ended (its
+    // captionSpoken reached the listener before its original final caption, sent at the endpoint), and its
+    // Spanish captions carried committed and tentative parts, the committed part growing into the final text.
+    const simultaneous = await waitFor(async () => {
+      const [all, spoken] = await b.evaluate(() => [window.parley!.captions(), window.parley!.spoken()] as const);
+      for (const final of all.filter((c) => c.speakerPeerId === idA && c.final && c.original)) {
+        const early = spoken.find((s) => s.utteranceId === final.utteranceId && s.language === 'es' && s.receivedAt < final.receivedAt);
+        const spanish = all.filter((c) => c.utteranceId === final.utteranceId && !c.original && c.language === 'es');
+        const finalEs = spanish.find((c) => c.final);
+        const partials = spanish.filter((c) => !c.final);
+        const tentative = partials.find((c) => (c.committed ?? '').length > 0 && c.text.length > (c.committed ?? '').length);
+        if (early && finalEs && tentative) return { early, final, finalEs, partials };
+      }
+      return null;
+    }, 60_000, 'an utterance whose Spanish voice started before it ended, with committed and tentative captions');
+    console.log(`[translation] voice started "${simultaneous.early.text}" ${simultaneous.final.receivedAt - simultaneous.early.receivedAt} ms before the utterance's final caption; Spanish final "${simultaneous.finalEs.text}"`);
+    let committed = '';
+    for (const c of simultaneous.partials) {
+      expect(c.text.startsWith(c.committed ?? '')).toBe(true);
+      if ((c.committed ?? '').length >= committed.length) committed = c.committed ?? '';
+    }
+    expect(simultaneous.finalEs.text.startsWith(committed)).toBe(true);
+
     // The translated voice: a producer of Ann with source translation:es, received with speech energy.
     const translated = await waitFor(async () => {
       const peer = (await b.evaluate(() => window.parley!.peers())).find((p) => p.peerId === idA);

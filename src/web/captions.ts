@@ -73,6 +73,8 @@ export function parseCaption(data: unknown): CaptionNotice | null {
 }
 
 export type SpokenNotice = NotificationMap['captionSpoken'];
+/** A captionSpoken notification as received, for the debug hook. */
+export type SpokenRecord = SpokenNotice & { receivedAt: number };
 
 /** The `captionSpoken` notification's data if it has the documented shape, else null. */
 export function parseSpoken(data: unknown): SpokenNotice | null {
@@ -197,6 +199,7 @@ export class CaptionStore {
   readonly #maxLog: number;
   readonly #maxUtterances: number;
   #log: CaptionRecord[] = [];
+  #spokenLog: SpokenRecord[] = [];
   #utterances: Utterance[] = [];
 
   constructor(options: { maxLog?: number; maxUtterances?: number } = {}) {
@@ -214,9 +217,10 @@ export class CaptionStore {
   }
 
   /** Records what a translated voice started saying; false when malformed or its utterance is unknown. */
-  spoken(data: unknown): boolean {
+  spoken(data: unknown, receivedAt = Date.now()): boolean {
     const notice = parseSpoken(data);
     if (!notice) return false;
+    this.#spokenLog = pushCapped(this.#spokenLog, { ...notice, receivedAt }, this.#maxLog);
     const key = languageKey(notice.language);
     const index = this.#utterances.findIndex((u) => u.utteranceId === notice.utteranceId);
     const translation = this.#utterances[index]?.translations[key];
@@ -230,6 +234,11 @@ export class CaptionStore {
   /** Every caption received (newest last), including translations into languages we do not hear. */
   log(): CaptionRecord[] {
     return this.#log.map((record) => ({ ...record }));
+  }
+
+  /** Every captionSpoken notification received (newest last, capped like the caption log). */
+  spokenLog(): SpokenRecord[] {
+    return this.#spokenLog.map((record) => ({ ...record }));
   }
 
   utterances(): readonly Utterance[] {

@@ -5,7 +5,7 @@
 
 import type { PeerInfo } from '../protocol/messages.js';
 import type { IceRoute } from './call.js';
-import type { CaptionRecord } from './captions.js';
+import type { CaptionRecord, SpokenRecord } from './captions.js';
 import type { ConnectionState, Session } from './session.js';
 
 export type InboundAudio = { peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number };
@@ -26,6 +26,8 @@ export type ParleyDebugHook = {
   readonly reconnects: number;
   /** Every caption notification received (all languages, newest last, at most 500), with its arrival time. */
   captions: () => CaptionRecord[];
+  /** Every captionSpoken notification received (a translated voice started these words), with its arrival time. */
+  spoken: () => SpokenRecord[];
 };
 
 declare global {
@@ -34,7 +36,7 @@ declare global {
   }
 }
 
-export function installDebugHook(session: Session, captions: () => CaptionRecord[]): ParleyDebugHook {
+export function installDebugHook(session: Session, captions: () => CaptionRecord[], spoken: () => SpokenRecord[]): ParleyDebugHook {
   const hook: ParleyDebugHook = {
     get state() {
       return session.state;
@@ -55,6 +57,7 @@ export function installDebugHook(session: Session, captions: () => CaptionRecord
       return session.reconnects;
     },
     captions,
+    spoken,
   };
   Object.defineProperty(window, 'parley', { value: hook, configurable: true, enumerable: true });
   return hook;

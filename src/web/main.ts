@@ -16,7 +16,7 @@ function start(): void {
   const config = readPageConfig();
   const session = new Session(config);
   const captionStore = new CaptionStore();
-  installDebugHook(session, () => captionStore.log());
+  installDebugHook(session, () => captionStore.log(), () => captionStore.spokenLog());
 
   const levels = new LevelMeters();
   const mixer = new Mixer(document.getElementById('audio-sink') as HTMLElement, levels);
