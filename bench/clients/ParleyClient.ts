@@ -19,6 +19,9 @@ export type ParleyJoinOptions = {
   publish?: Pacer;
   /** Consume every audio producer present at join time. */
   subscribe?: boolean;
+  /** Languages sent with the join (the gateway's defaults otherwise). */
+  spokenLanguage?: string;
+  listeningLanguage?: string;
 };
 
 /** Milestones of one join, performance.now() clock. */
@@ -26,6 +29,8 @@ export type JoinTimes = { start: number; wsOpen: number; joined: number; mediaUp
 
 export class ParleyClient {
   readonly identity: string;
+  /** Our peer id in the room. */
+  readonly peerId: string;
   readonly times: JoinTimes;
   readonly sendPeer: AudioPeer | null;
   readonly recvPeer: AudioPeer | null;
@@ -33,8 +38,9 @@ export class ParleyClient {
   readonly consumed: number;
   readonly #sig: SignalingClient;
 
-  private constructor(identity: string, sig: SignalingClient, times: JoinTimes, sendPeer: AudioPeer | null, recvPeer: AudioPeer | null, consumed: number) {
+  private constructor(identity: string, peerId: string, sig: SignalingClient, times: JoinTimes, sendPeer: AudioPeer | null, recvPeer: AudioPeer | null, consumed: number) {
     this.identity = identity;
+    this.peerId = peerId;
     this.#sig = sig;
     this.times = times;
     this.sendPeer = sendPeer;
@@ -51,7 +57,8 @@ export class ParleyClient {
     let sendPeer: AudioPeer | null = null;
     let recvPeer: AudioPeer | null = null;
     try {
-      const join = ok(await sig.request('join', { token, roomId: options.roomId }), 'join');
+      const languages = { ...(options.spokenLanguage ? { spokenLanguage: options.spokenLanguage } : {}), ...(options.listeningLanguage ? { listeningLanguage: options.listeningLanguage } : {}) };
+      const join = ok(await sig.request('join', { token, roomId: options.roomId, ...languages }), 'join');
       const joined = performance.now();
       const caps = audioRtpCapabilities(join.routerRtpCapabilities);
       const producers: string[] = options.subscribe
@@ -63,7 +70,7 @@ export class ParleyClient {
       ]);
       sendPeer = send;
       recvPeer = recv;
-      return new ParleyClient(options.identity, sig, { start, wsOpen, joined }, sendPeer, recvPeer, producers.length);
+      return new ParleyClient(options.identity, join.peerId, sig, { start, wsOpen, joined }, sendPeer, recvPeer, producers.length);
     } catch (err) {
       await Promise.all([sendPeer?.close(), recvPeer?.close(), sig.close()]);
       throw err;

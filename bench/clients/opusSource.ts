@@ -34,14 +34,24 @@ export function opusFrames(): Buffer[] {
 
 export type FrameSink = (frame: Buffer, frameIndex: number) => void;
 
-/** One 20 ms clock for all publishers of a process. */
+/**
+ * One 20 ms clock for all publishers of a process, looping `frames` (default: the speech-like signal
+ * above); `onFrame` hears each frame's index and wall-clock send time.
+ */
 export class Pacer {
   readonly #sinks = new Set<FrameSink>();
+  readonly #frames: () => Buffer[];
+  readonly #onFrame: ((index: number, wallMs: number) => void) | null;
   #timer: NodeJS.Timeout | null = null;
   #start = 0;
   #sent = 0;
   /** Ticks that fired more than one frame late (the sending process was saturated). */
   lateTicks = 0;
+
+  constructor(frames?: Buffer[], onFrame?: (index: number, wallMs: number) => void) {
+    this.#frames = frames ? () => frames : opusFrames;
+    this.#onFrame = onFrame ?? null;
+  }
 
   add(sink: FrameSink): () => void {
     this.#sinks.add(sink);
@@ -58,7 +68,7 @@ export class Pacer {
   }
 
   #begin(): void {
-    const frames = opusFrames();
+    const frames = this.#frames();
     this.#start = performance.now();
     this.#sent = 0;
     this.#timer = setInterval(() => {
@@ -68,6 +78,7 @@ export class Pacer {
         const index = this.#sent++;
         const frame = frames[index % frames.length]!;
         for (const sink of this.#sinks) sink(frame, index);
+        this.#onFrame?.(index, Date.now());
       }
     }, FRAME_MS / 2);
   }

@@ -29,6 +29,7 @@ import {
 import { installPeerConnectionTap, readArrivals, readMicProbe, startArrivalProbe, startMicProbe } from '../lib/probes.js';
 import { loadSlo } from '../lib/slo.js';
 import { percentile } from '../lib/stats.js';
+import { ClipSpeaker } from '../clients/ClipSpeaker.js';
 import { checkAborted, sleep, startAiWorker, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
 import { measureStt, type SttClipResult } from '../lib/sttQuality.js';
 import { measureTranslationQuality, type QualityRun } from '../lib/translationQuality.js';
@@ -69,20 +70,32 @@ const MODES: Record<string, ModeSpec> = {
   },
 };
 
-type Room = { index: number; roomId: string; clip: SpeechClip; speaker: Page; listener: Page; speakerId: string; captions: Map<string, CaptionRecord> };
+/** A room's speaker: a Chromium page with a fake microphone, or a werift client (bench/clients/ClipSpeaker.ts). */
+type Speaker = { peerId: string; mic: () => Promise<Array<[number, number]>>; close: () => Promise<void> };
 
-async function openRoom(ctx: RunContext, url: string, tag: string, index: number, clip: SpeechClip, speakers: ParleyBrowser, listeners: ParleyBrowser): Promise<Room> {
+type Room = { index: number; roomId: string; clip: SpeechClip; speaker: Speaker; listener: Page; speakerId: string; captions: Map<string, CaptionRecord> };
+
+async function chromiumSpeaker(browser: ParleyBrowser, url: string, roomId: string, index: number): Promise<Speaker> {
+  const page = await browser.newPage();
+  await installPeerConnectionTap(page);
+  await joinCall(page, url, { roomId, displayName: `Speaker ${index}`, spokenLanguage: 'en', listeningLanguage: 'en' });
+  await startMicProbe(page);
+  return { peerId: await page.evaluate(() => window.parley!.peerId!), mic: () => readMicProbe(page), close: () => page.close() };
+}
+
+async function weriftSpeaker(url: string, roomId: string, index: number, clip: SpeechClip): Promise<Speaker> {
+  const speaker = await ClipSpeaker.join({ baseUrl: url, roomId, identity: `speaker-${index}`, clip, language: 'en' });
+  return { peerId: speaker.peerId, mic: async () => speaker.micProbe(), close: () => speaker.close() };
+}
+
+async function openRoom(ctx: RunContext, url: string, tag: string, index: number, clip: SpeechClip, speakers: ParleyBrowser | null, listeners: ParleyBrowser): Promise<Room> {
   checkAborted(ctx);
   const roomId = `bench-pipeline-${tag}-${index}-${Date.now().toString(36)}`;
-  const speaker = await speakers.newPage();
-  await installPeerConnectionTap(speaker);
   const listener = await listeners.newPage();
-  await joinCall(speaker, url, { roomId, displayName: `Speaker ${index}`, spokenLanguage: 'en', listeningLanguage: 'en' });
   await joinCall(listener, url, { roomId, displayName: `Listener ${index}`, spokenLanguage: 'es', listeningLanguage: 'es', role: 'listener' });
-  const speakerId = await speaker.evaluate(() => window.parley!.peerId!);
-  await startMicProbe(speaker);
-  await startArrivalProbe(listener, 'translation', speakerId, 'translation:es');
-  return { index, roomId, clip, speaker, listener, speakerId, captions: new Map() };
+  const speaker = speakers ? await chromiumSpeaker(speakers, url, roomId, index) : await weriftSpeaker(url, roomId, index, clip);
+  await startArrivalProbe(listener, 'translation', speaker.peerId, 'translation:es');
+  return { index, roomId, clip, speaker, listener, speakerId: speaker.peerId, captions: new Map() };
 }
 
 /**
@@ -155,7 +168,8 @@ type Deps = {
   workerLogs: () => string;
   clips: SpeechClip[];
   listeners: ParleyBrowser;
-  speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser>;
+  /** Null: werift speakers (--speaker-client werift). */
+  speakerBrowser: ((clip: SpeechClip) => Promise<ParleyBrowser>) | null;
 };
 
 async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: number, levelCount: number): Promise<LevelResult> {
@@ -166,7 +180,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   const label = `${mode}, level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s)`;
   for (let i = 0; i < speakers; i++) {
     const clip = d.clips[i % d.clips.length]!;
-    rooms.push(await openRoom(ctx, d.url, `${mode}-${speakers}`, i, clip, await d.speakerBrowser(clip), d.listeners));
+    rooms.push(await openRoom(ctx, d.url, `${mode}-${speakers}`, i, clip, d.speakerBrowser ? await d.speakerBrowser(clip) : null, d.listeners));
     ctx.progress(i + 1, speakers, `${label}, joining`);
   }
   const started = Date.now();
@@ -224,7 +238,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   const mics = new Map<Room, Array<[number, number]>>();
   const arrivals = new Map<Room, Awaited<ReturnType<typeof readArrivals>>>();
   for (const r of rooms) {
-    mics.set(r, await readMicProbe(r.speaker));
+    mics.set(r, await r.speaker.mic());
     arrivals.set(r, await readArrivals(r.listener, 'translation'));
   }
   const samples: Array<UtteranceSample & { room: number; clip: string }> = kept.map((k) => ({
@@ -255,7 +269,7 @@ async function enginesOf(ctx: RunContext, url: string): Promise<Engines> {
   return { used, names: Object.fromEntries(used.map((e) => [e.stage, e.engine])) };
 }
 
-type Browsers = { listeners: ParleyBrowser; speakerBrowser: (clip: SpeechClip) => Promise<ParleyBrowser> };
+type Browsers = { listeners: ParleyBrowser; speakerBrowser: ((clip: SpeechClip) => Promise<ParleyBrowser>) | null };
 type ModeRun = {
   levels: LevelResult[];
   engines: Engines;
@@ -336,6 +350,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const clips = speechInputs(String(o.inputs), Number(o.pause));
   if (clips.length === 0) throw new Error(`input set "${o.inputs}" has no clips`);
   if (!(o.speakers as number[]).some((n) => Number.isInteger(Number(n)) && Number(n) > 0)) throw new TypeError('--speakers needs at least one positive integer');
+  if (o['speaker-client'] !== 'werift' && o['speaker-client'] !== 'chromium') throw new TypeError(`--speaker-client: werift or chromium, not "${o['speaker-client']}"`);
   const modes = [...new Set((o.modes as string[]).map(String))];
   if (modes.length === 0) throw new TypeError(`--modes needs at least one of ${Object.keys(MODES).join(', ')}`);
   for (const m of modes) if (!MODES[m]) throw new TypeError(`--modes: unknown mode "${m}" (${Object.keys(MODES).join(', ')})`);
@@ -352,7 +367,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const results: LevelResult[] = [];
   const runs = new Map<string, ModeRun>();
   for (const mode of modes) {
-    const r = await runMode(ctx, o, mode, clips, { listeners, speakerBrowser }, notes);
+    const r = await runMode(ctx, o, mode, clips, { listeners, speakerBrowser: o['speaker-client'] === 'chromium' ? speakerBrowser : null }, notes);
     results.push(...r.levels);
     runs.set(mode, r);
   }
@@ -375,12 +390,12 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const engines = [...runs.values()].at(-1)?.engines ?? { used: [], names: {} };
   const first = results.find((l) => l.samples.length > 0);
   notes.unshift(
-    `The headline clock is e2e_from_mic: from the end of the speaker's voice at the microphone probe (the speaker page's WebRTC media-source stats, sampled every 20 ms; the last sample above mean power ${o['mic-threshold']} before the gateway's endpoint) to the first translated bytes at the listener page (polled every 20 ms, resolution p50 ${resolution(results)} ms). It includes the silence the VAD waits for, which the modes set differently, so it is the clock that compares them; e2e starts at the gateway's endpoint and leaves that wait out. SLOs apply to the simultaneous mode's figures (the defaults, unsuffixed); the other modes' end in _<mode> and are there for comparison. In simultaneous mode an utterance's clock stops at the first translated audio of its last words (its last segment), which may start before the speaker's voice ends (a negative figure). segment_lag: per segment of simultaneous translation, from the end of its source words (for the last segment the last voiced audio; before, the arrival at the gateway of the chunk in which the recognizer first heard the segment's last word as it stayed) to its first translated packet out; backlog: translated speech still to play ahead of a segment when it reached its voice at the gateway (ms at normal speed): how far behind the voice was.`,
+    `The headline clock is e2e_from_mic: from the end of the speaker's voice at the microphone probe (${o['speaker-client'] === 'chromium' ? "the speaker page's WebRTC media-source stats, sampled every 20 ms" : "the werift speaker's own record of each 20 ms Opus frame it sent, with the frame's mean power"}; the last sample above mean power ${o['mic-threshold']} before the gateway's endpoint) to the first translated bytes at the listener page (polled every 20 ms, resolution p50 ${resolution(results)} ms). It includes the silence the VAD waits for, which the modes set differently, so it is the clock that compares them; e2e starts at the gateway's endpoint and leaves that wait out. SLOs apply to the simultaneous mode's figures (the defaults, unsuffixed); the other modes' end in _<mode> and are there for comparison. In simultaneous mode an utterance's clock stops at the first translated audio of its last words (its last segment), which may start before the speaker's voice ends (a negative figure). segment_lag: per segment of simultaneous translation, from the end of its source words (for the last segment the last voiced audio; before, the arrival at the gateway of the chunk in which the recognizer first heard the segment's last word as it stayed) to its first translated packet out; backlog: translated speech still to play ahead of a segment when it reached its voice at the gateway (ms at normal speed): how far behind the voice was.`,
     `uplink (the microphone's end of voice -> the VAD's last voiced audio) p50: ${modes.map((m) => `${m} ${median(results.filter((l) => l.mode === m).flatMap((l) => l.samples.map((x) => x.stages.uplink)))} ms`).join(', ')}. It comes out negative when the VAD (Silero, speech probability 0.5) ends the voice before the probe's energy threshold does, on the decaying tail of the last word; e2e_from_mic then starts that much later than the VAD's own end of voice. --mic-threshold moves it (the LibriVox clips' noise floor is near 1e-5..1e-4).`,
     `Modes, side by side in this run, each on a fresh Redis, gateway and ${o['ai-workers']} AI worker(s), in this order: ${modes.map((m) => `${m} = ${MODES[m]!.what} (gateway ${envText(MODES[m]!.gatewayEnv)}, AI worker ${envText(MODES[m]!.workerEnv)}; the workers reported ${runs.get(m)!.workers.map((w) => (w ? `recognition ${w.recognition}, ${w.maxSessions} sessions` : 'nothing')).join(' / ')})`).join('; ')}.`,
-    `Machine load: ${availableParallelism()} cores; 1-minute load average ${modes.map((m) => `${r2(runs.get(m)!.load[0])} -> ${r2(runs.get(m)!.load[1])} over the ${m} calls`).join(', ')}, ${r2(loadEnd)} after the recognizer-alone pass. Everything (Redis, gateway, mediasoup worker, AI worker(s), ${1 + speakerBrowsers.size} Chromium instances) shares this machine, and other workloads on it (noisy neighbours) show up in the figures; a load above the core count measures them as much as Parley.`,
+    `Machine load: ${availableParallelism()} cores; 1-minute load average ${modes.map((m) => `${r2(runs.get(m)!.load[0])} -> ${r2(runs.get(m)!.load[1])} over the ${m} calls`).join(', ')}, ${r2(loadEnd)} after the recognizer-alone pass. Everything (Redis, gateway, mediasoup worker, AI worker(s), ${1 + speakerBrowsers.size} Chromium instance(s)${o['speaker-client'] === 'chromium' ? '' : ', the werift speakers in the bench process'}) shares this machine, and other workloads on it (noisy neighbours) show up in the figures; a load above the core count measures them as much as Parley.`,
     `Engines: ${Object.entries(engines.names).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
-    `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped by Chromium's fake microphone; speaker i speaks clip i mod ${clips.length}, one browser per clip.`,
+    `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped ${o['speaker-client'] === 'chromium' ? "by Chromium's fake microphone, one browser per clip" : 'by a werift speaker per room (Opus, 32 kb/s, 20 ms frames)'}; speaker i speaks clip i mod ${clips.length}; one Chromium page per room listens in Spanish.`,
     `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
     `partial_interval: the intervals between successive original-language (English) partial captions (final: false) of one utterance as the listener page received them (receivedAt of window.parley.captions()), up to its final; the Spanish partials are left out (at most one translation is in flight, so their cadence is the translator's, not the recognizer's). Batch mode has no partial captions. A decoder that falls behind stalls and then sends its hypotheses in a burst, which lowers the p50: read the p95 beside it.`,
     ...sweepNotes(results, slo),
@@ -449,6 +464,7 @@ time), and the translation-quality pass compares simultaneous and consecutive ou
     { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | librivox-continuous (the five sentences back to back, 0.6 s apart) | espeak | comma-separated WAV paths' },
     { name: 'pause', type: 'number', default: 5, help: 'seconds of silence after each clip: the speaker\'s turn pause, long enough by default for the previous translation to finish playing (less pause = more load per speaker, and translations queue behind each other)' },
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
+    { name: 'speaker-client', type: 'string', default: 'werift', help: 'who speaks the clips: werift (a browserless WebRTC client per room: light, exact microphone timing) or chromium (a page per room with the clip as fake microphone: what a user runs, but one Chromium per clip loads a small machine)' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
     { name: 'wer', type: 'boolean', default: true, help: 'also run the recognizer alone on the clips, batch and streaming: WER and time' },
     { name: 'settle-load', type: 'number', default: 2, smoke: 0, help: 'before each mode, wait (at most 3 min) for the 1-minute load average to drop below this (0 = do not wait)' },
