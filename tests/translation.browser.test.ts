@@ -76,22 +76,29 @@ describe('speech translation in a call', () => {
     console.log(`[translation] partial "${partial.original.text}" / "${partial.spanish.text}" -> final "${partial.final.text}"`);
     expect(partial.final.text.length).toBeGreaterThan(0);
 
-    // Simultaneous translation: the Spanish voice of an utterance started before that utterance ended (its
-    // captionSpoken reached the listener before its original final caption, sent at the endpoint), and its
-    // Spanish captions carried committed and tentative parts, the committed part growing into the final text.
+    // Simultaneous translation: the Spanish voice of an utterance started while its speaker was still talking
+    // (the listener got captionSpoken for it, then an original partial caption of the same utterance with
+    // more words than any before: words recognized after the voice started), and its Spanish captions carried
+    // committed and tentative parts, the committed part growing into the final text.
     const simultaneous = await waitFor(async () => {
       const [all, spoken] = await b.evaluate(() => [window.parley!.captions(), window.parley!.spoken()] as const);
+      const words = (text: string) => text.split(' ').filter(Boolean).length;
       for (const final of all.filter((c) => c.speakerPeerId === idA && c.final && c.original)) {
-        const early = spoken.find((s) => s.utteranceId === final.utteranceId && s.language === 'es' && s.receivedAt < final.receivedAt);
-        const spanish = all.filter((c) => c.utteranceId === final.utteranceId && !c.original && c.language === 'es');
+        const mine = all.filter((c) => c.utteranceId === final.utteranceId);
+        const early = spoken.find((s) => s.utteranceId === final.utteranceId && s.language === 'es');
+        if (!early) continue;
+        const originals = mine.filter((c) => c.original && !c.final);
+        const before = Math.max(0, ...originals.filter((c) => c.receivedAt <= early.receivedAt).map((c) => words(c.text)));
+        const later = originals.find((c) => c.receivedAt > early.receivedAt && words(c.text) > before);
+        const spanish = mine.filter((c) => !c.original && c.language === 'es');
         const finalEs = spanish.find((c) => c.final);
         const partials = spanish.filter((c) => !c.final);
         const tentative = partials.find((c) => (c.committed ?? '').length > 0 && c.text.length > (c.committed ?? '').length);
-        if (early && finalEs && tentative) return { early, final, finalEs, partials };
+        if (later && finalEs && tentative) return { early, later, final, finalEs, partials };
       }
       return null;
-    }, 60_000, 'an utterance whose Spanish voice started before it ended, with committed and tentative captions');
-    console.log(`[translation] voice started "${simultaneous.early.text}" ${simultaneous.final.receivedAt - simultaneous.early.receivedAt} ms before the utterance's final caption; Spanish final "${simultaneous.finalEs.text}"`);
+    }, 60_000, 'an utterance whose Spanish voice started while it was spoken, with committed and tentative captions');
+    console.log(`[translation] voice started "${simultaneous.early.text}"; then the speaker was heard saying "${simultaneous.later.text}"; Spanish final "${simultaneous.finalEs.text}"`);
     let committed = '';
     for (const c of simultaneous.partials) {
       expect(c.text.startsWith(c.committed ?? '')).toBe(true);

@@ -15,7 +15,6 @@ import { Errors, ParleyError, createError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { EngineSet, PcmAudio, SttSession, TimingMarks, TtsEngine } from '../types.js';
 import { AiCache, type AiCacheOptions, type AiCacheStats } from './cache.js';
-import { HypothesisCaptions } from './hypothesisCaptions.js';
 import {
   encodePcm,
   refOf,
@@ -31,7 +30,7 @@ import { JobIds, PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names
 import { PipelineQueues, RESULT_JOB_OPTIONS, createBullConnection } from './PipelineQueues.js';
 import { recognize, type RecognizeOutcome } from './recognize.js';
 import { splitSentences } from './sentences.js';
-import { SimultaneousSession, type SpokenSegment } from './simultaneousSession.js';
+import { sessionOutput, type SessionOutput } from './sessionOutput.js';
 import { COMMIT_DEFAULTS, type CommitOptions } from '../simultaneous/commitPolicy.js';
 
 export type AiWorkerOptions = {
@@ -112,12 +111,6 @@ const UNRECOVERABLE_CODES = new Set([Errors.UNSUPPORTED_LANGUAGE.code, Errors.MO
 
 type Outcome = { done: true } | { skipped: string };
 
-/** What a recognition session does with its hypotheses and its final (consecutive or simultaneous translation). */
-type SessionOutput = {
-  hypothesis: (text: string, audioMs: number, at: number) => void;
-  /** Resolves with the transcript as published ('' = nothing heard). */
-  finish: (transcript: string, audioMs: number, marks: TimingMarks) => Promise<string>;
-};
 
 export class AiWorker {
   readonly observer = new EventEmitter<AiWorkerEvents>();
@@ -230,7 +223,15 @@ export class AiWorker {
       void opening.then((late) => late.close(), () => undefined); // a decoder still loading when we gave up goes back
       throw err;
     });
-    const output = data.translation === 'simultaneous' ? this.#simultaneous(data, targets) : this.#consecutive(data, targets);
+    const output = sessionOutput(data, targets, {
+      publishCaption: (caption) => this.#publish(data, { kind: 'caption', ...caption }),
+      translate: (to, text) => this.#translateText(data.language, to, text),
+      addTranslations: (jobs) => this.#queues.addTranslations(jobs),
+      addTts: (job) => this.#queues.addTts(job),
+      maxAgeMs: this.#maxAgeMs,
+      commit: this.#commit,
+      onError: (err) => this.#log.debug({ err, utteranceId: data.utteranceId }, 'caption or segment not delivered'),
+    });
     const outcome = await this.#recognize(data, engine.id, session, output.hypothesis);
     const sttDone = Date.now();
     void this.#connection.del(data.stream).catch(() => undefined);
@@ -243,55 +244,6 @@ export class AiWorker {
     }
     const transcript = await output.finish(outcome.text, outcome.audioMs, marks);
     return transcript ? { done: true } : { skipped: 'empty transcript' };
-  }
-
-  /** Partial captions of the hypotheses; at the end, the final caption and one translate job per target. */
-  #consecutive(data: SttJob, targets: string[]): SessionOutput {
-    // A partial is fresh when it is published (the gateway skips results whose speechEnd is too old).
-    const caption = () => ({ kind: 'caption' as const, final: false, marks: { speechEnd: Date.now() } });
-    const partials = new HypothesisCaptions({
-      targets,
-      publishOriginal: (text, seq) => this.#publish(data, { ...caption(), language: data.language, text, original: true, seq }),
-      translate: (to, text) => this.#translateText(data.language, to, text).catch(() => ''),
-      publishTranslation: (to, text, seq) => this.#publish(data, { ...caption(), language: to, text, original: false, seq }),
-      onError: (err) => this.#log.debug({ err, utteranceId: data.utteranceId }, 'partial caption not delivered'),
-    });
-    return {
-      hypothesis: (text) => partials.offer(text),
-      finish: async (transcript, _audioMs, marks) => {
-        // The final must not wait for a partial's translation still in flight: it finishes on its own.
-        void partials.stop();
-        if (!transcript) return '';
-        const ref = { ...refOf(data), deadline: marks.speechEnd + this.#maxAgeMs };
-        await Promise.all([
-          this.#queues.addTranslations(targets.map((to) => ({ ...ref, from: data.language, to, text: transcript, marks }))),
-          this.#publish(data, { language: data.language, kind: 'caption', text: transcript, original: true, final: true, marks }),
-        ]);
-        return transcript;
-      },
-    };
-  }
-
-  /** Commit as you go: each committed segment translated here at once and handed to a tts job. */
-  #simultaneous(data: SttJob, targets: string[]): SessionOutput {
-    const session = new SimultaneousSession({
-      language: data.language,
-      targets,
-      commit: this.#commit,
-      translate: (to, text) => this.#translateText(data.language, to, text),
-      publishCaption: (c) => {
-        const { language, text, original, final, seq, committed, segments } = c;
-        return this.#publish(data, { kind: 'caption', language, text, original, final, seq, committed, marks: c.marks ?? { speechEnd: Date.now() }, ...(segments !== undefined ? { segments } : {}) });
-      },
-      speak: (segment) => this.#speakSegment(data, segment),
-      onError: (err) => this.#log.debug({ err, utteranceId: data.utteranceId }, 'simultaneous segment not delivered'),
-    });
-    return { hypothesis: (text, audioMs, at) => session.hypothesis(text, audioMs, at), finish: (text, audioMs, marks) => session.finish(text, audioMs, marks) };
-  }
-
-  #speakSegment(data: SttJob, s: SpokenSegment): Promise<void> {
-    const ref = { ...refOf(data), deadline: s.marks.speechEnd + this.#maxAgeMs };
-    return this.#queues.addTts({ ...ref, language: s.to, text: s.text, marks: s.marks, segment: { index: s.index, last: s.last } });
   }
 
   /** Runs one session on a reader connection of its own, each hypothesis going to `onHypothesis`. */
