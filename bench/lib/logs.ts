@@ -48,6 +48,16 @@ export function segmentLines(text: string): SegmentLine[] {
     }));
 }
 
+/** When each utterance's translated voice finished (its last 'part played' line), by utterance id. */
+export function playedEnds(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const l of logLines(text, 'part played')) {
+    if (typeof l.utteranceId !== 'string' || typeof l.endedAt !== 'number') continue;
+    out.set(l.utteranceId, Math.max(out.get(l.utteranceId) ?? 0, l.endedAt));
+  }
+  return out;
+}
+
 /** An utterance the pipeline gave up on ('utterance dropped': the gateway's, or an AI worker's). */
 export type DropLine = { utteranceId: string; stage: string; code: string; time: number };
 

@@ -45,6 +45,7 @@ const values = (xs: Array<number | null | undefined>) => xs.filter((x): x is num
 /** The distributions the report knows, by name: per-utterance values of a level. */
 const SERIES = {
   e2e_from_mic: (l: LevelResult) => values(l.samples.map((s) => s.e2eFromMicMs)),
+  finish_from_mic: (l: LevelResult) => values(l.samples.map((s) => s.finishFromMicMs)),
   e2e: (l: LevelResult) => values(l.samples.map((s) => s.e2eMs)),
   processing: (l: LevelResult) => values(l.samples.map((s) => s.processingMs)),
   overhead: (l: LevelResult) => values(l.samples.map((s) => s.overheadMs)),
@@ -83,6 +84,7 @@ export function headlineLevel(levels: readonly LevelResult[]): LevelResult | und
 export function levelFigures(level: LevelResult): Record<string, number> {
   const f: Record<string, number> = {};
   for (const name of ['e2e_from_mic', 'e2e', 'processing', 'stt_final', 'endpoint', 'partial_interval'] as const) Object.assign(f, figuresOf(name, dist(level, name)));
+  if (dist(level, 'finish_from_mic').n > 0) Object.assign(f, figuresOf('finish_from_mic', dist(level, 'finish_from_mic')));
   if ((level.segments ?? []).length > 0) {
     for (const name of ['segment_lag', 'backlog'] as const) Object.assign(f, figuresOf(name, dist(level, name)));
     const rate = dist(level, 'playout_rate');
@@ -259,6 +261,7 @@ export function pipelineSummary(levels: readonly LevelResult[], stt: readonly St
     const full = n === head;
     const spans: Array<{ span: string; get: (l: LevelResult) => Summary }> = [
       { span: 'e2e_from_mic', get: (l) => dist(l, 'e2e_from_mic') },
+      ...(levels.some((l) => dist(l, 'finish_from_mic').n > 0) ? [{ span: 'finish_from_mic', get: (l: LevelResult) => dist(l, 'finish_from_mic') }] : []),
       { span: 'e2e', get: (l) => dist(l, 'e2e') },
       ...STAGE_ORDER.filter((s) => full || s === 'stt' || s === 'playout').map((stage) => ({ span: stage, get: (l: LevelResult) => stageDist(l, stage) })),
       ...(full ? [{ span: 'processing', get: (l: LevelResult) => dist(l, 'processing') }] : []),

@@ -37,6 +37,11 @@ export type UtteranceSample = {
   stages: Stages;
   /** End of speech at the speaker's microphone -> first translated packet received (the headline). */
   e2eFromMicMs: number | null;
+  /**
+   * End of speech at the microphone -> the end of the utterance's translated voice (its last frame sent,
+   * plus this sample's network time): when the listener has heard all of it, whatever the mode.
+   */
+  finishFromMicMs?: number | null;
   /** End of speech (VAD endpoint) -> first translated packet received by the listener. */
   e2eMs: number | null;
   /** Final transcript -> first translated packet received by the listener. */
@@ -88,6 +93,7 @@ export function buildSample(
   vadWindowMs: number,
   captions: readonly CaptionRecord[] = [],
   micThreshold = 1e-4,
+  playedEnd: number | null = null,
 ): UtteranceSample {
   const ms = line.ms;
   const firstRtpOut = line.time;
@@ -120,6 +126,7 @@ export function buildSample(
     receivedResolutionMs: arrival ? arrival.at - Math.max(arrival.prevAt, firstRtpOut) : null,
     stages,
     e2eFromMicMs: received !== null && micEnd !== null ? received - micEnd : null,
+    finishFromMicMs: playedEnd !== null && micEnd !== null ? playedEnd + (stages.network ?? 0) - micEnd : null,
     e2eMs,
     processingMs: received !== null && sttDone !== null ? received - sttDone : null,
     processingSentMs: ms.processing ?? null,

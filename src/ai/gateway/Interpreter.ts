@@ -282,6 +282,7 @@ export class Interpreter {
       language,
       pace: this.#o.pace,
       onStarted: (s) => this.#partStarted(roomId, speakerPeerId, language, s),
+      onPlayed: (p) => this.#o.timings.played(p.utteranceId, language, p.endedAt),
       onBehind: (d) => {
         const reason = `segment ${d.segment?.index ?? 0} part ${d.part} dropped: ${Math.round(d.backlogMs)} ms of translated speech still to play`;
         this.#o.timings.dropped('playout', Errors.PLAYOUT_BEHIND.code, reason, d.utteranceId);

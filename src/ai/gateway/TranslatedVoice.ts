@@ -34,6 +34,8 @@ export type TranslatedVoiceOptions = {
   /** Pacing (simultaneous translation); UNPACED by default: every part in full, at its own speed, in turn. */
   pace?: PaceOptions;
   onStarted: (started: PartStarted) => void;
+  /** A part's last frame left (wall-clock ms): with the last part, the listener has heard the utterance. */
+  onPlayed?: (played: { utteranceId: string; segment: SegmentRef | undefined; part: number; endedAt: number }) => void;
   /** A waiting part dropped by the pacer (past pace.dropBacklogMs). */
   onBehind: (dropped: { utteranceId: string; segment: SegmentRef | undefined; part: number; backlogMs: number }) => void;
 };
@@ -163,6 +165,8 @@ export class TranslatedVoice {
     } finally {
       this.#current = null;
     }
+    const played = { utteranceId: p.utteranceId, segment: p.segment, part: p.part };
+    void previous.then(() => this.#o.onPlayed?.({ ...played, endedAt: Date.now() }));
   }
 }
 

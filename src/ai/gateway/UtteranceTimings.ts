@@ -98,6 +98,11 @@ export class UtteranceTimings {
     this.#log.info({ utteranceId, language, segment: s.index, last: s.last, lagMs, backlogMs: Math.round(s.backlogMs), rate: Math.round(s.rate * 100) / 100 }, 'segment spoken');
   }
 
+  /** A part of a translation finished playing (its last frame left): the utterance's last part ends it. */
+  played(utteranceId: string, language: string, endedAt: number): void {
+    this.#log.info({ utteranceId, language, endedAt }, 'part played');
+  }
+
   dropped(stage: string, code: string, reason: string, utteranceId: string): void {
     this.#dropped.inc({ stage, code });
     this.#log.warn({ utteranceId, stage, code, reason }, 'utterance dropped');
