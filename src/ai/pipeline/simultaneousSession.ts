@@ -105,7 +105,8 @@ export class SimultaneousSession {
     await Promise.all(
       [...this.#translated.keys()].map(async (to) => {
         const translateStart = this.#now();
-        const text = (await this.#o.translate(to, commit.text, context).catch((err: unknown) => (this.#o.onError(err), ''))).trim();
+        const raw = (await this.#o.translate(to, commit.text, context).catch((err: unknown) => (this.#o.onError(err), ''))).trim();
+        const text = commit.index > 0 ? continuing(raw, commit.text) : raw;
         const translateDone = this.#now();
         if (!/\p{L}|\p{N}/u.test(text)) return;
         const sofar = join(this.#translated.get(to) ?? '', text);
@@ -135,7 +136,8 @@ export class SimultaneousSession {
       await this.#segments; // the committed part shown with the tail includes the segment being translated
       await Promise.all(
         [...this.#translated.keys()].map(async (to) => {
-          const text = tail ? await this.#o.translate(to, tail, '').catch(() => '') : '';
+          const raw = tail ? await this.#o.translate(to, tail, '').catch(() => '') : '';
+          const text = committed > 0 ? continuing(raw, tail) : raw;
           // A commit meanwhile makes this tail stale (its words are in the committed part now).
           if (this.#ended || this.#state.committed.length !== committed) return;
           const sofar = this.#translated.get(to) ?? '';
@@ -154,4 +156,16 @@ export class SimultaneousSession {
 
 function join(a: string, b: string): string {
   return a && b ? `${a} ${b}` : a || b;
+}
+
+/**
+ * A translation of words that continue a sentence: engines translate each input as a sentence of its own
+ * and capitalize its first word ("and then" -> "Y entonces"); when the source word was lowercase, so is
+ * its translation (a capital followed by lowercase letters; acronyms stay).
+ */
+export function continuing(translation: string, source: string): string {
+  const first = source.trimStart()[0];
+  if (!first || first !== first.toLowerCase()) return translation;
+  const m = /^(\P{L}*)(\p{Lu})(\p{Ll})/u.exec(translation);
+  return m ? `${m[1]}${m[2]!.toLowerCase()}${translation.slice(m[1]!.length + 1)}` : translation;
 }
