@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { encodeOpusFrames } from '../../src/ai/audio/opus.js';
-import { resample } from '../../src/ai/audio/resample.js';
+import { resample, rms } from '../../src/ai/audio/resample.js';
 import { parseWav } from '../../src/ai/audio/wav.js';
 import type { SpeechClip } from '../lib/inputs.js';
 import { ParleyClient } from './ParleyClient.js';
@@ -36,7 +36,8 @@ export class ClipSpeaker {
     const wav = parseWav(readFileSync(o.clip.wav));
     const pcm = wav.sampleRate === 48_000 ? wav.samples : resample(wav.samples, wav.sampleRate, 48_000);
     const frames = encodeOpusFrames(pcm, { sampleRate: 48_000, frameMs: 20, bitrate: 32_000 });
-    const power = frames.map((_, i) => meanPower(pcm.subarray(i * FRAME, (i + 1) * FRAME)));
+    // Mean power of each frame on the 0..1 scale of the browser's media-source stats.
+    const power = frames.map((_, i) => (rms(pcm.subarray(i * FRAME, (i + 1) * FRAME)) / 32768) ** 2);
     const mic: Array<[number, number]> = [];
     const pacer = new Pacer(frames, (index, wallMs) => mic.push([wallMs, power[index % power.length]!]));
     const client = await ParleyClient.join({ baseUrl: o.baseUrl, roomId: o.roomId, identity: o.identity, publish: pacer, spokenLanguage: o.language ?? 'en', listeningLanguage: o.language ?? 'en' });
@@ -52,11 +53,4 @@ export class ClipSpeaker {
     this.#pacer.stop();
     await this.client.close();
   }
-}
-
-function meanPower(frame: Int16Array): number {
-  if (frame.length === 0) return 0;
-  let sum = 0;
-  for (const s of frame) sum += (s / 32768) ** 2;
-  return sum / frame.length;
 }
