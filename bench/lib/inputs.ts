@@ -9,8 +9,11 @@
  *   still being translated), as one clip;
  * - `espeak`: English phrases synthesized by espeak-ng (synthetic speech; pocketsphinx does poorly on it);
  * - otherwise a comma-separated list of WAV paths (no reference: WER not computed).
+ *
+ * A speaker says every clip of the set in turn (`speakerTurns`), each followed by its pause.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -100,3 +103,18 @@ export function speechInputs(set: string, padSeconds = 1.5): SpeechClip[] {
       return { id, source, wav: padded(source, id, padSeconds, dir), reference: null, seconds: soxSeconds(source) };
     });
 }
+
+/**
+ * What speaker `index` says, looped: every clip in turn, from clip `index` on (so concurrent speakers say
+ * different things at once), each with its pause. One clip: that clip.
+ */
+export function speakerTurns(clips: readonly SpeechClip[], index: number): SpeechClip {
+  if (clips.length === 1) return clips[0]!;
+  const order = clips.map((_, k) => clips[(index + k) % clips.length]!);
+  const id = `turns-${order.map((c) => c.id).join('+')}`;
+  const dir = join(tmpdir(), 'parley-bench-inputs');
+  const wav = join(dir, `turns-${createHash('sha256').update(order.map((c) => c.wav).join('\n')).digest('hex').slice(0, 12)}.wav`);
+  if (!existsSync(wav)) execFileSync('sox', [...order.map((c) => c.wav), wav]);
+  return { id, source: wav, wav, reference: order.map((c) => c.reference ?? '').join(' '), seconds: order.reduce((t, c) => t + c.seconds, 0) };
+}
+

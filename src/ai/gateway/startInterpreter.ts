@@ -55,7 +55,7 @@ export async function startInterpreter(o: {
   // Audio chunks get a connection of their own: a burst of them never waits behind queue commands.
   const audio = createBullConnection(o.redisUrl, 'parley-audio-streams');
   const streams = new SpeechStreams({ queues, redis: audio, replicaId: o.replicaId, prefix: PIPELINE_PREFIX, maxUtteranceMs: ai.maxUtteranceMs, chunkMs: ai.chunkMs, maxAgeMs: ai.maxAgeMs, admitMs: ai.sessionAdmitMs, translation: ai.translation, log: o.log });
-  const segmentation = { maxUtteranceMs: ai.maxUtteranceMs, minSilenceMs: ai.minSilenceMs, chunkMs: ai.chunkMs };
+  const segmentation = { maxUtteranceMs: ai.maxUtteranceMs, minSilenceMs: ai.minSilenceMs, quietEndRatio: ai.quietEndRatio, chunkMs: ai.chunkMs };
   const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, streams, vad: () => vad, timings, maxAgeMs: ai.maxAgeMs, segmentation, pace: ai.translation === 'simultaneous' ? ai.playout : UNPACED, log: o.log });
   streams.on('refused', interpreter.onRefused);
   const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, maxAgeMs: o.config.ai.maxAgeMs, log: o.log });
