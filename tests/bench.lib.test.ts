@@ -409,13 +409,17 @@ describe('pipeline report (batch vs streaming)', () => {
     expect(f.max_speakers_within_slo).toBe(2);
     // Batch never meets a 50 ms final: the same bounds rule it out at its first level.
     expect(f.max_speakers_within_slo_batch).toBe(0);
+    // Streaming recognition's own bounds (700 ms, 50 ms, 300 ms) are the ones these fixtures use.
+    expect(f.max_speakers_streaming).toBe(2);
+    expect(f.max_speakers_streaming_batch).toBe(0);
     expect(f.stt_wer).toBe(0.15);
     expect(f.stt_wer_batch).toBe(0.125);
     expect(f.wer_delta).toBe(0.025);
     expect(f.stt_alone_final_p50_ms).toBe(16);
     expect(f.stt_alone_final_p50_ms_batch).toBe(750);
     // Every figure the SLO file names is produced under that name.
-    for (const figure of Object.keys(fileSlo)) expect(f, figure).toHaveProperty(figure);
+    const withConsecutive = pipelineFigures([...levels, ...levels.filter((l) => l.mode === 'simultaneous').map((l) => ({ ...l, mode: 'consecutive', suffix: '_consecutive' }))], stt, slo);
+    for (const figure of Object.keys(fileSlo)) expect(withConsecutive, figure).toHaveProperty(figure);
     const verdicts = evaluateSlo({ pipeline: slo }, 'pipeline', f);
     expect(verdicts.find((v) => v.figure === 'max_speakers_within_slo')!.verdict).toBe('fail');
     expect(verdicts.find((v) => v.figure === 'e2e_from_mic_p50_ms')!.verdict).toBe('pass');
@@ -456,7 +460,7 @@ describe('pipeline report (batch vs streaming)', () => {
     expect(notes).toHaveLength(2);
     expect(notes[0]).toMatch(/^Sweep, batch .*1 speaker\(s\): 4 delivered, not within \(e2e_from_mic_p50_ms 1086 > 700; stt_final_p50_ms 380 > 50\)/);
     expect(notes[1]).toContain('2 speaker(s): 4 delivered, within; 3 speaker(s): 3 delivered, not within (1 dropped (ERR_AI_SATURATED 1))');
-    expect(notes[1]).toMatch(/max_speakers_within_slo = 2\.$/);
+    expect(notes[1]).toMatch(/max_speakers_within_slo = 2; max_speakers_streaming = 2 \(/);
   });
 
   it('plot the sweep, the stages per mode and the recognizer alone as well-formed SVG', () => {

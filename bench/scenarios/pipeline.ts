@@ -248,12 +248,22 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
     ...buildSample(k.line, mics.get(k.room) ?? null, arrivals.get(k.room) ?? [], d.spec.minSilenceMs + MIC_LOOKBACK_MS, [...k.room.captions.values()], Number(o['mic-threshold']), ends.get(k.line.utteranceId) ?? null),
   }));
   const dropped = droppedNow();
+  if (kept.length === 0) keepLogs(d, offset, workerOffset, `${mode}-${speakers}spk`);
   for (const r of rooms) {
     await r.speaker.close().catch(() => undefined);
     await r.listener.close().catch(() => undefined);
   }
   await sleep(ctx, 1000);
   return { mode, suffix: modeSuffix(mode), speakers, samples, segments, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
+}
+
+/** A level that measured nothing: its gateway and worker logs go beside the report, for whoever finds out why. */
+function keepLogs(d: Deps, offset: number, workerOffset: number, tag: string): void {
+  const base = join(d.ctx.resultsDir, `pipeline-nothing-measured-${tag}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(d.ctx.resultsDir, { recursive: true });
+  writeFileSync(`${base}-gateway.log`, d.logs().slice(offset));
+  writeFileSync(`${base}-workers.log`, d.workerLogs().slice(workerOffset));
+  d.ctx.log(`${tag}: nothing measured; the gateway's and AI workers' logs of this level are in ${base}-*.log`);
 }
 
 type Engines = { used: Array<{ stage: string; language: string; engine: string }>; names: Record<string, string> };
