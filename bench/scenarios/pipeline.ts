@@ -473,7 +473,7 @@ time), and the translation-quality pass compares simultaneous and consecutive ou
     { name: 'min-utterances', type: 'number', default: 10, smoke: 1, help: 'measure a level until it has at least this many utterances (warm-up excluded)' },
     { name: 'warmup', type: 'number', default: 1, help: 'first utterances of every speaker left out' },
     { name: 'inputs', type: 'string', default: 'librivox', smoke: 'librivox:0880', help: 'librivox | librivox:<id part>,... | librivox-continuous (the five sentences back to back, 0.6 s apart) | espeak | comma-separated WAV paths' },
-    { name: 'pause', type: 'number', default: 5, help: 'seconds of silence after each clip: the speaker\'s turn pause, long enough by default for the previous translation to finish playing (less pause = more load per speaker, and translations queue behind each other)' },
+    { name: 'pause', type: 'number', default: 8, help: 'seconds of silence after each clip: the speaker\'s turn pause, long enough by default for the previous translation to finish playing (consecutive translation finishes 4-5 s after a turn, longer for the 7 s clip) (less pause = more load per speaker, and translations queue behind each other)' },
     { name: 'ai-workers', type: 'number', default: 1, help: 'parley ai-worker processes' },
     { name: 'speaker-client', type: 'string', default: 'werift', help: 'who speaks the clips: werift (a browserless WebRTC client per room: light, exact microphone timing) or chromium (a page per room with the clip as fake microphone: what a user runs, but one Chromium per clip loads a small machine)' },
     { name: 'cache', type: 'boolean', default: false, help: 'keep the AI cache (repeated phrases then skip translation and synthesis)' },
