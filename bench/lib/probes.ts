@@ -89,8 +89,14 @@ export async function startArrivalProbe(page: Page, key: string, speakerPeerId: 
         busy = true;
         const peer = window.parley.peers().find((p) => p.peerId === speakerPeerId);
         const producer = peer?.producers.find((p) => (source === null ? !p.source?.startsWith('translation:') : p.source === source));
+        if (!producer) {
+          busy = false;
+          prevAt = Date.now();
+          return;
+        }
+        // Only this producer's consumer: one getStats per poll, not one per consumer of the page.
         void window.parley
-          .inboundAudio()
+          .inboundAudio(producer.producerId)
           .then((stats) => {
             const now = Date.now();
             if (producer) {

@@ -204,8 +204,9 @@ export class Call extends Emitter<CallEvents> {
   }
 
   /** Inbound RTP stats of each audio consumer, for the debug hook. */
-  async audioStats(): Promise<Array<{ peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number }>> {
-    const entries = [...this.#consumers.values()].filter((e) => e.media.kind === 'audio' && !e.consumer.closed);
+  /** Inbound audio stats of every audio consumer, or only of the consumers of `producerId` (one getStats each). */
+  async audioStats(producerId?: string): Promise<Array<{ peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number }>> {
+    const entries = [...this.#consumers.values()].filter((e) => e.media.kind === 'audio' && !e.consumer.closed && (producerId === undefined || e.media.producerId === producerId));
     return Promise.all(
       entries.map(async ({ media, consumer }) => {
         let bytesReceived = 0;

@@ -15,8 +15,8 @@ export type ParleyDebugHook = {
   readonly peerId: string | null;
   /** Other peers (not us), with their producers. */
   peers: () => PeerInfo[];
-  /** getStats() of every audio consumer: inbound-rtp bytesReceived and totalAudioEnergy. */
-  inboundAudio: () => Promise<InboundAudio[]>;
+  /** getStats() of every audio consumer (or only those of `producerId`): inbound-rtp bytesReceived and totalAudioEnergy. */
+  inboundAudio: (producerId?: string) => Promise<InboundAudio[]>;
   /** The ICE route of the send and recv transports (local candidate type, e.g. 'relay' through TURN). */
   iceRoutes: () => Promise<IceRoute[]>;
   readonly lastError: { code: string; message: string } | null;
@@ -45,7 +45,7 @@ export function installDebugHook(session: Session, captions: () => CaptionRecord
       return session.peerId;
     },
     peers: () => session.peers(),
-    inboundAudio: () => session.inboundAudio(),
+    inboundAudio: (producerId) => session.inboundAudio(producerId),
     iceRoutes: () => session.iceRoutes(),
     get lastError() {
       return session.lastError?.toBody() ?? null;

@@ -84,7 +84,7 @@ export class Session extends Emitter<SessionEvents> {
   get reconnects(): number { return this.#reconnects; }
   peers(): PeerInfo[] { return this.#roster.peers(); }
   remoteMedia(): RemoteMedia[] { return this.#call?.remoteMedia() ?? []; }
-  inboundAudio(): ReturnType<Call['audioStats']> { return this.#call?.audioStats() ?? Promise.resolve([]); }
+  inboundAudio(producerId?: string): ReturnType<Call['audioStats']> { return this.#call?.audioStats(producerId) ?? Promise.resolve([]); }
   iceRoutes(): ReturnType<Call['iceRoutes']> { return this.#call?.iceRoutes() ?? Promise.resolve([]); }
 
   /** Gets a token, the microphone and a socket, then joins. Rejects (and shows why) on failure. */

@@ -37,6 +37,8 @@ export const DEFAULT_SILERO_MODEL = join(dirname(require.resolve('@jjhbw/silero-
 export const VAD_SAMPLE_RATE = 16000;
 /** Samples per Silero window at 16 kHz (32 ms); sherpa wants whole windows. */
 const WINDOW = 512;
+/** Silence after the voice a segment's stream keeps at a silence end (200 ms). */
+const TAIL_SAMPLES = 3200;
 
 export type VadSegmenterOptions = {
   /** Silero ONNX file (default: DEFAULT_SILERO_MODEL). */
@@ -350,13 +352,16 @@ export class VadSegmenter {
 
   /**
    * Closes the segment in progress (no-op if none): its stream gets the rest of its audio up to `streamTo`
-   * and its end. `lastVoiced` is where its speech ended.
+   * and its end. `lastVoiced` is where its speech ended. At a silence end the stream stops TAIL_MS of
+   * silence after the voice (or where it already is): the recognizer has what it needs to end the last
+   * word, and the final does not wait for it to decode the rest of the silence the VAD waited for.
    */
   #endSegment(streamTo: number, endedBy: SegmentEnd, lastVoiced: number): void {
     if (!this.#segment) return;
     this.#segment = null;
     if (!this.#streamer) return;
-    this.#streamer.end(streamTo, endedBy, lastVoiced);
+    const to = endedBy === 'silence' ? Math.min(streamTo, Math.max(this.#streamer.streamedTo, lastVoiced + TAIL_SAMPLES)) : streamTo;
+    this.#streamer.end(to, endedBy, lastVoiced);
     this.#lastEnd = Math.max(this.#lastEnd, this.#streamer.streamedTo);
   }
 
