@@ -176,6 +176,15 @@ describe('VadSegmenter on real speech', () => {
         // The voice is all in: the utterance reaches the clip's last loud window (to a window).
         expect(u.endMs).toBeGreaterThanOrEqual(i * (clipMs + 600) + lastLoud(clip.pcm, 0.3) - 32); // windows fall differently on the copies
       });
+      // The stream stops 200 ms into the silence (or where its chunks already were), not where the VAD decided.
+      for (const run of [quiet, silero]) {
+        for (const e of run.events.filter((x) => x.type === 'end' && x.endedBy === 'silence')) {
+          const chunks = run.events.filter((x) => x.type === 'chunk' && x.segment === e.segment) as Array<Extract<SpeechStreamEvent, { type: 'chunk' }>>;
+          const last = chunks.at(-1)!;
+          const before = last.samples.length < 160 * 16 ? last.startMs : last.startMs + last.samples.length / 16;
+          if (e.type === 'end') expect(Math.abs(e.endMs - Math.max(e.lastVoicedMs + 200, before))).toBeLessThanOrEqual(2);
+        }
+      }
       if (q[0]!.endMs < s[0]!.endMs) earlier++;
     }
     expect(earlier).toBeGreaterThanOrEqual(3);
