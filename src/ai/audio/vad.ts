@@ -352,7 +352,7 @@ export class VadSegmenter {
 
   /**
    * Closes the segment in progress (no-op if none): its stream gets the rest of its audio up to `streamTo`
-   * and its end. `lastVoiced` is where its speech ended. At a silence end the stream stops TAIL_MS of
+   * and its end. `lastVoiced` is where its speech ended. At a silence end the stream stops TAIL_SAMPLES (200 ms) of
    * silence after the voice (or where it already is): the recognizer has what it needs to end the last
    * word, and the final does not wait for it to decode the rest of the silence the VAD waited for.
    */
