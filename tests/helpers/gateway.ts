@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startGateway, type Gateway } from '../../src/app/gateway.js';
@@ -69,7 +70,7 @@ export async function spawnGateway(redisUrl: string, options: { port?: number; r
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<{ url: string; port: number; replicaId: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s (${giveUp(child)}):\n${output}`)), 30_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output += `${line}\n`;
       if (!line.includes('"gateway.ready"')) return;
@@ -100,7 +101,7 @@ export async function spawnAiWorker(redisUrl: string, env: Record<string, string
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ai-worker did not start in 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`ai-worker did not start in 60 s (${giveUp(child)}):\n${output}`)), 60_000);
     child.stdout!.on('data', (b: Buffer) => {
       output += b.toString();
       if (output.includes('ai-worker.ready')) {
@@ -117,3 +118,23 @@ export async function spawnAiWorker(redisUrl: string, env: Record<string, string
   };
   return { child, exited, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM'), logs: () => output };
 }
+
+/**
+ * A child that did not get ready in time: says what it was doing (its scheduler state and the kernel
+ * function it waits in, from /proc), then kills it, so a failed start leaves no process behind.
+ */
+function giveUp(child: ChildProcess): string {
+  const proc = (file: string) => {
+    try {
+      return readFileSync(`/proc/${child.pid}/${file}`, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  const state = /^State:\s*(.*)$/m.exec(proc('status'))?.[1] ?? 'gone';
+  const cpu = proc('stat').split(' ').slice(13, 15).join('+');
+  const wchan = proc('wchan');
+  child.kill('SIGKILL');
+  return `pid ${child.pid}: state ${state}, waiting in ${wchan}, cpu ticks ${cpu}; killed`;
+}
+
