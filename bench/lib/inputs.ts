@@ -18,6 +18,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
+/** Where padded clips and speakers' turn files are written (kept between runs). */
+const INPUTS_DIR = join(tmpdir(), 'parley-bench-inputs');
+
 export const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
 
 export type SpeechClip = {
@@ -61,7 +64,7 @@ function padded(source: string, id: string, padSeconds: number, dir: string): st
 
 /** The clips of an input set (see the module comment), padded into a temp folder. */
 export function speechInputs(set: string, padSeconds = 1.5): SpeechClip[] {
-  const dir = join(tmpdir(), 'parley-bench-inputs');
+  const dir = INPUTS_DIR;
   mkdirSync(dir, { recursive: true });
   if (set === 'librivox-continuous') {
     const parts = speechInputs('librivox', 0);
@@ -112,8 +115,7 @@ export function speakerTurns(clips: readonly SpeechClip[], index: number): Speec
   if (clips.length === 1) return clips[0]!;
   const order = clips.map((_, k) => clips[(index + k) % clips.length]!);
   const id = `turns-${order.map((c) => c.id).join('+')}`;
-  const dir = join(tmpdir(), 'parley-bench-inputs');
-  const wav = join(dir, `turns-${createHash('sha256').update(order.map((c) => c.wav).join('\n')).digest('hex').slice(0, 12)}.wav`);
+  const wav = join(INPUTS_DIR, `turns-${createHash('sha256').update(order.map((c) => c.wav).join('\n')).digest('hex').slice(0, 12)}.wav`);
   if (!existsSync(wav)) execFileSync('sox', [...order.map((c) => c.wav), wav]);
   return { id, source: wav, wav, reference: order.map((c) => c.reference ?? '').join(' '), seconds: order.reduce((t, c) => t + c.seconds, 0) };
 }

@@ -99,12 +99,10 @@ export async function startArrivalProbe(page: Page, key: string, speakerPeerId: 
           .inboundAudio(producer.producerId)
           .then((stats) => {
             const now = Date.now();
-            if (producer) {
-              const id = producer.producerId;
-              const bytes = stats.filter((s) => s.producerId === id).reduce((n, s) => n + s.bytesReceived, 0);
-              if (bytes > (lastBytes.get(id) ?? 0)) out.push({ at: now, prevAt, bytes, producerId: id });
-              lastBytes.set(id, Math.max(lastBytes.get(id) ?? 0, bytes));
-            }
+            const id = producer.producerId;
+            const bytes = stats.reduce((n, s) => n + s.bytesReceived, 0);
+            if (bytes > (lastBytes.get(id) ?? 0)) out.push({ at: now, prevAt, bytes, producerId: id });
+            lastBytes.set(id, Math.max(lastBytes.get(id) ?? 0, bytes));
             prevAt = now;
           })
           .catch(() => undefined)
