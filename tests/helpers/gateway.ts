@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startGateway, type Gateway } from '../../src/app/gateway.js';
@@ -120,8 +120,9 @@ export async function spawnAiWorker(redisUrl: string, env: Record<string, string
 }
 
 /**
- * A child that did not get ready in time: says what it was doing (its scheduler state and the kernel
- * function it waits in, from /proc), then kills it, so a failed start leaves no process behind.
+ * A child that did not get ready in time: says what it was doing (its scheduler state, the kernel
+ * function each of its threads waits in, from /proc, and its own children), then kills it, so a
+ * failed start leaves no process behind.
  */
 function giveUp(child: ChildProcess): string {
   const proc = (file: string) => {
@@ -133,8 +134,15 @@ function giveUp(child: ChildProcess): string {
   };
   const state = /^State:\s*(.*)$/m.exec(proc('status'))?.[1] ?? 'gone';
   const cpu = proc('stat').split(' ').slice(13, 15).join('+');
-  const wchan = proc('wchan');
+  let threads = '?';
+  try {
+    threads = readdirSync(`/proc/${child.pid}/task`)
+      .map((tid) => `${proc(`task/${tid}/comm`)} ${proc(`task/${tid}/wchan`)}`)
+      .join(', ');
+  } catch {
+    // gone already
+  }
+  const children = proc(`task/${child.pid}/children`) || 'none';
   child.kill('SIGKILL');
-  return `pid ${child.pid}: state ${state}, waiting in ${wchan}, cpu ticks ${cpu}; killed`;
+  return `pid ${child.pid}: state ${state}, cpu ticks ${cpu}, threads [${threads}], children ${children}; killed`;
 }
-
