@@ -143,6 +143,32 @@ describe('PlainInject -> mediasoup router -> PlainTap', () => {
     tap.close();
   });
 
+  it('tells mediasoup how loud each injected frame is, so a translated voice can be the active speaker', async () => {
+    const voice = await PlainInject.create({ router, appData: { peerId: 'speaker' } });
+    const hum = await PlainInject.create({ router, appData: { peerId: 'quiet' } });
+    const observer = await router.createActiveSpeakerObserver({ interval: 100 });
+    const levels = await router.createAudioLevelObserver({ threshold: -60, interval: 200 });
+    const dominant: string[] = [];
+    observer.on('dominantspeaker', ({ producer }) => dominant.push(String(producer.appData.peerId)));
+    const loud = new Set<string>();
+    levels.on('volumes', (volumes) => volumes.forEach((v) => loud.add(String(v.producer.appData.peerId))));
+    // The quiet one first, so it is dominant until the voice speaks.
+    await observer.addProducer({ producerId: hum.producer.id });
+    await observer.addProducer({ producerId: voice.producer.id });
+    await levels.addProducer({ producerId: hum.producer.id });
+    await levels.addProducer({ producerId: voice.producer.id });
+    const pcm48 = resample(float32ToInt16(sherpa.readWave(CLIP).samples), 16000, 48000).subarray(0, 48 * 3000);
+    const faint = new Int16Array(pcm48.length).map((_, i) => (i % 2 ? 3 : -3));
+    await Promise.all([hum.send(faint), voice.send(pcm48)]);
+    expect(dominant.at(-1)).toBe('speaker');
+    expect(loud.has('speaker')).toBe(true);
+    expect(loud.has('quiet')).toBe(false);
+    voice.close();
+    hum.close();
+    observer.close();
+    levels.close();
+  });
+
   it('closes the tap when the producer goes away, and refuses an unknown producer', async () => {
     const inject = await PlainInject.create({ router });
     const tap = await PlainTap.create({ router, producerId: inject.producer.id, onPayload: () => {} });

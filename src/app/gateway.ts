@@ -9,6 +9,7 @@ import { defaultReplicaId } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startEdge, type EdgeServer } from '../edge/server.js';
 import type { Logger } from '../logger.js';
+import { ActiveSpeakers } from '../media/ActiveSpeakers.js';
 import { RoomRouters } from '../media/RoomRouters.js';
 import { WorkerPool } from '../media/WorkerPool.js';
 import { GatewayMetrics } from '../observability/metrics.js';
@@ -19,6 +20,7 @@ import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
 import { Keys } from '../state/keys.js';
 import { RedisStore } from '../state/RedisStore.js';
 import type { Services } from './services.js';
+import { startupSteps } from './startupSteps.js';
 
 export type Gateway = {
   services: Services;
@@ -38,13 +40,14 @@ const WORKER_SNAPSHOT_TTL_MS = 10_000;
 
 /** The composition root: builds every part of one gateway replica, in dependency order. */
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
+  const step = startupSteps(log);
   const embedded = config.redis.url
     ? null
-    : await EmbeddedRedis.start({ port: config.redis.embeddedPort, dataDir: config.redis.embeddedDataDir || undefined });
+    : await step('embedded redis', () => EmbeddedRedis.start({ port: config.redis.embeddedPort, dataDir: config.redis.embeddedDataDir || undefined }));
   if (embedded) log.info({ url: embedded.url }, 'embedded redis-server started');
   const lifecycle = { shuttingDown: false, redisUp: false };
   let services: Services | undefined;
-  const store = await RedisStore.create({
+  const store = await step('redis', () => RedisStore.create({
     url: config.redis.url || embedded!.url,
     onStatus: (status) => {
       const wasDown = !lifecycle.redisUp;
@@ -52,12 +55,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       if (status === 'ready' && wasDown && services) reassertAll(services);
       if (status === 'down' && !lifecycle.shuttingDown) log.warn('redis connection lost; reconnecting');
     },
-  });
+  }));
   lifecycle.redisUp = true;
   const replicaId = config.replica.id || (config.http.port ? defaultReplicaId(config.http.port) : `${defaultReplicaId(0)}-${randomBytes(3).toString('hex')}`);
   const rlog = log.child({ replica: replicaId });
   const secret = config.auth.secret || (await store.getOrSet(Keys.devSecret(), randomBytes(32).toString('hex')));
-  const pool = await WorkerPool.create({
+  const pool = await step('media workers', () => WorkerPool.create({
     replicaId,
     count: config.media.workers || cpus().length,
     rtcBasePort: config.media.rtcBasePort,
@@ -70,9 +73,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     snapshotTtlMs: WORKER_SNAPSHOT_TTL_MS,
     store,
     log: rlog,
-  });
+  }));
   const routers = new RoomRouters({ pool, log: rlog, maxPeersPerRouter: config.media.maxPeersPerRouter });
   const rooms = new RoomStore({ store, replicaId, maxPeers: config.rooms.maxPeers, log: rlog });
+  const speakers = new ActiveSpeakers({ routers, ownerOf: (roomId, producerId) => rooms.ownerOf(roomId, producerId), log: rlog });
   let sessionsRef: SessionManager | null = null;
   const cluster = new Cluster({
     config,
@@ -98,6 +102,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     },
   });
   sessionsRef = sessions;
+  speakers.observer.on('activespeaker', (roomId, peerIds, speaker) => {
+    for (const peerId of peerIds) sessions.get(roomId, peerId)?.notify('activeSpeaker', { peerId: speaker });
+  });
   let interpreter: InterpreterHandle | null = null;
   const portBound = new PortBoundTransports();
   for (const slot of pool.slots) portBound.watchWorker(slot.worker);
@@ -133,14 +140,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   let requestDrain!: () => void;
   const drainRequested = new Promise<void>((resolve) => (requestDrain = resolve));
   if (config.ai.enabled) {
-    interpreter = await startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, routers, sessions, registry: metrics.registry, log: rlog });
+    interpreter = await step('translation', () => startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, routers, sessions, registry: metrics.registry, log: rlog }));
   }
-  services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
-  await restoreSessions({ store, rooms, sessions, replicaId, log: rlog });
-  const edge = await startEdge(services, { webDir: WEB_DIR });
+  services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, speakers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
+  await step('restore sessions', () => restoreSessions({ store, rooms, sessions, replicaId, log: rlog }));
+  const edge = await step('edge', () => startEdge(services!, { webDir: WEB_DIR }));
   const url = config.replica.publicUrl || `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;
   cluster.registry.setSelfUrl(url);
-  await cluster.start(sessions);
+  await step('cluster', () => cluster.start(sessions));
   const heartbeat = setInterval(() => pool.refreshSnapshots(), HEARTBEAT_MS);
   heartbeat.unref();
   rlog.info({ url, workers: pool.size, mode: config.mode }, 'gateway ready');

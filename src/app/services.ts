@@ -4,6 +4,7 @@ import type { TokenKey } from '../auth/tokens.js';
 import type { Cluster } from '../cluster/Cluster.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import type { ActiveSpeakers } from '../media/ActiveSpeakers.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -21,6 +22,8 @@ export type Services = {
   rooms: RoomStore;
   pool: WorkerPool;
   routers: RoomRouters;
+  /** Who speaks now in each room router of this replica. */
+  speakers: ActiveSpeakers;
   sessions: SessionManager;
   cluster: Cluster;
   /** Speech translation for this replica's speakers (null when ai.enabled is false). */

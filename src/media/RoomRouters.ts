@@ -19,6 +19,8 @@ type RoomEntry = {
 };
 
 export type RoomRoutersEvents = {
+  /** A router of a room was created on this replica (before any transport exists on it). */
+  routercreated: [rr: RoomRouter];
   /** A router closed under its peers (its worker died). */
   routerlost: [roomId: string, peerIds: string[]];
 };
@@ -153,6 +155,7 @@ export class RoomRouters {
       this.#rooms.set(roomId, entry);
     }
     entry.routers.push(rr);
+    this.observer.emit('routercreated', rr);
     this.#log.debug({ roomId, worker: slot.index, routers: entry.routers.length }, 'router created');
     return rr;
   }

@@ -47,9 +47,14 @@ export type ProducerInfo = {
   peerId: string;
   kind: MediaKind;
   paused: boolean;
-  /** 'mic', 'cam', or 'translation:<lang>' for the AI pipeline's tracks. */
+  /** 'mic', 'cam', 'screen', or 'translation:<lang>' for the AI pipeline's tracks. */
   source: string;
+  /** Video: the captured size and each simulcast layer's downscale, lowest first (e.g. [4, 2, 1]). */
+  video?: VideoLayout;
 };
+
+/** A video producer's layers as its sender describes them. */
+export type VideoLayout = { width: number; height: number; scales: number[] };
 
 /** ICE/DTLS parameters for mediasoup-client's `device.createSendTransport` / `createRecvTransport`. */
 export type TransportOptions = {
@@ -80,6 +85,8 @@ export type MethodMap = {
       iceTransportPolicy: 'all' | 'relay';
       /** Other live replicas (base URLs) to fail over to if this one becomes unreachable. */
       replicas: Array<{ replicaId: string; url: string }>;
+      /** Who speaks now (see the activeSpeaker notification), null when nobody has yet. */
+      activeSpeaker: string | null;
     };
   };
   createTransport: {
@@ -91,7 +98,7 @@ export type MethodMap = {
     response: Record<string, never>;
   };
   produce: {
-    request: { transportId: string; kind: MediaKind; rtpParameters: unknown; source?: string };
+    request: { transportId: string; kind: MediaKind; rtpParameters: unknown; source?: string; video?: VideoLayout };
     response: { producerId: string };
   };
   closeProducer: { request: { producerId: string }; response: Record<string, never> };
@@ -104,6 +111,14 @@ export type MethodMap = {
   };
   resumeConsumer: { request: { consumerId: string }; response: Record<string, never> };
   pauseConsumer: { request: { consumerId: string }; response: Record<string, never> };
+  /**
+   * The tile showing a video consumer: its size in device pixels and whether it is on screen. The server
+   * picks the consumer's layer from it (and pauses it while hidden); the response says which.
+   */
+  setConsumerView: {
+    request: { consumerId: string; width: number; height: number; visible: boolean };
+    response: { paused: boolean; spatialLayer: number; temporalLayer: number };
+  };
   /** Change spoken/listening language during the call. */
   updatePeer: {
     request: { spokenLanguage?: string; listeningLanguage?: string };
@@ -140,6 +155,8 @@ export type NotificationMap = {
   translationDropped: { utteranceId: string; speakerPeerId: string; code: string; message: string };
   /** The live replicas other than this one changed (started, gone, draining): where to go if this one fails. */
   replicas: { replicas: Array<{ replicaId: string; url: string }> };
+  /** The peer who speaks now in this room (their own voice or its translation); null when nobody has yet. */
+  activeSpeaker: { peerId: string | null };
   /** The server closes this socket next; `code` says why (e.g. ERR_SESSION_REPLACED). */
   disconnecting: { code: string; message: string; reconnect: boolean; url?: string };
 };
@@ -148,7 +165,7 @@ export type NotificationName = keyof NotificationMap;
 
 export const METHOD_NAMES: readonly MethodName[] = [
   'join', 'createTransport', 'connectTransport', 'produce', 'closeProducer', 'pauseProducer',
-  'resumeProducer', 'consume', 'resumeConsumer', 'pauseConsumer', 'updatePeer', 'leave',
+  'resumeProducer', 'consume', 'resumeConsumer', 'pauseConsumer', 'setConsumerView', 'updatePeer', 'leave',
 ];
 
 /** WebSocket close codes the server uses (4000-4999 are application codes). */

@@ -2,7 +2,15 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { Errors, ParleyError, createError, type ErrorDefinition } from '../errors.js';
 import type { RoomRouter } from '../media/RoomRouters.js';
+import type { VideoLayout } from '../media/video/layers.js';
+import { VideoConsumers } from '../media/video/VideoConsumers.js';
 import type { MediaKind, TransportOptions } from '../protocol/messages.js';
+
+/**
+ * A sender asked for a keyframe is not asked again sooner than this (ms): layer switches and viewers'
+ * PLIs arriving together cost one keyframe, not one each.
+ */
+const KEYFRAME_REQUEST_DELAY_MS = 1000;
 
 export type PeerMediaLimits = { maxTransports: number; maxProducers: number };
 
@@ -20,6 +28,8 @@ export type PeerMediaEvents = {
 export class PeerMedia {
   readonly observer = new EventEmitter<PeerMediaEvents>();
   readonly room: RoomRouter;
+  /** The layers of this peer's video consumers (what its page shows decides). */
+  readonly video = new VideoConsumers();
   readonly #limits: PeerMediaLimits;
   readonly #transports = new Map<string, types.WebRtcTransport>();
   /** Transports the client connected (their DTLS parameters given); one connect each. */
@@ -92,7 +102,7 @@ export class PeerMedia {
     const transport = this.#transport(transportId);
     if (transport.appData.direction !== 'send') throw createError(Errors.WRONG_STATE, 'produce needs a send transport');
     if (this.#producers.size >= this.#limits.maxProducers) throw createError(Errors.PRODUCER_LIMIT, `limit ${this.#limits.maxProducers}`);
-    const producer = await clientInput(() => transport.produce({ kind, rtpParameters, appData }), Errors.INVALID_PARAMS);
+    const producer = await clientInput(() => transport.produce({ kind, rtpParameters, appData, ...(kind === 'video' ? { keyFrameRequestDelay: KEYFRAME_REQUEST_DELAY_MS } : {}) }), Errors.INVALID_PARAMS);
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => {
       this.#producers.delete(producer.id);
@@ -107,7 +117,8 @@ export class PeerMedia {
     return p;
   }
 
-  async consume(transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
+  /** Consumes `producerId` (paused; the client resumes it); a video consumer's layers follow its tile (`layout`: the sender's layers). */
+  async consume(transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities, layout: VideoLayout | null = null): Promise<types.Consumer> {
     const transport = this.#transport(transportId);
     if (transport.appData.direction !== 'recv') throw createError(Errors.WRONG_STATE, 'consume needs a recv transport');
     if (!this.room.router.canConsume({ producerId, rtpCapabilities })) throw createError(Errors.CANNOT_CONSUME, producerId);
@@ -115,13 +126,30 @@ export class PeerMedia {
     this.#consumers.set(consumer.id, consumer);
     consumer.on('producerclose', () => this.observer.emit('consumerclosed', consumer.id, producerId));
     consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
+    this.video.add(consumer, layout);
     return consumer;
+  }
+
+  /** The client pauses or resumes a consumer; a video consumer also stays paused while its tile is hidden. */
+  async setConsumerPaused(consumerId: string, paused: boolean): Promise<void> {
+    const consumer = this.consumer(consumerId);
+    if (this.video.has(consumerId)) return this.video.setClientPaused(consumerId, paused);
+    if (paused) await consumer.pause();
+    else await consumer.resume();
   }
 
   consumer(consumerId: string): types.Consumer {
     const c = this.#consumers.get(consumerId);
     if (!c) throw createError(Errors.CONSUMER_NOT_FOUND, consumerId);
     return c;
+  }
+
+  /**
+   * Caps what this peer receives (bits/s over its recv transports), as a slow downlink would: mediasoup's
+   * bandwidth allocation then sends its video consumers lower layers.
+   */
+  async limitDownlink(bitsPerSecond: number): Promise<void> {
+    for (const t of this.#transports.values()) if (t.appData.direction === 'recv') await t.setMaxOutgoingBitrate(bitsPerSecond);
   }
 
   /** Closes every transport (and so every producer and consumer). Idempotent. */

@@ -2,7 +2,7 @@ import type { RoomPeer, RoomProducer } from '../actors/room/machine.js';
 import type { PeerInfo, ProducerInfo } from '../protocol/messages.js';
 
 export function toProducerInfo(peerId: string, p: RoomProducer): ProducerInfo {
-  return { producerId: p.producerId, peerId, kind: p.kind, paused: p.paused, source: p.source };
+  return { producerId: p.producerId, peerId, kind: p.kind, paused: p.paused, source: p.source, ...(p.video ? { video: p.video } : {}) };
 }
 
 export function toPeerInfo(p: RoomPeer): PeerInfo {

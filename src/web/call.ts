@@ -6,10 +6,11 @@
 
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
-import type { MediaKind, ProducerInfo, TransportOptions } from '../protocol/messages.js';
+import type { MediaKind, ProducerInfo, TransportOptions, VideoLayout } from '../protocol/messages.js';
 import { ClientError, toClientError } from './errors.js';
 import { Emitter } from './events.js';
 import type { SignalingClient } from './signaling.js';
+import { preferredVideoCodec, type VideoSendSettings } from './videoEncodings.js';
 
 /** A remote track we receive. */
 export type RemoteMedia = {
@@ -17,10 +18,13 @@ export type RemoteMedia = {
   producerId: string;
   peerId: string;
   kind: MediaKind;
-  /** 'mic', 'cam' or 'translation:<lang>'. */
+  /** 'mic', 'cam', 'screen' or 'translation:<lang>'. */
   source: string;
   track: MediaStreamTrack;
 };
+
+/** What a viewer's page decodes of one video consumer (for the debug hook and tests). */
+export type InboundVideo = { producerId: string; peerId: string; source: string; frameWidth: number; frameHeight: number; framesDecoded: number; bytesReceived: number };
 
 export type CallEvents = {
   consumeradded: [RemoteMedia];
@@ -77,8 +81,9 @@ export class Call extends Emitter<CallEvents> {
     }
     send.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       const source = typeof appData['source'] === 'string' ? appData['source'] : kind === 'audio' ? 'mic' : 'cam';
+      const video = appData['video'] as VideoLayout | undefined;
       signaling
-        .request('produce', { transportId: send.id, kind, rtpParameters, source })
+        .request('produce', { transportId: send.id, kind, rtpParameters, source, ...(video ? { video } : {}) })
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
   }
@@ -91,16 +96,21 @@ export class Call extends Emitter<CallEvents> {
     return this.#device.canProduce(kind);
   }
 
-  /** Sends `track` as `source`; replaces an earlier producer of the same source. Returns the producer id. */
-  async produce(track: MediaStreamTrack, source: string, paused = false): Promise<string> {
+  /**
+   * Sends `track` as `source` (video with `video`'s simulcast layers, in the browser's preferred codec);
+   * replaces an earlier producer of the same source. Returns the producer id.
+   */
+  async produce(track: MediaStreamTrack, source: string, paused = false, video?: VideoSendSettings): Promise<string> {
     this.#assertOpen();
     await this.closeProducer(source);
+    const codec = video ? preferredVideoCodec(this.#device.rtpCapabilities.codecs ?? [], browserVideoCodecs()) : undefined;
     const producer = await this.#send.produce({
       track,
       stopTracks: false,
       zeroRtpOnPause: true,
-      appData: { source },
+      appData: { source, ...(video ? { video: video.layout } : {}) },
       ...(track.kind === 'audio' ? { codecOptions: { opusStereo: false, opusFec: true } } : {}),
+      ...(video ? { encodings: video.encodings, codecOptions: { videoGoogleStartBitrate: 1000 }, ...(codec ? { codec } : {}) } : {}),
     });
     if (this.#closed) {
       producer.close();
@@ -203,7 +213,30 @@ export class Call extends Emitter<CallEvents> {
     return [...this.#consumers.values()].map((e) => e.media);
   }
 
-  /** Inbound RTP stats of each audio consumer, for the debug hook. */
+  /** The page shows consumer `consumerId` in a tile this large (device pixels), or not at all: the server picks its layer. */
+  async setView(consumerId: string, view: { width: number; height: number; visible: boolean }): Promise<void> {
+    if (this.#closed) return;
+    await this.#signaling.request('setConsumerView', { consumerId, ...view });
+  }
+
+  /** What this page decodes of each video consumer (frame size of the layer it gets now, frames decoded). */
+  async videoStats(): Promise<InboundVideo[]> {
+    const entries = [...this.#consumers.values()].filter((e) => e.media.kind === 'video' && !e.consumer.closed);
+    return Promise.all(
+      entries.map(async ({ media, consumer }) => {
+        const out: InboundVideo = { producerId: media.producerId, peerId: media.peerId, source: media.source, frameWidth: 0, frameHeight: 0, framesDecoded: 0, bytesReceived: 0 };
+        (await consumer.getStats()).forEach((s: { type?: string; frameWidth?: number; frameHeight?: number; framesDecoded?: number; bytesReceived?: number }) => {
+          if (s.type !== 'inbound-rtp') return;
+          out.frameWidth = s.frameWidth ?? 0;
+          out.frameHeight = s.frameHeight ?? 0;
+          out.framesDecoded += s.framesDecoded ?? 0;
+          out.bytesReceived += s.bytesReceived ?? 0;
+        });
+        return out;
+      }),
+    );
+  }
+
   /** Inbound audio stats of every audio consumer, or only of the consumers of `producerId` (one getStats each). */
   async audioStats(producerId?: string): Promise<Array<{ peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number }>> {
     const entries = [...this.#consumers.values()].filter((e) => e.media.kind === 'audio' && !e.consumer.closed && (producerId === undefined || e.media.producerId === producerId));
@@ -270,6 +303,12 @@ export type IceRoute = { direction: 'send' | 'recv'; localType: string | null; p
 
 /** TURN servers and policy for both transports, as the join response gives them. */
 export type IceSettings = { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy };
+
+/** The browser's video codecs in its own order of preference (empty when it does not say). */
+function browserVideoCodecs(): string[] {
+  const caps = typeof RTCRtpSender !== 'undefined' && typeof RTCRtpSender.getCapabilities === 'function' ? RTCRtpSender.getCapabilities('video') : null;
+  return caps?.codecs.map((c) => c.mimeType) ?? [];
+}
 
 function toTransportOptions(options: TransportOptions): ms.TransportOptions {
   return {

@@ -4,7 +4,8 @@
  */
 
 import type { PeerInfo } from '../protocol/messages.js';
-import type { IceRoute } from './call.js';
+import type { IceRoute, InboundVideo } from './call.js';
+import type { VideoSource } from './localVideo.js';
 import type { CaptionRecord, SpokenRecord } from './captions.js';
 import type { ConnectionState, Session } from './session.js';
 
@@ -17,6 +18,12 @@ export type ParleyDebugHook = {
   peers: () => PeerInfo[];
   /** getStats() of every audio consumer (or only those of `producerId`): inbound-rtp bytesReceived and totalAudioEnergy. */
   inboundAudio: (producerId?: string) => Promise<InboundAudio[]>;
+  /** What this page decodes of each video it receives (frame size of the layer it gets now, frames decoded). */
+  inboundVideo: () => Promise<InboundVideo[]>;
+  /** The room's active speaker as this page was told (a peerId), or null. */
+  readonly activeSpeaker: string | null;
+  /** Turns the camera or the screen share on or off, as the buttons do. */
+  setVideo: (source: VideoSource, on: boolean) => Promise<void>;
   /** The ICE route of the send and recv transports (local candidate type, e.g. 'relay' through TURN). */
   iceRoutes: () => Promise<IceRoute[]>;
   readonly lastError: { code: string; message: string } | null;
@@ -47,6 +54,11 @@ export function installDebugHook(session: Session, captions: () => CaptionRecord
     peers: () => session.peers(),
     inboundAudio: (producerId) => session.inboundAudio(producerId),
     iceRoutes: () => session.iceRoutes(),
+    inboundVideo: () => session.videoStats(),
+    get activeSpeaker() {
+      return session.activeSpeaker;
+    },
+    setVideo: (source, on) => session.setVideo(source, on),
     get lastError() {
       return session.lastError?.toBody() ?? null;
     },

@@ -11,6 +11,7 @@ import { Notices } from './notices.js';
 import { Session } from './session.js';
 import { SELF_LEVEL_KEY, Tiles } from './tiles.js';
 import { Shell } from './ui.js';
+import { VideoViews } from './videoViews.js';
 
 function start(): void {
   const config = readPageConfig();
@@ -25,6 +26,7 @@ function start(): void {
     document.getElementById('tile-template') as HTMLTemplateElement,
     levels,
     mixer,
+    new VideoViews((consumerId, view) => session.setVideoView(consumerId, view)),
   );
   const notices = new Notices(document.getElementById('errors') as HTMLElement);
   const engineStatus = new EngineStatus(document.getElementById('ai-engines') as HTMLElement);
@@ -55,7 +57,8 @@ function start(): void {
     },
     leave: () => void session.leave(),
     toggleMute: () => void session.setMuted(!session.muted),
-    toggleCamera: () => void session.setCamera(!session.camTrack),
+    toggleCamera: () => void session.setVideo('cam', !session.camTrack),
+    toggleScreen: () => void session.setVideo('screen', !session.screenTrack),
     changeLanguages: (languages) => {
       if (languages.listeningLanguage) mixer.setListeningLanguage(languages.listeningLanguage);
       void session.setLanguages(languages);
@@ -69,7 +72,7 @@ function start(): void {
     if (mic) levels.watch(SELF_LEVEL_KEY, mic);
     else levels.unwatch(SELF_LEVEL_KEY);
     if (!form || !inCall) {
-      tiles.render(null, [], '');
+      tiles.render(null, [], '', null);
       engineStatus.clear();
       return;
     }
@@ -77,14 +80,16 @@ function start(): void {
     const speaking = peers.filter((p) => p.role !== 'listener').map((p) => p.spokenLanguage);
     engineStatus.update(session.url, form.listeningLanguage, speaking);
     tiles.render(
-      { ...form, muted: session.muted, hasMic: mic !== null, camTrack: session.camTrack },
+      { ...form, muted: session.muted, hasMic: mic !== null, camTrack: session.camTrack, screenTrack: session.screenTrack },
       peers,
       form.roomId,
+      session.activeSpeaker,
     );
     shell.setLocal({
       roomId: form.roomId,
       muted: session.muted,
       cameraOn: session.camTrack !== null,
+      screenOn: session.screenTrack !== null,
       hasMic: mic !== null,
       spokenLanguage: form.spokenLanguage,
       listeningLanguage: form.listeningLanguage,
@@ -112,6 +117,7 @@ function start(): void {
     render();
   });
   session.on('roster', render);
+  session.on('activeSpeaker', render);
   session.on('local', render);
   session.on('mediaadded', (media) => {
     mixer.add(media);

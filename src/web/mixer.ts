@@ -69,10 +69,10 @@ export class Mixer {
     this.#applyPolicy();
   }
 
-  /** The camera track of a peer, if we receive one. */
-  videoTrack(peerId: string): MediaStreamTrack | null {
+  /** The video of a peer from `source` ('cam' or 'screen'), if we receive it. */
+  video(peerId: string, source: string): RemoteMedia | null {
     for (const { media } of this.#playing.values()) {
-      if (media.peerId === peerId && media.kind === 'video') return media.track;
+      if (media.peerId === peerId && media.kind === 'video' && media.source === source) return media;
     }
     return null;
   }

@@ -1,6 +1,6 @@
 /**
  * The call as the user sees it: join, stay joined across socket drops (same token, new media),
- * mute, camera, languages, leave. Owns the SignalingClient, the current Call and the Roster.
+ * mute, camera and screen, languages, leave. Owns the SignalingClient, the current Call and the Roster.
  */
 
 import type { NotificationMap, PeerInfo } from '../protocol/messages.js';
@@ -12,7 +12,8 @@ import { ClientError, ClientErrors, drainTarget, FATAL_JOIN_ERRORS, RENEWABLE_TO
 import { Emitter } from './events.js';
 import { replicaUrls, sameReplica, toBaseUrl } from './failover.js';
 import { locateReplica } from './locate.js';
-import { captureCamera, captureMicrophone } from './media.js';
+import { LocalVideo, type VideoSource } from './localVideo.js';
+import { captureMicrophone } from './media.js';
 import { Roster } from './roster.js';
 import { SignalingClient, toSocketUrl } from './signaling.js';
 import type { AnyNotification } from './signaling.js';
@@ -38,6 +39,8 @@ export type SessionEvents = {
   caption: [NotificationMap['caption']];
   /** A `captionSpoken` notification: a translated voice started saying these words. */
   captionSpoken: [NotificationMap['captionSpoken']];
+  /** The room's active speaker changed (a peerId, or null). */
+  activeSpeaker: [string | null];
   /** Call settings the server sent with the join. */
   settings: [{ originalVolume: number }];
   /** An error to show; the call may or may not go on (see `state`). */
@@ -63,7 +66,8 @@ export class Session extends Emitter<SessionEvents> {
   /** Bumped whenever the media session is torn down, so stale async work can tell. */
   #generation = 0;
   #micTrack: MediaStreamTrack | null = null;
-  #camTrack: MediaStreamTrack | null = null;
+  readonly #video = new LocalVideo(() => this.emit('local'));
+  #activeSpeaker: string | null = null;
   #muted = false;
   lastError: ClientError | null = null;
 
@@ -78,7 +82,9 @@ export class Session extends Emitter<SessionEvents> {
   get muted(): boolean { return this.#muted; }
   get form(): JoinForm | null { return this.#form; }
   get micTrack(): MediaStreamTrack | null { return this.#micTrack; }
-  get camTrack(): MediaStreamTrack | null { return this.#camTrack; }
+  get camTrack(): MediaStreamTrack | null { return this.#video.track('cam'); }
+  get screenTrack(): MediaStreamTrack | null { return this.#video.track('screen'); }
+  get activeSpeaker(): string | null { return this.#activeSpeaker; }
   /** Base URL of the replica in use (or being reconnected to). */
   get url(): string { return this.#signaling?.baseUrl ?? this.#lastUrl; }
   get reconnects(): number { return this.#reconnects; }
@@ -86,6 +92,17 @@ export class Session extends Emitter<SessionEvents> {
   remoteMedia(): RemoteMedia[] { return this.#call?.remoteMedia() ?? []; }
   inboundAudio(producerId?: string): ReturnType<Call['audioStats']> { return this.#call?.audioStats(producerId) ?? Promise.resolve([]); }
   iceRoutes(): ReturnType<Call['iceRoutes']> { return this.#call?.iceRoutes() ?? Promise.resolve([]); }
+  videoStats(): ReturnType<Call['videoStats']> { return this.#call?.videoStats() ?? Promise.resolve([]); }
+
+  /** Tells the server how large the tile of a video consumer is (device pixels) and whether it shows. */
+  async setVideoView(consumerId: string, view: { width: number; height: number; visible: boolean }): Promise<void> {
+    try {
+      await this.#call?.setView(consumerId, view);
+    } catch (err) {
+      const error = toClientError(err);
+      if (error.code !== 'ERR_CONSUMER_NOT_FOUND' && error.code !== ClientErrors.SOCKET_CLOSED) this.#report(error);
+    }
+  }
 
   /** Gets a token, the microphone and a socket, then joins. Rejects (and shows why) on failure. */
   async join(form: JoinForm): Promise<void> {
@@ -154,17 +171,13 @@ export class Session extends Emitter<SessionEvents> {
   }
 
   async setCamera(on: boolean): Promise<void> {
+    await this.setVideo('cam', on);
+  }
+
+  /** Turns the camera or the screen share on or off (sent at once when in a call). */
+  async setVideo(source: VideoSource, on: boolean): Promise<void> {
     try {
-      if (on && !this.#camTrack) {
-        this.#camTrack = await captureCamera();
-        this.emit('local');
-        if (this.#call && this.#state === 'connected') await this.#call.produce(this.#camTrack, 'cam');
-      } else if (!on && this.#camTrack) {
-        this.#camTrack.stop();
-        this.#camTrack = null;
-        this.emit('local');
-        await this.#call?.closeProducer('cam');
-      }
+      await this.#video.set(source, on, this.#state === 'connected' ? this.#call : null);
     } catch (err) {
       this.#report(toClientError(err));
     }
@@ -227,6 +240,7 @@ export class Session extends Emitter<SessionEvents> {
     signaling.setReplicas(replicaUrls(joined.replicas)); // an older server sends none: keep what we know
     if (typeof joined.originalVolume === 'number') this.emit('settings', { originalVolume: joined.originalVolume });
     this.#peerId = joined.peerId;
+    this.#setActiveSpeaker(joined.activeSpeaker ?? null);
     this.#roster.reset(joined.peers, joined.peerId);
     this.emit('roster');
     const relay = this.#config.relay || joined.iceTransportPolicy === 'relay';
@@ -251,7 +265,7 @@ export class Session extends Emitter<SessionEvents> {
   async #produceLocal(call: Call): Promise<void> {
     const jobs: Array<Promise<unknown>> = [];
     if (this.#micTrack && call.canProduce('audio')) jobs.push(call.produce(this.#micTrack, 'mic', this.#muted));
-    if (this.#camTrack && call.canProduce('video')) jobs.push(call.produce(this.#camTrack, 'cam'));
+    jobs.push(...this.#video.produceAll(call));
     const results = await Promise.allSettled(jobs);
     for (const result of results) {
       if (result.status === 'rejected') {
@@ -363,6 +377,9 @@ export class Session extends Emitter<SessionEvents> {
         return;
       case 'replicas': // the signaling client keeps the list
         return;
+      case 'activeSpeaker':
+        this.#setActiveSpeaker(msg.data.peerId);
+        return;
     }
     this.emit('roster');
   }
@@ -386,9 +403,8 @@ export class Session extends Emitter<SessionEvents> {
 
   #stopLocalTracks(): void {
     this.#micTrack?.stop();
-    this.#camTrack?.stop();
     this.#micTrack = null;
-    this.#camTrack = null;
+    this.#video.stopAll();
     this.#muted = false;
     this.emit('local');
   }
@@ -402,6 +418,12 @@ export class Session extends Emitter<SessionEvents> {
     this.lastError = error;
     console.warn(`[parley] ${error.code}: ${error.message}`);
     this.emit('error', error);
+  }
+
+  #setActiveSpeaker(peerId: string | null): void {
+    if (peerId === this.#activeSpeaker) return;
+    this.#activeSpeaker = peerId;
+    this.emit('activeSpeaker', peerId);
   }
 
   #setState(state: ConnectionState): void {

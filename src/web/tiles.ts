@@ -1,10 +1,16 @@
-/** The participant tiles: name, languages, mic state, a live level meter and the camera if on. */
+/**
+ * The participant tiles: name, languages, mic state, a live level meter and the camera if on; a shared
+ * screen as a tile of its own. The grid adapts to how many there are, the active speaker's tile is
+ * highlighted (and larger once the room has three or more), and a screen share spans the whole row.
+ * Each received video's element is reported to the server (VideoViews), which picks its layer.
+ */
 
 import type { PeerInfo } from '../protocol/messages.js';
 import { languageLabel } from './config.js';
 import type { LevelMeters } from './levels.js';
 import { peerLevelKey } from './mixer.js';
 import type { Mixer } from './mixer.js';
+import type { VideoViews } from './videoViews.js';
 
 export const SELF_LEVEL_KEY = 'self';
 
@@ -15,55 +21,74 @@ export type SelfView = {
   muted: boolean;
   hasMic: boolean;
   camTrack: MediaStreamTrack | null;
+  screenTrack: MediaStreamTrack | null;
 };
+
+/** A video a tile shows: a local track, or a received one with its consumer (whose layer the tile's size picks). */
+type TileVideo = { track: MediaStreamTrack; consumerId: string | null };
 
 type TileView = {
   name: string;
   langs: string;
   mic: 'on' | 'off' | 'none';
-  video: MediaStreamTrack | null;
+  video: TileVideo | null;
   levelKey: string;
   self: boolean;
+  screen: boolean;
+  active: boolean;
 };
 
 const SPEAKING_LEVEL = 0.35;
 /** Level meter updates per second. */
 const METER_HZ = 15;
+/** From this many tiles on, the active speaker's tile is drawn larger. */
+const FEATURE_FROM = 3;
 
 export class Tiles {
   readonly #list: HTMLElement;
   readonly #template: HTMLTemplateElement;
   readonly #levels: LevelMeters;
   readonly #mixer: Mixer;
+  readonly #views: VideoViews;
   readonly #tiles = new Map<string, { element: HTMLElement; view: TileView }>();
   #emptyNote: HTMLElement | null = null;
   #frame = 0;
   /** The level each tile's meter shows now. */
   readonly #shown = new WeakMap<Element, number>();
 
-  constructor(list: HTMLElement, template: HTMLTemplateElement, levels: LevelMeters, mixer: Mixer) {
+  constructor(list: HTMLElement, template: HTMLTemplateElement, levels: LevelMeters, mixer: Mixer, views: VideoViews) {
     this.#list = list;
     this.#template = template;
     this.#levels = levels;
     this.#mixer = mixer;
+    this.#views = views;
   }
 
-  /** Brings the tiles in line with `self` (null: not in a call) and `peers`, keeping existing nodes. */
-  render(self: SelfView | null, peers: PeerInfo[], roomId: string): void {
+  /** Brings the tiles in line with `self` (null: not in a call), `peers` and who speaks, keeping existing nodes. */
+  render(self: SelfView | null, peers: PeerInfo[], roomId: string, activeSpeaker: string | null): void {
     const views = new Map<string, TileView>();
     if (self) {
       views.set(SELF_LEVEL_KEY, {
         name: `${self.displayName} (you)`,
         langs: describeLanguages(self.spokenLanguage, self.listeningLanguage),
         mic: !self.hasMic ? 'none' : self.muted ? 'off' : 'on',
-        video: self.camTrack,
+        video: self.camTrack ? { track: self.camTrack, consumerId: null } : null,
         levelKey: SELF_LEVEL_KEY,
         self: true,
+        screen: false,
+        active: false,
       });
-      for (const peer of peers) views.set(peer.peerId, peerView(peer, this.#mixer.videoTrack(peer.peerId)));
+      if (self.screenTrack) views.set(`${SELF_LEVEL_KEY}:screen`, screenView(`Your screen`, { track: self.screenTrack, consumerId: null }));
+      for (const peer of peers) {
+        views.set(peer.peerId, peerView(peer, this.#received(peer.peerId, 'cam'), peer.peerId === activeSpeaker));
+        const screen = this.#received(peer.peerId, 'screen');
+        if (screen) views.set(`${peer.peerId}:screen`, screenView(`${peer.displayName}\u2019s screen`, screen));
+      }
     }
     for (const [key, tile] of this.#tiles) {
       if (!views.has(key)) {
+        const video = tile.element.querySelector('video');
+        if (video) this.#views.unwatch(video);
         tile.element.remove();
         this.#tiles.delete(key);
       }
@@ -74,10 +99,12 @@ export class Tiles {
         tile = { element: this.#createTile(), view };
         this.#tiles.set(key, tile);
       }
-      this.#list.append(tile.element); // keeps order: self first, then join order
-      updateTile(tile.element, view);
+      this.#list.append(tile.element); // keeps order: self first, then join order; screens after their owner
+      this.#update(tile.element, view, views.size >= FEATURE_FROM);
       tile.view = view;
     }
+    // Columns for a balanced grid: 1, 2, 2, 2, 3, 3, 3, 3, 3, 4...
+    this.#list.style.setProperty('--columns', String(Math.max(1, Math.ceil(Math.sqrt(views.size)))));
     this.#renderEmptyNote(self !== null && peers.length === 0, roomId);
   }
 
@@ -93,6 +120,7 @@ export class Tiles {
       if (now - last < 1000 / METER_HZ) return;
       last = now;
       for (const { element, view } of this.#tiles.values()) {
+        if (view.screen) continue;
         const level = Math.round((view.mic === 'off' ? 0 : this.#levels.level(view.levelKey)) * 50) / 50;
         if (this.#shown.get(element) === level) continue;
         this.#shown.set(element, level);
@@ -110,10 +138,54 @@ export class Tiles {
     this.#frame = 0;
   }
 
+  #received(peerId: string, source: string): TileVideo | null {
+    const media = this.#mixer.video(peerId, source);
+    return media ? { track: media.track, consumerId: media.consumerId } : null;
+  }
+
   #createTile(): HTMLElement {
     const fragment = this.#template.content.cloneNode(true) as DocumentFragment;
-    const element = fragment.firstElementChild as HTMLElement;
-    return element;
+    return fragment.firstElementChild as HTMLElement;
+  }
+
+  #update(element: HTMLElement, view: TileView, feature: boolean): void {
+    element.classList.toggle('self', view.self);
+    element.classList.toggle('screen', view.screen);
+    element.classList.toggle('active-speaker', view.active);
+    element.classList.toggle('featured', view.active && feature);
+    setText(element, '.tile-name', view.name);
+    setText(element, '.tile-langs', view.langs);
+    setText(element, '.avatar', initials(view.name));
+    const badge = element.querySelector<HTMLElement>('.mic-badge');
+    if (badge) {
+      badge.hidden = view.screen;
+      badge.textContent = MIC_BADGES[view.mic].text;
+      badge.className = MIC_BADGES[view.mic].className;
+    }
+    element.classList.toggle('has-video', view.video !== null);
+    const media = element.querySelector<HTMLElement>('.tile-media');
+    let video = media?.querySelector('video') ?? null;
+    if (!view.video) {
+      if (video) {
+        this.#views.unwatch(video);
+        video.remove();
+      }
+      return;
+    }
+    if (!video) {
+      video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      video.muted = true; // audio plays through the mixer; our own camera must never echo
+      media?.append(video);
+    }
+    const current = video.srcObject instanceof MediaStream ? video.srcObject.getVideoTracks()[0] : undefined;
+    if (current !== view.video.track) {
+      video.srcObject = new MediaStream([view.video.track]);
+      video.play().catch(() => undefined);
+    }
+    if (view.video.consumerId) this.#views.watch(video, view.video.consumerId);
+    else this.#views.unwatch(video);
   }
 
   #renderEmptyNote(show: boolean, roomId: string): void {
@@ -129,7 +201,7 @@ export class Tiles {
   }
 }
 
-function peerView(peer: PeerInfo, video: MediaStreamTrack | null): TileView {
+function peerView(peer: PeerInfo, video: TileVideo | null, active: boolean): TileView {
   const mic = peer.producers.find((p) => p.kind === 'audio' && p.source === 'mic');
   return {
     name: peer.displayName,
@@ -138,7 +210,13 @@ function peerView(peer: PeerInfo, video: MediaStreamTrack | null): TileView {
     video,
     levelKey: peerLevelKey(peer.peerId),
     self: false,
+    screen: false,
+    active,
   };
+}
+
+function screenView(name: string, video: TileVideo): TileView {
+  return { name, langs: 'Screen share', mic: 'none', video, levelKey: '', self: false, screen: true, active: false };
 }
 
 function describeLanguages(spoken: string, listening: string): string {
@@ -156,38 +234,6 @@ const MIC_BADGES: Record<TileView['mic'], { text: string; className: string }> =
   off: { text: 'Muted', className: 'badge mic-badge off' },
   none: { text: 'No mic', className: 'badge mic-badge none' },
 };
-
-function updateTile(element: HTMLElement, view: TileView): void {
-  element.classList.toggle('self', view.self);
-  setText(element, '.tile-name', view.name);
-  setText(element, '.tile-langs', view.langs);
-  setText(element, '.avatar', initials(view.name));
-  const badge = element.querySelector<HTMLElement>('.mic-badge');
-  if (badge) {
-    badge.textContent = MIC_BADGES[view.mic].text;
-    badge.className = MIC_BADGES[view.mic].className;
-  }
-
-  element.classList.toggle('has-video', view.video !== null);
-  const media = element.querySelector<HTMLElement>('.tile-media');
-  let video = media?.querySelector('video') ?? null;
-  if (!view.video) {
-    video?.remove();
-    return;
-  }
-  if (!video) {
-    video = document.createElement('video');
-    video.autoplay = true;
-    video.playsInline = true;
-    video.muted = true; // audio plays through the mixer; our own camera must never echo
-    media?.append(video);
-  }
-  const current = video.srcObject instanceof MediaStream ? video.srcObject.getVideoTracks()[0] : undefined;
-  if (current !== view.video) {
-    video.srcObject = new MediaStream([view.video]);
-    video.play().catch(() => undefined);
-  }
-}
 
 function setText(root: HTMLElement, selector: string, text: string): void {
   const node = root.querySelector(selector);

@@ -9,6 +9,7 @@ export type ShellHandlers = {
   leave: () => void;
   toggleMute: () => void;
   toggleCamera: () => void;
+  toggleScreen: () => void;
   changeLanguages: (languages: { spokenLanguage?: string; listeningLanguage?: string }) => void;
 };
 
@@ -16,6 +17,7 @@ export type LocalControls = {
   roomId: string;
   muted: boolean;
   cameraOn: boolean;
+  screenOn: boolean;
   hasMic: boolean;
   spokenLanguage: string;
   listeningLanguage: string;
@@ -53,6 +55,7 @@ export class Shell {
       peerCount: byId('peer-count'),
       mute: byId('mute-button') as HTMLButtonElement,
       camera: byId('camera-button') as HTMLButtonElement,
+      screen: byId('screen-button') as HTMLButtonElement,
       callSpoken: byId('spoken-select') as HTMLSelectElement,
       callListening: byId('listening-select') as HTMLSelectElement,
       leave: byId('leave-button') as HTMLButtonElement,
@@ -80,6 +83,7 @@ export class Shell {
     for (const input of [el.room, el.name]) input.addEventListener('input', () => input.removeAttribute('aria-invalid'));
     el.mute.addEventListener('click', () => handlers.toggleMute());
     el.camera.addEventListener('click', () => handlers.toggleCamera());
+    el.screen.addEventListener('click', () => handlers.toggleScreen());
     el.leave.addEventListener('click', () => handlers.leave());
     el.callSpoken.addEventListener('change', () => handlers.changeLanguages({ spokenLanguage: el.callSpoken.value }));
     el.callListening.addEventListener('change', () => handlers.changeLanguages({ listeningLanguage: el.callListening.value }));
@@ -95,7 +99,7 @@ export class Shell {
     el.callView.hidden = !inCall;
     el.joinButton.disabled = state === 'connecting';
     el.joinButton.textContent = state === 'connecting' ? 'Joining\u2026' : 'Join call';
-    for (const button of [el.mute, el.camera]) button.disabled = !inCall;
+    for (const button of [el.mute, el.camera, el.screen]) button.disabled = !inCall;
     if (!inCall && state !== 'connecting') el.room.focus({ preventScroll: true });
   }
 
@@ -108,6 +112,9 @@ export class Shell {
     el.mute.hidden = !local.hasMic && !local.muted;
     el.camera.setAttribute('aria-pressed', String(local.cameraOn));
     setLabel(el.camera, local.cameraOn ? 'Stop camera' : 'Start camera');
+    el.screen.setAttribute('aria-pressed', String(local.screenOn));
+    setLabel(el.screen, local.screenOn ? 'Stop sharing' : 'Share screen');
+    el.screen.hidden = !navigator.mediaDevices?.getDisplayMedia;
     el.callSpoken.value = local.spokenLanguage;
     el.callListening.value = local.listeningLanguage;
   }

@@ -43,6 +43,12 @@ export class RoomStore {
     return rec ? roomCodec.decode(rec.doc).context : null;
   }
 
+  /** The peer whose producer `producerId` is, or null (no such room or producer). */
+  async ownerOf(roomId: string, producerId: string): Promise<string | null> {
+    const room = await this.get(roomId);
+    return room ? (Object.values(room.peers).find((p) => Object.hasOwn(p.producers, producerId))?.peerId ?? null) : null;
+  }
+
   async list(): Promise<string[]> {
     return this.#store.setMembers(Keys.roomIndex());
   }

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import type { MediaKind, PeerRole } from '../../protocol/messages.js';
+import type { MediaKind, PeerRole, VideoLayout } from '../../protocol/messages.js';
 
 /**
  * The room actor: who is in a room, on which replica, producing what.
@@ -15,6 +15,8 @@ export type RoomProducer = {
   source: string;
   paused: boolean;
   replicaId: string;
+  /** Video: the sender's layers (what viewers' layer choice needs, on any replica). */
+  video?: VideoLayout;
 };
 
 export type RoomPeer = {

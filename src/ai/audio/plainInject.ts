@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { OpusEncoder } from './opus.js';
 import { withPlainLink } from './plainLink.js';
-import { RtpPacketizer } from './rtp.js';
+import { AUDIO_LEVEL_URI, RtpPacketizer, audioLevelExtension, pcmLevelDbov } from './rtp.js';
 
 export type PlainInjectOptions = {
   router: types.Router;
@@ -36,8 +36,12 @@ const FRAME_MS = 20;
 const FRAME_SAMPLES = 960;
 /** Past this delay the schedule restarts instead of sending a burst. */
 const MAX_CATCH_UP_MS = 200;
+/** The audio level header extension's id (each packet says how loud it is, for active-speaker detection). */
+const AUDIO_LEVEL_EXT_ID = 1;
+/** Frames quieter than this (dBov) are sent without the voice-activity bit. */
+const VOICE_DBOV = 50;
 
-type Queued = { frame: Buffer; done?: () => void; onSent?: (wallMs: number) => void };
+type Queued = { frame: Buffer; level: number; done?: () => void; onSent?: (wallMs: number) => void };
 
 /** A producer whose audio we send. */
 export class PlainInject extends EventEmitter<PlainInjectEvents> {
@@ -79,6 +83,7 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
             { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1, minptime: 10 }, rtcpFeedback: [] },
           ],
           encodings: [{ ssrc }],
+          headerExtensions: [{ uri: AUDIO_LEVEL_URI, id: AUDIO_LEVEL_EXT_ID, encrypt: false, parameters: {} }],
           rtcp: { cname: `parley-inject-${ssrc}`, reducedSize: true },
         },
         appData: options.appData ?? {},
@@ -109,16 +114,18 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
   /** Encodes and queues PCM; `onFirstSent` is called with the wall-clock time its first frame leaves. */
   send(pcm48kMono: Int16Array, onFirstSent?: (wallMs: number) => void): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('PlainInject is closed'));
-    return this.sendFrames([...this.#encoder.encode(pcm48kMono), ...this.#encoder.flush()], onFirstSent);
+    const frames = [...this.#encoder.encode(pcm48kMono), ...this.#encoder.flush()];
+    const levels = frames.map((_, i) => pcmLevelDbov(pcm48kMono.subarray(i * FRAME_SAMPLES, (i + 1) * FRAME_SAMPLES)));
+    return this.sendFrames(frames, onFirstSent, levels);
   }
 
-  /** Queues 20 ms Opus frames; resolves when the last one is sent (or at close). */
-  sendFrames(frames: Buffer[], onFirstSent?: (wallMs: number) => void): Promise<void> {
+  /** Queues 20 ms Opus frames (each with its level in dBov, silence when not given); resolves when the last one is sent (or at close). */
+  sendFrames(frames: Buffer[], onFirstSent?: (wallMs: number) => void, levels: number[] = []): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('PlainInject is closed'));
     if (frames.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       frames.forEach((frame, i) =>
-        this.#queue.push({ frame, ...(i === frames.length - 1 ? { done: resolve } : {}), ...(i === 0 && onFirstSent ? { onSent: onFirstSent } : {}) }),
+        this.#queue.push({ frame, level: levels[i] ?? 127, ...(i === frames.length - 1 ? { done: resolve } : {}), ...(i === 0 && onFirstSent ? { onSent: onFirstSent } : {}) }),
       );
       if (!this.#timer) this.#startBurst();
     });
@@ -165,7 +172,8 @@ export class PlainInject extends EventEmitter<PlainInjectEvents> {
     if (now - this.#nextAt > MAX_CATCH_UP_MS) this.#nextAt = now;
     while (this.#queue.length > 0 && this.#nextAt <= now + 1) {
       const q = this.#queue.shift()!;
-      this.#socket.send(this.#packetizer.packetize(q.frame, FRAME_SAMPLES), this.#target.port, this.#target.ip);
+      const level = audioLevelExtension(AUDIO_LEVEL_EXT_ID, q.level, q.level < VOICE_DBOV);
+      this.#socket.send(this.#packetizer.packetize(q.frame, FRAME_SAMPLES, level), this.#target.port, this.#target.ip);
       this.#packets++;
       if (first) {
         first = false;

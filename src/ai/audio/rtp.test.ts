@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RtpPacketizer, buildRtpPacket, isRtcp, parseRtpPacket, seqDelta } from './rtp.js';
+import { RtpPacketizer, audioLevelExtension, buildRtpPacket, isRtcp, parseRtpPacket, pcmLevelDbov, seqDelta } from './rtp.js';
 
 describe('RTP header', () => {
   it('parses a hand-written packet byte by byte', () => {
@@ -101,5 +101,26 @@ describe('RtpPacketizer', () => {
     const p = parseRtpPacket(a.packetize(Buffer.from([2])))!;
     expect(p.marker).toBe(true);
     expect(p.timestamp).toBe((ts0 + 960 + 48000) >>> 0);
+  });
+});
+
+describe('audio level extension (RFC 6464)', () => {
+  it('carries the level and voice bit in a one-byte header element that parses back', () => {
+    const ext = audioLevelExtension(1, 23.4, true);
+    expect(ext.profile).toBe(0xbede);
+    expect([...ext.data]).toEqual([0x10, 0x80 | 23, 0, 0]);
+    const p = parseRtpPacket(new RtpPacketizer({ payloadType: 100 }).packetize(Buffer.from([9]), 960, audioLevelExtension(3, 200, false)))!;
+    expect(p.extension!.profile).toBe(0xbede);
+    expect([...p.extension!.data]).toEqual([0x30, 127, 0, 0]);
+    expect(p.payload[0]).toBe(9);
+    expect(() => audioLevelExtension(15, 0, true)).toThrow(TypeError);
+  });
+
+  it('measures PCM in dBov: full scale 0, a tenth of it 20, silence 127', () => {
+    const square = (amp: number) => Int16Array.from({ length: 960 }, (_, i) => (i % 2 ? amp : -amp));
+    expect(pcmLevelDbov(square(32767))).toBeCloseTo(0, 0);
+    expect(pcmLevelDbov(square(3277))).toBeCloseTo(20, 0);
+    expect(pcmLevelDbov(new Int16Array(960))).toBe(127);
+    expect(pcmLevelDbov(new Int16Array(0))).toBe(127);
   });
 });

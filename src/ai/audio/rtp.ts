@@ -128,6 +128,29 @@ export function buildRtpPacket(p: RtpPacketInit): Buffer {
   return buf;
 }
 
+/** The RTP header extension that carries a packet's audio level (RFC 6464). */
+export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+
+/**
+ * A one-byte-header extension block (RFC 8285) with one audio level element (RFC 6464): `dBov` is the
+ * level below full scale, 0 (loudest) to 127 (silence), `voice` the voice-activity bit.
+ */
+export function audioLevelExtension(id: number, dBov: number, voice: boolean): { profile: number; data: Buffer } {
+  if (!Number.isInteger(id) || id < 1 || id > 14) throw new TypeError(`bad extension id ${id}`);
+  const level = Math.max(0, Math.min(127, Math.round(dBov)));
+  // id and length-1 (0: one byte), then V and the level, then padding to a 32-bit word.
+  return { profile: 0xbede, data: Buffer.from([(id << 4) | 0, (voice ? 0x80 : 0) | level, 0, 0]) };
+}
+
+/** The level of 16-bit PCM in dBov (0 loudest .. 127 silence), as RFC 6464 counts it. */
+export function pcmLevelDbov(pcm: Int16Array): number {
+  if (pcm.length === 0) return 127;
+  let sum = 0;
+  for (const v of pcm) sum += v * v;
+  const rms = Math.sqrt(sum / pcm.length) / 32768;
+  return rms <= 0 ? 127 : Math.max(0, Math.min(127, -20 * Math.log10(rms)));
+}
+
 /** Distance from sequence number a to b, modulo 2^16, in -32768..32767. */
 export function seqDelta(a: number, b: number): number {
   return ((((b - a) & 0xffff) + 0x8000) & 0xffff) - 0x8000;
@@ -165,14 +188,15 @@ export class RtpPacketizer {
     return this.#timestamp;
   }
 
-  /** Wraps one frame of `samples` samples (at 48 kHz; 960 = 20 ms). */
-  packetize(frame: Uint8Array, samples = 960): Buffer {
+  /** Wraps one frame of `samples` samples (at 48 kHz; 960 = 20 ms), with a header extension block if given. */
+  packetize(frame: Uint8Array, samples = 960, extension: RtpPacketInit['extension'] = null): Buffer {
     const pkt = buildRtpPacket({
       payloadType: this.payloadType,
       sequenceNumber: this.#seq,
       timestamp: this.#timestamp,
       ssrc: this.ssrc,
       marker: this.#marker,
+      extension,
       payload: frame,
     });
     this.#marker = false;

@@ -17,7 +17,7 @@ export const consume: MethodHandler<'consume'> = {
     await services.cluster.pipes.ensureProducer(session.roomId, params.producerId, producer.replicaId);
     // ...and a producer on another of this replica's routers of the room, through pipeToRouter.
     await services.routers.ensureOn(session.roomId, params.producerId, session.media!.room);
-    const consumer = await session.media!.consume(params.transportId, params.producerId, params.rtpCapabilities as unknown as types.RtpCapabilities);
+    const consumer = await session.media!.consume(params.transportId, params.producerId, params.rtpCapabilities as unknown as types.RtpCapabilities, producer.video ?? null);
     const kind = consumer.kind as MediaKind;
     session.send({ type: 'consumer.created', consumerId: consumer.id, producerId: params.producerId, kind });
     return { consumerId: consumer.id, producerId: params.producerId, peerId: owner.peerId, kind, rtpParameters: consumer.rtpParameters };
@@ -25,9 +25,7 @@ export const consume: MethodHandler<'consume'> = {
 };
 
 async function setPaused({ session }: JoinedContext, consumerId: string, paused: boolean): Promise<Record<string, never>> {
-  const consumer = session.media!.consumer(consumerId);
-  if (paused) await consumer.pause();
-  else await consumer.resume();
+  await session.media!.setConsumerPaused(consumerId, paused);
   session.send({ type: 'consumer.paused', consumerId, paused });
   return {};
 }
@@ -42,4 +40,24 @@ export const resumeConsumer: MethodHandler<'resumeConsumer'> = {
 export const pauseConsumer: MethodHandler<'pauseConsumer'> = {
   params: consumerIdParams,
   handle: (ctx, { consumerId }) => setPaused(ctx, consumerId, true),
+};
+
+/** Largest tile edge a page may report (device pixels): an 8K screen. */
+const MAX_TILE_PX = 8192;
+
+export const setConsumerView: MethodHandler<'setConsumerView'> = {
+  params: z
+    .object({
+      consumerId: idSchema,
+      width: z.number().int().min(0).max(MAX_TILE_PX),
+      height: z.number().int().min(0).max(MAX_TILE_PX),
+      visible: z.boolean(),
+    })
+    .strict(),
+  async handle({ session }, { consumerId, ...view }) {
+    const media = session.media!;
+    const consumer = media.consumer(consumerId);
+    if (consumer.kind !== 'video') throw createError(Errors.INVALID_PARAMS, `${consumerId} is not a video consumer`);
+    return (await media.video.setView(consumerId, view))!;
+  },
 };

@@ -1,5 +1,5 @@
 import type { HandlerTable } from '../types.js';
-import { consume, pauseConsumer, resumeConsumer } from './consumer.js';
+import { consume, pauseConsumer, resumeConsumer, setConsumerView } from './consumer.js';
 import { join } from './join.js';
 import { leave, updatePeer } from './peer.js';
 import { closeProducer, pauseProducer, produce, resumeProducer } from './producer.js';
@@ -17,6 +17,7 @@ export const HANDLERS: HandlerTable = {
   consume,
   resumeConsumer,
   pauseConsumer,
+  setConsumerView,
   updatePeer,
   leave,
 };

@@ -52,6 +52,7 @@ export const join: MethodHandler<'join'> = {
           .filter((p) => p.peerId !== claims.identity)
           .map(toPeerInfo),
         replicas: services.cluster.alternatives(),
+        activeSpeaker: services.speakers.current(media.room),
         originalVolume: services.config.ai.originalVolume,
         iceServers: turnServers(services.config.turn, claims.identity),
         iceTransportPolicy: services.config.turn.forceRelay ? 'relay' : 'all',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { types } from 'mediasoup';
 import { Errors, createError } from '../../../errors.js';
 import type { JoinedContext, MethodHandler } from '../types.js';
-import { idSchema, objectSchema } from './schemas.js';
+import { idSchema, objectSchema, videoLayoutSchema } from './schemas.js';
 
 const SOURCE_RE = /^(mic|cam|screen)$/;
 
@@ -13,8 +13,10 @@ export const produce: MethodHandler<'produce'> = {
       kind: z.enum(['audio', 'video']),
       rtpParameters: objectSchema,
       source: z.string().regex(SOURCE_RE, 'mic, cam or screen').optional(),
+      video: videoLayoutSchema.optional(),
     })
-    .strict(),
+    .strict()
+    .refine((p) => p.kind === 'video' || p.video === undefined, { message: 'video describes a video producer only', path: ['video'] }),
   async handle({ session, services }, params) {
     if (session.context.role === 'listener') throw createError(Errors.FORBIDDEN, 'listeners cannot produce');
     const source = params.source ?? (params.kind === 'audio' ? 'mic' : 'cam');
@@ -28,7 +30,7 @@ export const produce: MethodHandler<'produce'> = {
       await services.rooms.apply(session.roomId, {
         type: 'producer.add',
         peerId: session.peerId,
-        producer: { producerId: producer.id, kind: params.kind, source, paused: false, replicaId: services.replicaId },
+        producer: { producerId: producer.id, kind: params.kind, source, paused: false, replicaId: services.replicaId, ...(params.video ? { video: params.video } : {}) },
       });
     } catch (err) {
       producer.close();
