@@ -54,6 +54,11 @@ export class VideoConsumers {
     await this.#apply(entry);
   }
 
+  /** The video consumers, for metrics and tests. */
+  consumers(): types.Consumer[] {
+    return [...this.#entries.values()].map((e) => e.consumer);
+  }
+
   /** Current choice of every consumer, for metrics and debugging. */
   choices(): Array<{ consumerId: string; choice: LayerChoice | null }> {
     return [...this.#entries.values()].map((e) => ({ consumerId: e.consumer.id, choice: e.applied }));
