@@ -119,5 +119,14 @@ describe('video on a weak downlink', () => {
     // Not frozen: frames keep being decoded on the lower layer.
     const decoded = (await inboundVideo(viewer.page))[0]!.framesDecoded;
     await waitFor(async () => ((await inboundVideo(viewer.page))[0]!.framesDecoded >= decoded + 10 ? true : null), 15_000, 'frames decoded under the cap');
+    // The metrics see it: one camera, its layers, the viewer's consumer on a layer, bitrate in the room, keyframes asked for.
+    const text = await gateway.services.metrics.text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('parley_video_producers')).toBe(1);
+    expect(value('parley_video_layers_sent')).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^parley_video_consumers\{layer="\d"[^}]*\} 1$/m);
+    expect(text).toMatch(/^parley_room_video_bitrate_bps\{room="weak"[^}]*\} [1-9]/m);
+    // The layer switch asked the sender for a keyframe (mediasoup counts it once the request went out).
+    await waitFor(async () => (Number(/^parley_video_keyframe_requests_total\S* (\S+)$/m.exec(await gateway!.services.metrics.text())?.[1]) > 0 ? true : null), 10_000, 'a keyframe request counted');
   }, 120_000);
 });

@@ -14,6 +14,7 @@ import { RoomRouters } from '../media/RoomRouters.js';
 import { WorkerPool } from '../media/WorkerPool.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { PortBoundTransports } from '../observability/PortBoundTransports.js';
+import { measureVideo, registerVideoMetrics } from '../observability/videoMetrics.js';
 import { restoreSessions } from '../session/restore.js';
 import { SessionManager } from '../session/SessionManager.js';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
@@ -136,6 +137,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       ],
     },
     { replica: replicaId },
+  );
+  registerVideoMetrics(metrics.registry, () =>
+    measureVideo(sessions.all().flatMap((s) => (s.media ? [{ roomId: s.roomId, producers: s.media.producers(), consumers: s.media.video.consumers() }] : []))),
   );
   let requestDrain!: () => void;
   const drainRequested = new Promise<void>((resolve) => (requestDrain = resolve));

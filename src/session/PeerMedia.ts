@@ -55,6 +55,11 @@ export class PeerMedia {
     return [...this.#producers.keys()];
   }
 
+  /** This peer's producers, for metrics. */
+  producers(): types.Producer[] {
+    return [...this.#producers.values()];
+  }
+
   async createTransport(direction: 'send' | 'recv', peerId: string): Promise<TransportOptions> {
     this.#assertOpen();
     if (this.#transports.size >= this.#limits.maxTransports) throw createError(Errors.TRANSPORT_LIMIT, `limit ${this.#limits.maxTransports}`);

@@ -165,7 +165,17 @@ function calls(): Dashboard {
       q(quantile(0.99, 'parley_cross_replica_message_seconds', [], '5m', R), 'p99'),
     ])
     .series('Signaling errors by code', 'reqps', [q(`sum by (code) (rate(parley_signaling_requests_total{replica=~"$replica",code!="ok"}[5m]))`, '{{code}}')])
-    .series('Failovers (replicas reaped)', 'none', [q(`sum by (replica) (increase(parley_failovers_total${R}[1h]))`, '{{replica}}')]);
+    .series('Failovers (replicas reaped)', 'none', [q(`sum by (replica) (increase(parley_failovers_total${R}[1h]))`, '{{replica}}')])
+    .series('Video consumers by layer received', 'none', [q(`sum by (layer) (parley_video_consumers${R})`, 'layer {{layer}}')])
+    .series('Video producers and layers sent', 'none', [
+      q(`sum by (source) (parley_video_producers${R})`, 'producers {{source}}'),
+      q(`sum(parley_video_layers_sent${R})`, 'layers sent'),
+    ])
+    .series('Video bitrate to viewers per room', 'bps', [q(`sum by (room) (parley_room_video_bitrate_bps${R})`, '{{room}}')])
+    .series('Video consumer score (lowest) and keyframe requests', 'none', [
+      q(`min(parley_video_consumer_score_min${R})`, 'lowest score'),
+      q(`sum(rate(parley_video_keyframe_requests_total${R}[5m]))`, 'keyframe requests/s'),
+    ]);
   return dashboard('parley-calls', 'Parley / Calls', l, [replicaVar]);
 }
 
