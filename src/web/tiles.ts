@@ -93,6 +93,8 @@ export class Tiles {
         this.#tiles.delete(key);
       }
     }
+    const people = [...views.values()].filter((v) => !v.screen).length;
+    const feature = people >= FEATURE_FROM && [...views.values()].some((v) => v.active);
     for (const [key, view] of views) {
       let tile = this.#tiles.get(key);
       if (!tile) {
@@ -100,11 +102,12 @@ export class Tiles {
         this.#tiles.set(key, tile);
       }
       this.#list.append(tile.element); // keeps order: self first, then join order; screens after their owner
-      this.#update(tile.element, view, views.size >= FEATURE_FROM);
+      this.#update(tile.element, view, feature);
       tile.view = view;
     }
-    // Columns for a balanced grid: 1, 2, 2, 2, 3, 3, 3, 3, 3, 4...
-    this.#list.style.setProperty('--columns', String(Math.max(1, Math.ceil(Math.sqrt(views.size)))));
+    // Columns for a balanced grid of the people's tiles (a featured one takes 2 x 2 cells; screens a row each).
+    const cells = people + (feature ? 3 : 0);
+    this.#list.style.setProperty('--columns', String(Math.max(1, Math.ceil(Math.sqrt(cells)))));
     this.#renderEmptyNote(self !== null && peers.length === 0, roomId);
   }
 
