@@ -94,7 +94,7 @@ export type AiWorkerProcess = { child: ChildProcess; exited: Promise<number | nu
 /** The real `parley ai-worker` as a child process on `redisUrl` (plus `args`); resolves once it serves jobs. */
 export async function spawnAiWorker(redisUrl: string, env: Record<string, string> = {}, args: string[] = []): Promise<AiWorkerProcess> {
   const child = spawn(process.execPath, [BIN, 'ai-worker', '--redis-url', redisUrl, ...args], {
-    env: { ...process.env, PARLEY_LOG_PRETTY: 'false', PARLEY_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PARLEY_LOG_PRETTY: 'false', PARLEY_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
