@@ -133,7 +133,7 @@ describe('bench CLI', () => {
 });
 
 describe('bench scenarios in --smoke mode (real gateways, Redis, Chromium)', () => {
-  for (const scenario of ['pipeline', 'pipe', 'failover']) {
+  for (const scenario of ['pipeline', 'pipe', 'failover', 'video']) {
     it(`${scenario} runs and leaves a well-formed JSON, SVG plots and a report`, async () => {
       const out = join(OUT, scenario);
       const run = await bench([scenario, '--smoke', '--results-dir', out]);

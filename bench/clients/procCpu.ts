@@ -35,6 +35,21 @@ export function childPids(pid: number, comm?: string): number[] {
   return out;
 }
 
+/** Every process whose command name starts with `comm` (e.g. 'chrom' for Chromium's). */
+export function pidsByName(comm: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith(comm)) out.push(Number(entry));
+    } catch {
+      // the process ended while listing
+    }
+  }
+  return out;
+}
+
 /** Measures CPU use of a set of processes over a window, in percent of one core. */
 export class CpuMeter {
   readonly #pids: number[];

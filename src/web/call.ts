@@ -24,7 +24,7 @@ export type RemoteMedia = {
 };
 
 /** What a viewer's page decodes of one video consumer (for the debug hook and tests). */
-export type InboundVideo = { producerId: string; peerId: string; source: string; frameWidth: number; frameHeight: number; framesDecoded: number; bytesReceived: number };
+export type InboundVideo = { consumerId: string; producerId: string; peerId: string; source: string; frameWidth: number; frameHeight: number; framesDecoded: number; bytesReceived: number };
 
 export type CallEvents = {
   consumeradded: [RemoteMedia];
@@ -224,7 +224,7 @@ export class Call extends Emitter<CallEvents> {
     const entries = [...this.#consumers.values()].filter((e) => e.media.kind === 'video' && !e.consumer.closed);
     return Promise.all(
       entries.map(async ({ media, consumer }) => {
-        const out: InboundVideo = { producerId: media.producerId, peerId: media.peerId, source: media.source, frameWidth: 0, frameHeight: 0, framesDecoded: 0, bytesReceived: 0 };
+        const out: InboundVideo = { consumerId: media.consumerId, producerId: media.producerId, peerId: media.peerId, source: media.source, frameWidth: 0, frameHeight: 0, framesDecoded: 0, bytesReceived: 0 };
         (await consumer.getStats()).forEach((s: { type?: string; frameWidth?: number; frameHeight?: number; framesDecoded?: number; bytesReceived?: number }) => {
           if (s.type !== 'inbound-rtp') return;
           out.frameWidth = s.frameWidth ?? 0;

@@ -6,6 +6,7 @@
 import type { PeerInfo } from '../protocol/messages.js';
 import type { IceRoute, InboundVideo } from './call.js';
 import type { VideoSource } from './localVideo.js';
+import type { SentView } from './videoViews.js';
 import type { CaptionRecord, SpokenRecord } from './captions.js';
 import type { ConnectionState, Session } from './session.js';
 
@@ -20,6 +21,8 @@ export type ParleyDebugHook = {
   inboundAudio: (producerId?: string) => Promise<InboundAudio[]>;
   /** What this page decodes of each video it receives (frame size of the layer it gets now, frames decoded). */
   inboundVideo: () => Promise<InboundVideo[]>;
+  /** The tile reports this page sent (`setConsumerView`), with their performance.now() times, oldest first. */
+  viewReports: () => SentView[];
   /** The room's active speaker as this page was told (a peerId), or null. */
   readonly activeSpeaker: string | null;
   /** Turns the camera or the screen share on or off, as the buttons do. */
@@ -43,7 +46,7 @@ declare global {
   }
 }
 
-export function installDebugHook(session: Session, captions: () => CaptionRecord[], spoken: () => SpokenRecord[]): ParleyDebugHook {
+export function installDebugHook(session: Session, captions: () => CaptionRecord[], spoken: () => SpokenRecord[], viewReports: () => SentView[]): ParleyDebugHook {
   const hook: ParleyDebugHook = {
     get state() {
       return session.state;
@@ -55,6 +58,7 @@ export function installDebugHook(session: Session, captions: () => CaptionRecord
     inboundAudio: (producerId) => session.inboundAudio(producerId),
     iceRoutes: () => session.iceRoutes(),
     inboundVideo: () => session.videoStats(),
+    viewReports,
     get activeSpeaker() {
       return session.activeSpeaker;
     },

@@ -17,7 +17,8 @@ function start(): void {
   const config = readPageConfig();
   const session = new Session(config);
   const captionStore = new CaptionStore();
-  installDebugHook(session, () => captionStore.log(), () => captionStore.spokenLog());
+  const videoViews = new VideoViews((consumerId, view) => session.setVideoView(consumerId, view));
+  installDebugHook(session, () => captionStore.log(), () => captionStore.spokenLog(), () => videoViews.log());
 
   const levels = new LevelMeters();
   const mixer = new Mixer(document.getElementById('audio-sink') as HTMLElement, levels);
@@ -26,7 +27,7 @@ function start(): void {
     document.getElementById('tile-template') as HTMLTemplateElement,
     levels,
     mixer,
-    new VideoViews((consumerId, view) => session.setVideoView(consumerId, view)),
+    videoViews,
   );
   const notices = new Notices(document.getElementById('errors') as HTMLElement);
   const engineStatus = new EngineStatus(document.getElementById('ai-engines') as HTMLElement);

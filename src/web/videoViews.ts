@@ -9,6 +9,12 @@ export type VideoView = { width: number; height: number; visible: boolean };
 
 export type ViewSink = (consumerId: string, view: VideoView) => Promise<void>;
 
+/** A report as sent, with its time (performance.now()), for the debug hook and the bench. */
+export type SentView = VideoView & { consumerId: string; at: number };
+
+/** Reports kept for the debug hook. */
+const LOG_SIZE = 100;
+
 /** Resizes during a layout change come in bursts: one report per video per this long. */
 const REPORT_MS = 250;
 
@@ -17,6 +23,7 @@ type Watched = { consumerId: string; size: { width: number; height: number }; on
 export class VideoViews {
   readonly #sink: ViewSink;
   readonly #watched = new Map<HTMLVideoElement, Watched>();
+  readonly #log: SentView[] = [];
   readonly #resize = new ResizeObserver((entries) => {
     for (const e of entries) {
       const w = this.#watched.get(e.target as HTMLVideoElement);
@@ -44,12 +51,18 @@ export class VideoViews {
     });
   }
 
+  /** The last reports sent, oldest first. */
+  log(): SentView[] {
+    return [...this.#log];
+  }
+
   /** Starts reporting `element`, which shows consumer `consumerId` (a new consumer restarts the reports). */
   watch(element: HTMLVideoElement, consumerId: string): void {
     const known = this.#watched.get(element);
     if (known?.consumerId === consumerId) return;
     if (known) this.unwatch(element);
     this.#watched.set(element, { consumerId, size: { width: 0, height: 0 }, onScreen: false, sent: '', timer: 0 });
+    element.dataset['consumerId'] = consumerId;
     this.#resize.observe(element, { box: 'device-pixel-content-box' });
     this.#intersection.observe(element);
   }
@@ -72,6 +85,8 @@ export class VideoViews {
       const key = `${view.width}x${view.height}:${view.visible}`;
       if (key === w.sent) return;
       w.sent = key;
+      this.#log.push({ consumerId: w.consumerId, ...view, at: performance.now() });
+      if (this.#log.length > LOG_SIZE) this.#log.shift();
       void this.#sink(w.consumerId, view).catch(() => undefined);
     }, REPORT_MS);
   }
