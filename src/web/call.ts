@@ -23,6 +23,9 @@ export type RemoteMedia = {
   track: MediaStreamTrack;
 };
 
+/** What this page encodes of one layer of a video it sends (for the debug hook and tests). */
+export type OutboundVideo = { source: string; rid: string | null; frameWidth: number; frameHeight: number; framesEncoded: number; qualityLimitationReason: string | null };
+
 /** What a viewer's page decodes of one video consumer (for the debug hook and tests). */
 export type InboundVideo = { consumerId: string; producerId: string; peerId: string; source: string; frameWidth: number; frameHeight: number; framesDecoded: number; bytesReceived: number };
 
@@ -217,6 +220,21 @@ export class Call extends Emitter<CallEvents> {
   async setView(consumerId: string, view: { width: number; height: number; visible: boolean }): Promise<void> {
     if (this.#closed) return;
     await this.#signaling.request('setConsumerView', { consumerId, ...view });
+  }
+
+  /** What this page encodes of each layer of each video it sends, lowest layer first. */
+  async sendStats(): Promise<OutboundVideo[]> {
+    const out: OutboundVideo[] = [];
+    for (const [source, producer] of this.#producers) {
+      if (producer.kind !== 'video' || producer.closed) continue;
+      const layers: OutboundVideo[] = [];
+      (await producer.getStats()).forEach((s: { type?: string; rid?: string; frameWidth?: number; frameHeight?: number; framesEncoded?: number; qualityLimitationReason?: string }) => {
+        if (s.type !== 'outbound-rtp') return;
+        layers.push({ source, rid: s.rid ?? null, frameWidth: s.frameWidth ?? 0, frameHeight: s.frameHeight ?? 0, framesEncoded: s.framesEncoded ?? 0, qualityLimitationReason: s.qualityLimitationReason ?? null });
+      });
+      out.push(...layers.sort((a, b) => (a.rid ?? '').localeCompare(b.rid ?? '')));
+    }
+    return out;
   }
 
   /** What this page decodes of each video consumer (frame size of the layer it gets now, frames decoded). */

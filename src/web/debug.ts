@@ -4,7 +4,7 @@
  */
 
 import type { PeerInfo } from '../protocol/messages.js';
-import type { IceRoute, InboundVideo } from './call.js';
+import type { IceRoute, InboundVideo, OutboundVideo } from './call.js';
 import type { VideoSource } from './localVideo.js';
 import type { SentView } from './videoViews.js';
 import type { CaptionRecord, SpokenRecord } from './captions.js';
@@ -21,6 +21,8 @@ export type ParleyDebugHook = {
   inboundAudio: (producerId?: string) => Promise<InboundAudio[]>;
   /** What this page decodes of each video it receives (frame size of the layer it gets now, frames decoded). */
   inboundVideo: () => Promise<InboundVideo[]>;
+  /** What this page encodes of each layer of each video it sends (rid r0 = lowest), with the browser's reason for limiting it. */
+  outboundVideo: () => Promise<OutboundVideo[]>;
   /** The tile reports this page sent (`setConsumerView`), with their performance.now() times, oldest first. */
   viewReports: () => SentView[];
   /** The room's active speaker as this page was told (a peerId), or null. */
@@ -59,6 +61,7 @@ export function installDebugHook(session: Session, captions: () => CaptionRecord
     iceRoutes: () => session.iceRoutes(),
     inboundVideo: () => session.videoStats(),
     viewReports,
+    outboundVideo: () => session.sendStats(),
     get activeSpeaker() {
       return session.activeSpeaker;
     },

@@ -93,6 +93,7 @@ export class Session extends Emitter<SessionEvents> {
   inboundAudio(producerId?: string): ReturnType<Call['audioStats']> { return this.#call?.audioStats(producerId) ?? Promise.resolve([]); }
   iceRoutes(): ReturnType<Call['iceRoutes']> { return this.#call?.iceRoutes() ?? Promise.resolve([]); }
   videoStats(): ReturnType<Call['videoStats']> { return this.#call?.videoStats() ?? Promise.resolve([]); }
+  sendStats(): ReturnType<Call['sendStats']> { return this.#call?.sendStats() ?? Promise.resolve([]); }
 
   /** Tells the server how large the tile of a video consumer is (device pixels) and whether it shows. */
   async setVideoView(consumerId: string, view: { width: number; height: number; visible: boolean }): Promise<void> {

@@ -70,14 +70,17 @@ export async function spawnGateway(redisUrl: string, options: { port?: number; r
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<{ url: string; port: number; replicaId: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s (${giveUp(child)}):\n${output}`)), 30_000);
+    const stopWatch = watchStart(child, 'gateway', () => output, reject);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output += `${line}\n`;
       if (!line.includes('"gateway.ready"')) return;
-      clearTimeout(timer);
+      stopWatch();
       resolve(JSON.parse(line) as { url: string; port: number; replicaId: string });
     });
-    void exited.then((code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+    void exited.then((code) => {
+      stopWatch();
+      reject(new Error(`gateway exited with ${code}:\n${output}`));
+    });
   });
   const signal = async (sig: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -101,15 +104,18 @@ export async function spawnAiWorker(redisUrl: string, env: Record<string, string
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ai-worker did not start in 60 s (${giveUp(child)}):\n${output}`)), 60_000);
+    const stopWatch = watchStart(child, 'ai-worker', () => output, reject);
     child.stdout!.on('data', (b: Buffer) => {
       output += b.toString();
       if (output.includes('ai-worker.ready')) {
-        clearTimeout(timer);
+        stopWatch();
         resolve();
       }
     });
-    void exited.then((code) => reject(new Error(`ai-worker exited with ${code}:\n${output}`)));
+    void exited.then((code) => {
+      stopWatch();
+      reject(new Error(`ai-worker exited with ${code}:\n${output}`));
+    });
   });
   const signal = async (sig: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -117,6 +123,50 @@ export async function spawnAiWorker(redisUrl: string, env: Record<string, string
     await exited;
   };
   return { child, exited, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM'), logs: () => output };
+}
+
+/** A starting child that uses no CPU (it and its children) for this long is hung. */
+const START_STALL_MS = 20_000;
+/** The longest a start may take, however busy the machine (a start needs 2-4 s of CPU; a loaded 2-core machine may give it a tenth of a core). */
+const START_LIMIT_MS = 120_000;
+const START_CHECK_MS = 2000;
+
+/**
+ * Watches a starting child until `stop()`: rejects (and kills it) when it is hung, i.e. neither it nor
+ * its children used any CPU for START_STALL_MS, or when it is not ready after START_LIMIT_MS. A child
+ * that starts slowly because the machine is busy keeps using CPU and is waited for.
+ */
+function watchStart(child: ChildProcess, what: string, output: () => string, reject: (err: Error) => void): () => void {
+  const started = Date.now();
+  let ticks = -1;
+  let progressAt = started;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const t = treeTicks(child.pid!);
+    if (t !== ticks) {
+      ticks = t;
+      progressAt = now;
+    }
+    const stalled = now - progressAt >= START_STALL_MS;
+    if (!stalled && now - started < START_LIMIT_MS) return;
+    clearInterval(timer);
+    const why = stalled ? `used no CPU for ${START_STALL_MS / 1000} s` : `not ready after ${START_LIMIT_MS / 1000} s`;
+    reject(new Error(`${what} did not start: ${why} (${giveUp(child)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}):\n${output()}`));
+  }, START_CHECK_MS);
+  return () => clearInterval(timer);
+}
+
+/** CPU ticks (user + system) of `pid` and all its descendants; -1 when it is gone. */
+function treeTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = Number(fields[11]) + Number(fields[12]);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return own + children.reduce((n, c) => n + Math.max(0, treeTicks(c)), 0);
+  } catch {
+    return -1;
+  }
 }
 
 /**
