@@ -93,6 +93,8 @@ async function measureSwitches(ctx: RunContext, browser: ParleyBrowser, parley: 
     out.push({ path, to, ms });
     await sleep(ctx, 1500); // let bandwidth estimation settle before the next switch
   }
+  // Their cameras would load the machine during the next measurements.
+  await Promise.all([sender.close(), viewer.close()]);
   return out;
 }
 
