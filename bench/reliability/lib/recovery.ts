@@ -32,7 +32,8 @@ export function missing(cluster: Cluster, views: Map<Member, PageView>, f: Pick<
     }
   }
   if (f.needsCaption) {
-    const listeners = cluster.members.filter((m) => m.listening && m.listening !== m.spoken);
+    // Pages that hear someone in another language than theirs get that speaker's translated captions.
+    const listeners = cluster.members.filter((m) => m.listening && cluster.speakersFor(m).some((s) => s.spoken !== m.listening));
     if (!listeners.some((m) => views.get(m)!.captions.lastAt > f.at)) out.push('no caption since the fault');
   }
   return out;
