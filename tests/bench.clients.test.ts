@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RtpStats, combineStats } from '../bench/clients/RtpStats.js';
-import { audioRtpCapabilities, buildRemoteSdp, consumerSection, localDtlsParameters, MID_EXTENSION_URI, parseLocalSdp, producerRtpParameters, type IceLiteTransport } from '../bench/clients/sdp.js';
+import { withSimulcastGroup } from '../bench/clients/JanusClient.js';
+import { audioRtpCapabilities, buildRemoteSdp, consumerSection, localDtlsParameters, MID_EXTENSION_URI, parseLocalSdp, producerRtpParameters, simulcastRtpParameters, vp8RtpCapabilities, type IceLiteTransport } from '../bench/clients/sdp.js';
+import { CAMERA_LAYERS, frameBytes, packetizeVp8, SyntheticVp8 } from '../bench/clients/vp8Source.js';
 
 const transport: IceLiteTransport = {
   iceParameters: { usernameFragment: 'ufragAB', password: 'pwd0123456789', iceLite: true },
@@ -38,7 +40,9 @@ const weriftOffer = [
   'a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid',
   'm=video 9 UDP/TLS/RTP/SAVPF 96',
   'a=mid:1',
+  'a=ssrc:555 cname:client-cname',
   'a=rtpmap:96 VP8/90000',
+  'a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid',
   '',
 ].join('\r\n');
 
@@ -99,6 +103,84 @@ describe('bench SDP mapper', () => {
     expect(caps.codecs[0]!.preferredPayloadType).toBe(100);
     expect(caps.headerExtensions[0]!.preferredId).toBe(1);
     expect(() => audioRtpCapabilities({ codecs: [] })).toThrow(TypeError);
+  });
+});
+
+describe('bench video clients: SDP, simulcast parameters, synthetic VP8', () => {
+  it('reads the video section and describes a VP8 simulcast producer with one encoding per layer', () => {
+    const local = parseLocalSdp(weriftOffer);
+    expect(local.video).toHaveLength(1);
+    expect(local.video[0]).toMatchObject({ mid: '1', payloadType: 96, ssrc: 555 });
+    const rtp = simulcastRtpParameters(local.video[0]!, [11, 22, 33]) as { mid: string; codecs: Array<{ mimeType: string; payloadType: number }>; encodings: unknown; headerExtensions: unknown };
+    expect(rtp.mid).toBe('1');
+    expect(rtp.codecs[0]).toMatchObject({ mimeType: 'video/VP8', payloadType: 96 });
+    expect(rtp.encodings).toEqual([11, 22, 33].map((ssrc) => ({ ssrc, scalabilityMode: 'L1T1' })));
+    expect(rtp.headerExtensions).toEqual([{ id: 1, uri: MID_EXTENSION_URI }]);
+  });
+
+  it('offers video consumers as VP8 m-sections and asks for VP8 only', () => {
+    const section = consumerSection({ mid: '2', codecs: [{ payloadType: 101 }], encodings: [{ ssrc: 9 }], rtcp: { cname: 'cam' } }, 'video');
+    const sdp = buildRemoteSdp(transport, [section], 'offer');
+    expect(sdp).toMatch(/^m=video \d+ UDP\/TLS\/RTP\/SAVPF 101$/m);
+    expect(sdp).toContain('a=rtpmap:101 VP8/90000');
+    expect(sdp).toContain('a=rtcp-fb:101 nack pli');
+    expect(sdp).not.toContain('opus');
+    const caps = vp8RtpCapabilities({ codecs: [{ kind: 'audio', mimeType: 'audio/opus', preferredPayloadType: 100 }, { kind: 'video', mimeType: 'video/VP8', preferredPayloadType: 101 }] }) as { codecs: Array<{ mimeType: string; preferredPayloadType: number }> };
+    expect(caps.codecs.map((c) => [c.mimeType, c.preferredPayloadType])).toEqual([['video/VP8', 101]]);
+    expect(() => vp8RtpCapabilities({ codecs: [] })).toThrow(TypeError);
+  });
+
+  it('announces the layers to Janus as an SSRC simulcast group in the video section only', () => {
+    const sdp = withSimulcastGroup(weriftOffer, [11, 22, 33]);
+    const [audio, video] = sdp.split(/\r\n(?=m=video)/) as [string, string];
+    expect(audio).toContain('a=ssrc:12345 cname:client-cname');
+    expect(video).not.toContain('a=ssrc:555');
+    expect(video).toContain('a=ssrc-group:SIM 11 22 33');
+    for (const ssrc of [11, 22, 33]) expect(video).toContain(`a=ssrc:${ssrc} cname:bench`);
+    expect(sdp.endsWith('\r\n')).toBe(true);
+  });
+
+  it('packetizes a key frame with the RFC 7741 descriptor, the VP8 key-frame tag, start code and size', () => {
+    const layer = CAMERA_LAYERS[2]!;
+    const packets = packetizeVp8(layer, true, 0x1234);
+    expect(packets.length).toBeGreaterThan(1);
+    const first = packets[0]!;
+    expect(first[0]).toBe(0x90); // X=1, S=1, PID=0
+    expect(first[1]).toBe(0x80); // I=1
+    expect(((first[2]! & 0x7f) << 8) | first[3]!).toBe(0x1234);
+    expect(first[2]! & 0x80).toBe(0x80); // 15-bit picture id
+    expect(first[4]! & 0x01).toBe(0); // P=0: key frame
+    expect([...first.subarray(7, 10)]).toEqual([0x9d, 0x01, 0x2a]);
+    expect(first.readUInt16LE(10)).toBe(1280);
+    expect(first.readUInt16LE(12)).toBe(720);
+    for (const p of packets.slice(1)) expect(p[0]).toBe(0x80); // continuation: S=0
+    for (const p of packets) expect(p.length).toBeLessThanOrEqual(1100);
+    const body = packets.reduce((n, p) => n + p.length - 4, 0);
+    expect(body).toBe(frameBytes(layer, true));
+    const delta = packetizeVp8(CAMERA_LAYERS[0]!, false, 1);
+    expect(delta[0]![4]! & 0x01).toBe(1);
+  });
+
+  it('averages each layer\'s bitrate over a key-frame interval', () => {
+    for (const layer of CAMERA_LAYERS) {
+      const bytes = frameBytes(layer, true) + 59 * frameBytes(layer, false);
+      expect(Math.abs((bytes * 8) / 2 - layer.bitrate) / layer.bitrate).toBeLessThan(0.01);
+    }
+  });
+
+  it('sends a key frame first, then when a layer is asked for one, and periodically', () => {
+    const camera = new SyntheticVp8();
+    expect(camera.frames(0).map((f) => f.key)).toEqual([true, true, true]);
+    const keys = Array.from({ length: 60 }, (_, i) => camera.frames(i + 1)[0]!.key);
+    expect(keys.filter(Boolean)).toHaveLength(1);
+    camera.requestKeyFrame(1);
+    camera.requestKeyFrame(7); // not a layer: ignored
+    const periodic = (i: number) => camera.frames(i)[0]!.key; // layer 0 was not asked
+    const asked = camera.frames(100);
+    expect(asked[1]!.key).toBe(true);
+    expect(asked[0]!.key).toBe(periodic(100 + 60));
+    const after = Array.from({ length: 59 }, (_, i) => camera.frames(101 + i)[1]!.key);
+    expect(after.filter(Boolean).length).toBeLessThanOrEqual(1);
   });
 });
 

@@ -16,9 +16,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Results = { scenario: string; smoke: boolean; figures: Record<string, number>; summary: Array<Record<string, unknown>>; samples: unknown; plots: unknown[]; notes: string[]; machine: unknown };
 
-function runSmoke(name: string): { results: Results; files: string[]; output: string } {
-  const out = join(dir, name);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', name, '--smoke', '--results-dir', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+function runSmoke(name: string, args: string[] = []): { results: Results; files: string[]; output: string } {
+  const out = join(dir, [name, ...args].join('_').replace(/[^\w.-]+/g, '_'));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', name, '--smoke', ...args, '--results-dir', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
   const output = `${run.stdout}\n${run.stderr}`;
   expect(run.status, output).toBe(0);
   const files = readdirSync(out);
@@ -64,6 +64,21 @@ describe('bench SFU scenarios, --smoke through the CLI', () => {
       expect(r.stoppedBy).toMatch(/limited by/);
     }
     expect(Object.keys(results.figures)).toEqual(expect.arrayContaining(['parley_knee_consumers', 'janus_knee_consumers']));
+  });
+
+  it('capacity --media video: simulcast publishers and subscribers on both SFUs, every consumer delivering', { timeout: 300_000 }, () => {
+    const { results, files } = runSmoke('capacity', ['--media', 'video', '--publishers', '2']);
+    expectCommon(results, files, 'capacity');
+    const ramps = results.samples as Array<{ sfu: string; steps: Array<Record<string, number>> }>;
+    expect(ramps.map((r) => r.sfu)).toEqual(['parley', 'janus']);
+    for (const r of ramps) {
+      const step = r.steps[0]!;
+      // 2 subscribers x 2 publishers, each subscriber at its own layer: every consumer sends packets.
+      expect(step.consumers).toBe(4);
+      expect(step.streamsReceiving).toBe(4);
+    }
+    expect(Object.keys(results.figures)).toEqual(expect.arrayContaining(['parley_video_knee_consumers', 'janus_video_knee_consumers']));
+    expect(results.notes.some((n) => /synthetic VP8/.test(n))).toBe(true);
   });
 
   it('join: samples for single replica, cross replica and Janus, warm-up flagged', { timeout: 300_000 }, () => {

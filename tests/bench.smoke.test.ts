@@ -140,6 +140,15 @@ describe('bench scenarios in --smoke mode (real gateways, Redis, Chromium)', () 
       const record = checkOutputs(out, scenario, run);
       expect(Object.keys((record as { environment: object }).environment).length).toBeGreaterThan(0);
       if (scenario === 'pipeline') checkPipeline(record);
+      if (scenario === 'video') checkSyntheticRoom(record);
     }, 300_000);
   }
 });
+
+/** The video scenario's synthetic room (3 people in smoke): each viewer receives the two other cameras. */
+function checkSyntheticRoom(record: unknown): void {
+  const r = record as { figures: Record<string, number>; samples: { synthetic: { window: { consumers: number; streamsReceiving: number } } } };
+  expect(r.figures.synthetic_room_people).toBe(3);
+  expect(r.figures.synthetic_room_video_consumers).toBe(6);
+  expect(r.samples.synthetic.window.streamsReceiving).toBe(6);
+}

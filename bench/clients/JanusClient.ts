@@ -1,18 +1,26 @@
 /**
  * A lightweight Janus VideoRoom participant for the side-by-side bench runs:
  * the Janus API over its WebSocket transport (one socket per participant,
- * as a Parley client has), werift peer connections with the same AudioPeer
+ * as a Parley client has), werift peer connections with the same MediaPeer
  * and statistics as ParleyClient, so both SFUs see the same client stack.
  *
  * Publisher: create session, attach janus.plugin.videoroom, join as
- * publisher, publish (offer from werift, answer from Janus).
+ * publisher, publish (offer from werift, answer from Janus). A video
+ * publisher sends the synthetic VP8 simulcast of vp8Source.ts, announced in
+ * its offer as an SSRC simulcast group (a=ssrc-group:SIM), which Janus reads.
  * Subscriber: create session, attach, list the room's participants, join as
- * subscriber to every feed (Janus offers one m-line per feed), start with the answer.
+ * subscriber to every feed (Janus offers one m-line per stream), start with
+ * the answer, and for video configure the substream (layer) to receive.
  */
 import WebSocket from 'ws';
-import { AudioPeer } from './AudioPeer.js';
+import { MediaPeer } from './MediaPeer.js';
 import type { Pacer } from './opusSource.js';
 import type { JoinTimes } from './ParleyClient.js';
+import { MID_EXTENSION_URI, parseLocalSdp } from './sdp.js';
+import type { VideoPacer } from './vp8Source.js';
+
+/** The VP8 payload type the video publishers offer (Janus forwards it to subscribers as offered). */
+const VP8_PT = 96;
 
 type JanusMessage = { janus: string; transaction?: string; session_id?: number; sender?: number; data?: any; plugindata?: { data: any }; jsep?: { type: string; sdp: string }; error?: { code: number; reason: string } };
 
@@ -85,13 +93,13 @@ export class JanusSession {
   }
 }
 
-/** Creates an audio-only VideoRoom (room ids are numbers in Janus). */
-export async function createJanusRoom(wsUrl: string, room: number, maxPublishers = 1000): Promise<void> {
+/** Creates a VideoRoom (room ids are numbers in Janus): Opus, VP8; publishers capped at `bitrate` bit/s (REMB). */
+export async function createJanusRoom(wsUrl: string, room: number, maxPublishers = 1000, bitrate = 64000): Promise<void> {
   const s = await JanusSession.connect(wsUrl);
   try {
     await s.create();
     const handle = await s.attachVideoRoom();
-    await s.message(handle, { request: 'create', room, publishers: maxPublishers, audiocodec: 'opus', permanent: false, bitrate: 64000 });
+    await s.message(handle, { request: 'create', room, publishers: maxPublishers, audiocodec: 'opus', videocodec: 'vp8', permanent: false, bitrate });
   } finally {
     s.close();
   }
@@ -104,19 +112,25 @@ export type JanusJoinOptions = {
   room: number;
   identity: string;
   publish?: Pacer;
+  /** Publish synthetic VP8 simulcast instead of audio. */
+  publishVideo?: VideoPacer;
   /** Subscribe to every publisher in the room at join time. */
   subscribe?: boolean;
+  /** Video: the simulcast substream to receive (default: Janus's, the top one). */
+  layer?: number;
+  /** Do not subscribe to the publisher with this display name. */
+  skip?: string;
 };
 
 export class JanusClient {
   readonly identity: string;
   readonly times: JoinTimes;
-  readonly sendPeer: AudioPeer | null;
-  readonly recvPeer: AudioPeer | null;
+  readonly sendPeer: MediaPeer | null;
+  readonly recvPeer: MediaPeer | null;
   readonly consumed: number;
   readonly #session: JanusSession;
 
-  private constructor(identity: string, session: JanusSession, times: JoinTimes, sendPeer: AudioPeer | null, recvPeer: AudioPeer | null, consumed: number) {
+  private constructor(identity: string, session: JanusSession, times: JoinTimes, sendPeer: MediaPeer | null, recvPeer: MediaPeer | null, consumed: number) {
     this.identity = identity;
     this.#session = session;
     this.times = times;
@@ -130,18 +144,18 @@ export class JanusClient {
     const start = performance.now();
     const session = await JanusSession.connect(options.wsUrl);
     const wsOpen = performance.now();
-    let sendPeer: AudioPeer | null = null;
-    let recvPeer: AudioPeer | null = null;
+    let sendPeer: MediaPeer | null = null;
+    let recvPeer: MediaPeer | null = null;
     try {
       await session.create();
       const joined = performance.now();
       let feeds: number[] = [];
       const [send, recv] = await Promise.all([
-        options.publish ? publish(session, options.room, options.identity, options.publish, options.host) : null,
+        options.publish || options.publishVideo ? publish(session, options, options.identity) : null,
         options.subscribe
           ? (async () => {
-              feeds = await listFeeds(session, options.room);
-              return feeds.length ? subscribe(session, options.room, feeds, options.host) : null;
+              feeds = await listFeeds(session, options.room, options.skip);
+              return feeds.length ? subscribe(session, options.room, feeds, options.host, options.layer) : null;
             })()
           : null,
       ]);
@@ -161,25 +175,35 @@ export class JanusClient {
   }
 }
 
-async function listFeeds(session: JanusSession, room: number): Promise<number[]> {
+async function listFeeds(session: JanusSession, room: number, skip?: string): Promise<number[]> {
   const handle = await session.attachVideoRoom();
   const { data } = await session.message(handle, { request: 'listparticipants', room });
   await session.request('detach', { handle_id: handle }).catch(() => undefined);
-  return (data.participants as Array<{ id: number; publisher: boolean }>).filter((p) => p.publisher).map((p) => p.id);
+  return (data.participants as Array<{ id: number; publisher: boolean; display?: string }>).filter((p) => p.publisher && p.display !== skip).map((p) => p.id);
 }
 
-async function publish(session: JanusSession, room: number, display: string, pacer: Pacer, host: string): Promise<AudioPeer> {
+async function publish(session: JanusSession, options: JanusJoinOptions, display: string): Promise<MediaPeer> {
   const handle = await session.attachVideoRoom();
-  await session.message(handle, { request: 'join', ptype: 'publisher', room, display });
-  const peer = new AudioPeer({ opusPayloadType: 111, host });
+  await session.message(handle, { request: 'join', ptype: 'publisher', room: options.room, display });
+  const video = options.publishVideo;
+  const peer = new MediaPeer({ opusPayloadType: 111, host: options.host, ...(video ? { vp8PayloadType: VP8_PT } : {}) });
   try {
-    const transceiver = peer.addSender();
+    const transceiver = video ? peer.addVideoSender() : peer.addSender();
     await peer.pc.setLocalDescription(await peer.pc.createOffer());
-    const { jsep } = await session.message(handle, { request: 'publish', audio: true, video: false, data: false }, { type: 'offer', sdp: peer.pc.localDescription!.sdp });
+    let offer = peer.pc.localDescription!.sdp;
+    const ssrcs = video ? video.layers.map(() => Math.floor(Math.random() * 0xfffffff0) + 1) : [];
+    if (video) offer = withSimulcastGroup(offer, ssrcs);
+    const { jsep } = await session.message(handle, { request: 'publish', audio: !video, video: !!video, data: false }, { type: 'offer', sdp: offer });
     if (!jsep) throw new Error('janus publish: no answer');
     await peer.pc.setRemoteDescription(jsep as { type: 'answer'; sdp: string });
     await peer.connected();
-    peer.startSending(transceiver, pacer);
+    if (video) {
+      const section = parseLocalSdp(offer).video[0]!;
+      const midExtensionId = section.extensions.find((e) => e.uri === MID_EXTENSION_URI)?.id ?? 1;
+      peer.startSimulcast(transceiver, video, { ssrcs, payloadType: VP8_PT, mid: section.mid, midExtensionId });
+    } else {
+      peer.startSending(transceiver, options.publish!);
+    }
     return peer;
   } catch (err) {
     await peer.close();
@@ -187,18 +211,38 @@ async function publish(session: JanusSession, room: number, display: string, pac
   }
 }
 
-async function subscribe(session: JanusSession, room: number, feeds: number[], host: string): Promise<AudioPeer> {
+async function subscribe(session: JanusSession, room: number, feeds: number[], host: string, layer?: number): Promise<MediaPeer> {
   const handle = await session.attachVideoRoom();
   const { jsep } = await session.message(handle, { request: 'join', ptype: 'subscriber', room, streams: feeds.map((feed) => ({ feed })) });
   if (!jsep) throw new Error('janus subscribe: no offer');
-  const peer = new AudioPeer({ opusPayloadType: 111, host });
+  const peer = new MediaPeer({ opusPayloadType: 111, vp8PayloadType: VP8_PT, host });
   try {
     await peer.pc.setRemoteDescription(jsep as { type: 'offer'; sdp: string });
     await peer.pc.setLocalDescription(await peer.pc.createAnswer());
     await session.message(handle, { request: 'start' }, { type: 'answer', sdp: peer.pc.localDescription!.sdp });
+    const videoMids = parseLocalSdp(jsep.sdp).video.map((v) => v.mid);
+    if (layer !== undefined && videoMids.length) {
+      await session.message(handle, { request: 'configure', streams: videoMids.map((mid) => ({ mid, substream: layer })) });
+    }
     return peer;
   } catch (err) {
     await peer.close();
     throw err;
   }
+}
+
+/**
+ * The offer's video section announces the simulcast layers as Chrome's SSRC simulcast does: its own
+ * a=ssrc lines replaced by one per layer (lowest first) and an a=ssrc-group:SIM of them.
+ */
+export function withSimulcastGroup(sdp: string, ssrcs: number[]): string {
+  const sections = sdp.split(/\r\n(?=m=)/);
+  return sections
+    .map((section) => {
+      if (!section.startsWith('m=video')) return section;
+      const lines = section.split('\r\n').filter((l) => l && !l.startsWith('a=ssrc'));
+      return [...lines, `a=ssrc-group:SIM ${ssrcs.join(' ')}`, ...ssrcs.map((s) => `a=ssrc:${s} cname:bench`)].join('\r\n');
+    })
+    .join('\r\n')
+    .replace(/(\r\n)?$/, '\r\n');
 }

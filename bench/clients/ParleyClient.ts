@@ -2,14 +2,17 @@
  * A lightweight Parley participant for the bench: the gateway's WebSocket
  * signaling (docs/protocol.md) plus werift peer connections mapped onto
  * mediasoup's ICE-lite WebRtcTransports with bench/clients/sdp.ts. It can
- * publish looped Opus (50 packets/s) and subscribe to the audio producers the
- * room has when it joins, counting loss and jitter per stream.
+ * publish looped Opus (50 packets/s) or synthetic VP8 simulcast (three layers,
+ * vp8Source.ts), and subscribe to the audio or video producers the room has
+ * when it joins (video at a chosen layer, through the tile it reports),
+ * counting loss and jitter per stream.
  */
 import { SignalingClient, testToken, type Response } from '../../tests/helpers/signaling.js';
-import { AudioPeer } from './AudioPeer.js';
+import { MediaPeer } from './MediaPeer.js';
 import type { Pacer } from './opusSource.js';
 import { offerToIceLite } from './negotiate.js';
-import { audioRtpCapabilities, buildRemoteSdp, consumerSection, localDtlsParameters, parseLocalSdp, producerRtpParameters, type IceLiteTransport } from './sdp.js';
+import { audioRtpCapabilities, buildRemoteSdp, consumerSection, localDtlsParameters, parseLocalSdp, producerRtpParameters, MID_EXTENSION_URI, simulcastRtpParameters, vp8RtpCapabilities, type IceLiteTransport, type MediaKind } from './sdp.js';
+import { CAMERA_LAYERS, type VideoPacer } from './vp8Source.js';
 
 export type ParleyJoinOptions = {
   baseUrl: string;
@@ -17,8 +20,16 @@ export type ParleyJoinOptions = {
   identity: string;
   /** Publish looped Opus through this pacer. */
   publish?: Pacer;
-  /** Consume every audio producer present at join time. */
+  /** Publish synthetic VP8 simulcast (a camera) through this pacer. */
+  publishVideo?: VideoPacer;
+  /** Consume every producer of `kind` present at join time. */
   subscribe?: boolean;
+  /** What to consume (default audio). */
+  kind?: MediaKind;
+  /** Video: the spatial layer to receive, by reporting a tile of that layer's size (default: the top one). */
+  layer?: number;
+  /** Do not consume the producers of the peer with this display name (a participant does not watch itself). */
+  skip?: string;
   /** Languages sent with the join (the gateway's defaults otherwise). */
   spokenLanguage?: string;
   listeningLanguage?: string;
@@ -32,13 +43,13 @@ export class ParleyClient {
   /** Our peer id in the room. */
   readonly peerId: string;
   readonly times: JoinTimes;
-  readonly sendPeer: AudioPeer | null;
-  readonly recvPeer: AudioPeer | null;
+  readonly sendPeer: MediaPeer | null;
+  readonly recvPeer: MediaPeer | null;
   /** Remote audio streams this client consumes. */
   readonly consumed: number;
   readonly #sig: SignalingClient;
 
-  private constructor(identity: string, peerId: string, sig: SignalingClient, times: JoinTimes, sendPeer: AudioPeer | null, recvPeer: AudioPeer | null, consumed: number) {
+  private constructor(identity: string, peerId: string, sig: SignalingClient, times: JoinTimes, sendPeer: MediaPeer | null, recvPeer: MediaPeer | null, consumed: number) {
     this.identity = identity;
     this.peerId = peerId;
     this.#sig = sig;
@@ -54,19 +65,21 @@ export class ParleyClient {
     const start = performance.now();
     const sig = await SignalingClient.connect(options.baseUrl);
     const wsOpen = performance.now();
-    let sendPeer: AudioPeer | null = null;
-    let recvPeer: AudioPeer | null = null;
+    let sendPeer: MediaPeer | null = null;
+    let recvPeer: MediaPeer | null = null;
     try {
       const languages = { ...(options.spokenLanguage ? { spokenLanguage: options.spokenLanguage } : {}), ...(options.listeningLanguage ? { listeningLanguage: options.listeningLanguage } : {}) };
       const join = ok(await sig.request('join', { token, roomId: options.roomId, ...languages }), 'join');
       const joined = performance.now();
-      const caps = audioRtpCapabilities(join.routerRtpCapabilities);
+      const kind = options.kind ?? 'audio';
+      const caps = kind === 'video' ? vp8RtpCapabilities(join.routerRtpCapabilities) : audioRtpCapabilities(join.routerRtpCapabilities);
+      type Listed = { displayName: string; producers: Array<{ producerId: string; kind: string }> };
       const producers: string[] = options.subscribe
-        ? join.peers.flatMap((p: { producers: Array<{ producerId: string; kind: string }> }) => p.producers.filter((x) => x.kind === 'audio').map((x) => x.producerId))
+        ? (join.peers as Listed[]).filter((p) => p.displayName !== options.skip).flatMap((p) => p.producers.filter((x) => x.kind === kind).map((x) => x.producerId))
         : [];
       const [send, recv] = await Promise.all([
-        options.publish ? setUpSend(sig, options.publish) : null,
-        producers.length ? setUpRecv(sig, producers, caps) : null,
+        options.publish ? setUpSend(sig, options.publish) : options.publishVideo ? setUpVideoSend(sig, options.publishVideo, vp8PayloadType(join.routerRtpCapabilities)) : null,
+        producers.length ? setUpRecv(sig, producers, caps, kind, options.layer) : null,
       ]);
       sendPeer = send;
       recvPeer = recv;
@@ -93,9 +106,9 @@ async function createTransport(sig: SignalingClient, direction: 'send' | 'recv')
   return ok(await sig.request('createTransport', { direction }), `createTransport ${direction}`);
 }
 
-async function setUpSend(sig: SignalingClient, pacer: Pacer): Promise<AudioPeer> {
+async function setUpSend(sig: SignalingClient, pacer: Pacer): Promise<MediaPeer> {
   const transport = await createTransport(sig, 'send');
-  const peer = new AudioPeer();
+  const peer = new MediaPeer();
   try {
     const { transceiver, section } = await offerToIceLite(peer, transport, async (dtlsParameters) => {
       ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters }), 'connectTransport send');
@@ -110,12 +123,45 @@ async function setUpSend(sig: SignalingClient, pacer: Pacer): Promise<AudioPeer>
   }
 }
 
-async function setUpRecv(sig: SignalingClient, producerIds: string[], caps: Record<string, unknown>): Promise<AudioPeer> {
+function vp8PayloadType(router: { codecs?: Array<{ mimeType: string; preferredPayloadType?: number }> }): number {
+  const vp8 = router.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+  if (vp8?.preferredPayloadType === undefined) throw new Error('the router offers no VP8 codec');
+  return vp8.preferredPayloadType;
+}
+
+/** A camera: VP8 simulcast, three layers as the web client sends them (1280x720 scaled by 4, 2, 1). */
+async function setUpVideoSend(sig: SignalingClient, pacer: VideoPacer, payloadType: number): Promise<MediaPeer> {
+  const transport = await createTransport(sig, 'send');
+  const peer = new MediaPeer({ vp8PayloadType: payloadType });
+  try {
+    const { transceiver, section } = await offerToIceLite(
+      peer,
+      transport,
+      async (dtlsParameters) => {
+        ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters }), 'connectTransport send');
+      },
+      'video',
+    );
+    const ssrcs = pacer.layers.map(() => Math.floor(Math.random() * 0xfffffff0) + 1);
+    const top = pacer.layers[pacer.layers.length - 1]!;
+    const video = { width: top.width, height: top.height, scales: pacer.layers.map((l) => top.height / l.height) };
+    ok(await sig.request('produce', { transportId: transport.id, kind: 'video', rtpParameters: simulcastRtpParameters(section, ssrcs), source: 'cam', video }), 'produce video');
+    await peer.connected();
+    const midExtensionId = section.extensions.find((e) => e.uri === MID_EXTENSION_URI)?.id ?? 1;
+    peer.startSimulcast(transceiver, pacer, { ssrcs, payloadType: section.payloadType, mid: section.mid, midExtensionId });
+    return peer;
+  } catch (err) {
+    await peer.close();
+    throw err;
+  }
+}
+
+async function setUpRecv(sig: SignalingClient, producerIds: string[], caps: Record<string, any>, kind: MediaKind, layer?: number): Promise<MediaPeer> {
   const transport = await createTransport(sig, 'recv');
   const consumers = await Promise.all(producerIds.map(async (producerId) => ok(await sig.request('consume', { transportId: transport.id, producerId, rtpCapabilities: caps }), 'consume')));
-  const peer = new AudioPeer();
+  const peer = new MediaPeer(kind === 'video' ? { vp8PayloadType: caps.codecs[0].preferredPayloadType } : {});
   try {
-    const offer = buildRemoteSdp(transport, consumers.map((c) => consumerSection(c.rtpParameters)), 'offer');
+    const offer = buildRemoteSdp(transport, consumers.map((c) => consumerSection(c.rtpParameters, kind)), 'offer');
     await peer.pc.setRemoteDescription({ type: 'offer', sdp: offer });
     // Connect before applying the answer (see negotiate.ts: ICE would otherwise race the request).
     const answer = await peer.pc.createAnswer();
@@ -123,6 +169,11 @@ async function setUpRecv(sig: SignalingClient, producerIds: string[], caps: Reco
     ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters: localDtlsParameters(local) }), 'connectTransport recv');
     await peer.pc.setLocalDescription(answer);
     await Promise.all(consumers.map(async (c) => ok(await sig.request('resumeConsumer', { consumerId: c.consumerId }), 'resumeConsumer')));
+    if (kind === 'video' && layer !== undefined) {
+      // The tile of a layer's own size: the server picks that layer (src/media/video/layers.ts).
+      const { width, height } = CAMERA_LAYERS[Math.min(layer, CAMERA_LAYERS.length - 1)]!;
+      await Promise.all(consumers.map(async (c) => ok(await sig.request('setConsumerView', { consumerId: c.consumerId, width, height, visible: true }), 'setConsumerView')));
+    }
     return peer;
   } catch (err) {
     await peer.close();

@@ -25,6 +25,8 @@ export type WindowResult = {
   jitterMaxMs: number;
   /** Percent of one core over the window. */
   sfuCpuPct: number;
+  /** CPU of the `otherPids` passed in (e.g. the gateways beside their mediasoup workers), percent of one core. */
+  otherCpuPct: number;
   clientCpuPct: number;
   /** Client pacer ticks that fired more than one frame late (senders could not keep 50 packets/s). */
   lateTicks: number;
@@ -44,18 +46,21 @@ function cpuPressure(): number {
   }
 }
 
-export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupMs: number, windowMs: number, signal?: AbortSignal): Promise<WindowResult> {
+export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupMs: number, windowMs: number, signal?: AbortSignal, otherPids: number[] = []): Promise<WindowResult> {
   await sleep(warmupMs, undefined, { signal });
   await pool.reset();
   const sfu = new CpuMeter(sfuPids);
+  const other = new CpuMeter(otherPids);
   const clients = pool.cpuMeter();
   sfu.start();
+  other.start();
   clients.start();
   const began = performance.now();
   await sleep(windowMs, undefined, { signal });
   const stats = await pool.stats();
   const elapsed = performance.now() - began;
   const sfuCpuPct = sfu.percent();
+  const otherCpuPct = otherPids.length ? other.percent() : 0;
   const clientCpuPct = clients.percent();
   const streams = stats.flatMap((s) => s.streams).filter((s) => s.expected > 0);
   const consumers = stats.reduce((n, s) => n + s.expectedStreams, 0);
@@ -74,6 +79,7 @@ export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupM
     jitterP95Ms: jitters.length ? percentile(jitters, 95) : Number.NaN,
     jitterMaxMs: jitters.length ? Math.max(...jitters) : Number.NaN,
     sfuCpuPct,
+    otherCpuPct,
     clientCpuPct,
     lateTicks: stats.reduce((n, s) => n + s.lateTicks, 0),
     windowMs: Math.round(elapsed),

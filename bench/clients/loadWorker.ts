@@ -7,17 +7,28 @@
 import { JanusClient } from './JanusClient.js';
 import { Pacer } from './opusSource.js';
 import { ParleyClient } from './ParleyClient.js';
+import { VideoPacer } from './vp8Source.js';
 import type { RtpStatsSnapshot } from './RtpStats.js';
 import type { BenchClient, JoinSpec, WorkerReply, WorkerRequest, WorkerStats } from './pool-protocol.js';
 
 const pacer = new Pacer();
+const videoPacer = new VideoPacer();
 const clients: BenchClient[] = [];
 
 async function join(spec: JoinSpec): Promise<{ ms: number; consumed: number }> {
+  const video = spec.media === 'video';
+  const media = {
+    identity: spec.identity,
+    publish: spec.publish && !video ? pacer : undefined,
+    publishVideo: spec.publish && video ? videoPacer : undefined,
+    subscribe: spec.subscribe,
+    layer: spec.layer,
+    skip: spec.skip,
+  };
   const client: BenchClient =
     spec.sfu === 'parley'
-      ? await ParleyClient.join({ baseUrl: spec.baseUrl, roomId: spec.roomId, identity: spec.identity, publish: spec.publish ? pacer : undefined, subscribe: spec.subscribe })
-      : await JanusClient.join({ wsUrl: spec.wsUrl, host: spec.host, room: spec.room, identity: spec.identity, publish: spec.publish ? pacer : undefined, subscribe: spec.subscribe });
+      ? await ParleyClient.join({ baseUrl: spec.baseUrl, roomId: spec.roomId, kind: video ? 'video' : 'audio', ...media })
+      : await JanusClient.join({ wsUrl: spec.wsUrl, host: spec.host, room: spec.room, ...media });
   clients.push(client);
   if (client.recvPeer) await client.recvPeer.connected();
   return { ms: performance.now() - client.times.start, consumed: client.consumed };
@@ -30,7 +41,7 @@ function stats(): WorkerStats {
     expectedStreams += c.consumed;
     for (const s of c.recvPeer?.streams.values() ?? []) streams.push(s.snapshot());
   }
-  return { clients: clients.length, expectedStreams, streams, lateTicks: pacer.lateTicks, cpu: process.cpuUsage() };
+  return { clients: clients.length, expectedStreams, streams, lateTicks: pacer.lateTicks + videoPacer.lateTicks, cpu: process.cpuUsage() };
 }
 
 async function handle(req: WorkerRequest): Promise<unknown> {
@@ -40,6 +51,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case 'reset':
       for (const c of clients) c.recvPeer?.resetStats();
       pacer.lateTicks = 0;
+      videoPacer.lateTicks = 0;
       return {};
     case 'stats':
       return stats();

@@ -1,7 +1,7 @@
 /**
  * A small SDP mapper between mediasoup's transport/RTP parameters and a
- * WebRTC stack's offer/answer (werift here). Audio only, BUNDLE, rtcp-mux,
- * UDP candidates only: what the bench clients need, nothing more.
+ * WebRTC stack's offer/answer (werift here). Opus audio and VP8 video, BUNDLE,
+ * rtcp-mux, UDP candidates only: what the bench clients need, nothing more.
  *
  * mediasoup's WebRtcTransport is ICE-lite and, as used here, always the DTLS
  * server: the remote side we describe says `setup:passive` in an answer and
@@ -19,8 +19,12 @@ export type IceLiteTransport = {
 
 export type HeaderExtension = { id: number; uri: string };
 
-/** One audio m-section as the remote (mediasoup) side describes it. */
+export type MediaKind = 'audio' | 'video';
+
+/** One m-section as the remote (mediasoup) side describes it. */
 export type RemoteAudioSection = {
+  /** 'audio' (Opus) when absent; 'video' is VP8. */
+  kind?: MediaKind;
   mid: string;
   payloadType: number;
   /** The remote sends (a consumer): 'sendonly'; the remote receives (a producer): 'recvonly'. */
@@ -38,6 +42,8 @@ export type LocalSdp = {
   fingerprint: { algorithm: string; value: string };
   setup: 'active' | 'passive' | 'actpass';
   audio: LocalAudioSection[];
+  /** Video sections (VP8 payload type). */
+  video: LocalAudioSection[];
 };
 
 /** Builds the SDP of the mediasoup side: an answer to the client's offer, or an offer the client answers. */
@@ -57,8 +63,9 @@ export function buildRemoteSdp(transport: IceLiteTransport, sections: RemoteAudi
   ];
   for (const section of sections) {
     const first = candidates[0]!;
+    const kind = section.kind ?? 'audio';
     lines.push(
-      `m=audio ${first.port} UDP/TLS/RTP/SAVPF ${section.payloadType}`,
+      `m=${kind} ${first.port} UDP/TLS/RTP/SAVPF ${section.payloadType}`,
       `c=IN IP4 ${first.ip ?? first.address}`,
       `a=mid:${section.mid}`,
       `a=${section.direction}`,
@@ -69,8 +76,7 @@ export function buildRemoteSdp(transport: IceLiteTransport, sections: RemoteAudi
       `a=setup:${type === 'answer' ? 'passive' : 'actpass'}`,
       'a=rtcp-mux',
       'a=rtcp-rsize',
-      `a=rtpmap:${section.payloadType} opus/48000/2`,
-      `a=fmtp:${section.payloadType} minptime=10;useinbandfec=1`,
+      ...codecLines(kind, section.payloadType),
       ...section.extensions.map((e) => `a=extmap:${e.id} ${e.uri}`),
     );
     if (section.ssrc !== undefined) {
@@ -81,19 +87,26 @@ export function buildRemoteSdp(transport: IceLiteTransport, sections: RemoteAudi
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** Reads the parts of a local SDP the mediasoup side needs (fingerprint, setup role, audio sections). */
+function codecLines(kind: MediaKind, pt: number): string[] {
+  if (kind === 'video') return [`a=rtpmap:${pt} VP8/90000`, `a=rtcp-fb:${pt} nack`, `a=rtcp-fb:${pt} nack pli`];
+  return [`a=rtpmap:${pt} opus/48000/2`, `a=fmtp:${pt} minptime=10;useinbandfec=1`];
+}
+
+/** Reads the parts of a local SDP the mediasoup side needs (fingerprint, setup role, audio and video sections). */
 export function parseLocalSdp(sdp: string): LocalSdp {
   const lines = sdp.split(/\r?\n/).filter(Boolean);
   let fingerprint: LocalSdp['fingerprint'] | undefined;
   let setup: LocalSdp['setup'] | undefined;
   const audio: LocalAudioSection[] = [];
-  let current: (LocalAudioSection & { opus?: number }) | null = null;
-  let inAudio = false;
+  const video: LocalAudioSection[] = [];
+  let current: LocalAudioSection | null = null;
+  let codec = /opus\/48000/i;
   for (const line of lines) {
     if (line.startsWith('m=')) {
-      inAudio = line.startsWith('m=audio');
-      current = inAudio ? { mid: '', payloadType: -1, extensions: [] } : null;
-      if (current) audio.push(current);
+      const kind = line.startsWith('m=audio') ? audio : line.startsWith('m=video') ? video : null;
+      codec = kind === video ? /VP8\/90000/i : /opus\/48000/i;
+      current = kind ? { mid: '', payloadType: -1, extensions: [] } : null;
+      if (current) kind!.push(current);
       continue;
     }
     const attr = /^a=([^:]+)(?::(.*))?$/.exec(line);
@@ -106,7 +119,7 @@ export function parseLocalSdp(sdp: string): LocalSdp {
       setup = value as LocalSdp['setup'];
     } else if (current && name === 'mid') {
       current.mid = value;
-    } else if (current && name === 'rtpmap' && /opus\/48000/i.test(value) && current.payloadType < 0) {
+    } else if (current && name === 'rtpmap' && codec.test(value) && current.payloadType < 0) {
       current.payloadType = Number(value.split(' ')[0]);
     } else if (current && name === 'extmap') {
       const [id, uri] = value.split(' ');
@@ -121,7 +134,7 @@ export function parseLocalSdp(sdp: string): LocalSdp {
   }
   if (!fingerprint) throw new TypeError('local SDP has no a=fingerprint');
   if (!setup) throw new TypeError('local SDP has no a=setup');
-  return { fingerprint, setup, audio };
+  return { fingerprint, setup, audio, video };
 }
 
 /** mediasoup `dtlsParameters` for `connectTransport` from the local SDP (the client's DTLS role follows its a=setup). */
@@ -164,10 +177,38 @@ export function audioRtpCapabilities(router: RouterCaps): Record<string, unknown
   };
 }
 
+/** VP8-only video `rtpCapabilities` for `consume` (no RTX, no bandwidth-estimation feedback: each consumer gets its preferred layer). */
+export function vp8RtpCapabilities(router: RouterCaps): Record<string, unknown> {
+  const vp8 = router.codecs?.find((c) => String(c.mimeType).toLowerCase() === 'video/vp8');
+  if (!vp8) throw new TypeError('router offers no VP8 codec');
+  const mid = router.headerExtensions?.find((e) => e.kind === 'video' && e.uri === MID_EXTENSION_URI);
+  return {
+    codecs: [{ kind: 'video', mimeType: 'video/VP8', preferredPayloadType: vp8.preferredPayloadType, clockRate: 90000, parameters: {}, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],
+    headerExtensions: mid ? [{ kind: 'video', uri: MID_EXTENSION_URI, preferredId: mid.preferredId, direction: 'sendrecv' }] : [],
+  };
+}
+
+/**
+ * mediasoup `rtpParameters` for a VP8 simulcast producer: one encoding per layer SSRC (lowest first), sent
+ * with the payload type, MID and MID extension id the local section `section` negotiated.
+ */
+export function simulcastRtpParameters(section: LocalAudioSection, ssrcs: number[]): Record<string, unknown> {
+  const payloadType = section.payloadType;
+  if (payloadType < 0) throw new TypeError(`video section ${section.mid} has no VP8 codec`);
+  return {
+    mid: section.mid,
+    codecs: [{ mimeType: 'video/VP8', payloadType, clockRate: 90000, parameters: {}, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }],
+    headerExtensions: section.extensions.filter((e) => e.uri === MID_EXTENSION_URI),
+    encodings: ssrcs.map((ssrc) => ({ ssrc, scalabilityMode: 'L1T1' })),
+    rtcp: { cname: section.cname ?? 'bench', reducedSize: true },
+  };
+}
+
 /** The remote m-section that describes a mediasoup consumer (what the client receives). */
-export function consumerSection(rtp: { mid?: string; codecs: Array<{ payloadType: number }>; encodings?: Array<{ ssrc?: number }>; headerExtensions?: HeaderExtension[]; rtcp?: { cname?: string } }): RemoteAudioSection {
+export function consumerSection(rtp: { mid?: string; codecs: Array<{ payloadType: number }>; encodings?: Array<{ ssrc?: number }>; headerExtensions?: HeaderExtension[]; rtcp?: { cname?: string } }, kind: MediaKind = 'audio'): RemoteAudioSection {
   if (rtp.mid === undefined) throw new TypeError('consumer rtpParameters carry no mid');
   return {
+    kind,
     mid: rtp.mid,
     payloadType: rtp.codecs[0]!.payloadType,
     direction: 'sendonly',

@@ -1,6 +1,7 @@
 /**
- * capacity: audio consumers one mediasoup worker carries at < 0.5 % loss and
- * bounded jitter, ramped side by side with Janus VideoRoom in the same run.
+ * capacity: audio (or simulcast video) consumers one mediasoup worker carries
+ * at < 0.5 % loss and bounded jitter, ramped side by side with Janus VideoRoom
+ * in the same run.
  */
 import { cpus } from 'node:os';
 import { ClientPool } from '../clients/ClientPool.js';
@@ -11,6 +12,7 @@ import { startJanusTarget, startParley } from '../clients/targets.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult, SummaryRow } from '../lib/types.js';
 
 type Sfu = 'parley' | 'janus';
+type Media = 'audio' | 'video';
 /** `firstWindow`: the last window over the bounds that was measured again (the step's figures are the final window's). */
 type Step = WindowResult & { sfu: Sfu; step: number; subscribers: number; pass: boolean; firstWindow?: WindowResult };
 type Ramp = { sfu: Sfu; steps: Step[]; knee: Step | null; stoppedBy: string };
@@ -20,9 +22,12 @@ const LIVEKIT_PER_CORE = 3000 / 16;
 
 export const scenario: Scenario = {
   name: 'capacity',
-  title: 'Audio consumers per mediasoup worker at < 0.5 % loss, ramped side by side with Janus VideoRoom',
+  title: 'Audio or simulcast video consumers per mediasoup worker at < 0.5 % loss, ramped side by side with Janus VideoRoom',
   description: [
-    'One room with P publishers (werift peers sending real Opus, 50 packets/s). Each step adds subscribers that consume',
+    'One room with P publishers (werift peers sending real Opus, 50 packets/s; with --media video, VP8 simulcast of three',
+    'layers, 180p/360p/720p at 150k/500k/1.5M bit/s and 30 frames/s, with real payload descriptors and key-frame headers',
+    'and filler picture data, see bench/clients/vp8Source.ts). Each video subscriber receives one layer, taken in turn',
+    'from --layers (Parley: the tile it reports; Janus: the substream it configures). Each step adds subscribers that consume',
     'every publisher (consumers = subscribers x P), waits a warm-up, then measures a window: loss from RTP sequence gaps',
     '(a stream that delivers nothing counts as fully lost) and RFC 3550 interarrival jitter per stream, the SFU process CPU',
     '(mediasoup worker; Janus process) and the load clients\' CPU, from /proc. The ramp stops at the first step over the',
@@ -31,6 +36,8 @@ export const scenario: Scenario = {
   ].join('\n'),
   options: [
     { name: 'sfus', type: 'list', default: ['parley', 'janus'], help: 'SFUs to ramp, in this order' },
+    { name: 'media', type: 'string', default: 'audio', help: 'audio (Opus) or video (VP8 simulcast, three layers)' },
+    { name: 'layers', type: 'list', default: ['0', '1', '2'], help: 'video: the layers subscribers receive, in turn (0 = 180p, 1 = 360p, 2 = 720p)' },
     { name: 'publishers', type: 'number', default: 4, smoke: 1, help: 'publishers in the room (each subscriber consumes all of them)' },
     { name: 'step', type: 'number', default: 10, smoke: 2, help: 'subscribers added per step' },
     { name: 'max-steps', type: 'number', default: 25, smoke: 1, help: 'stop after this many steps' },
@@ -43,6 +50,9 @@ export const scenario: Scenario = {
   ],
   async run(ctx, o) {
     const sfus = (o.sfus as string[]).map((s) => String(s)) as Sfu[];
+    if (o.media !== 'audio' && o.media !== 'video') throw new TypeError(`--media: unknown media "${o.media}" (audio, video)`);
+    const layers = (o.layers as string[]).map(Number);
+    if (layers.length === 0 || layers.some((l) => !(l >= 0 && l <= 2 && Number.isInteger(l)))) throw new TypeError(`--layers: expected layers 0, 1 or 2, got "${(o.layers as string[]).join(',')}"`);
     const ramps: Ramp[] = [];
     for (const sfu of sfus) {
       if (sfu !== 'parley' && sfu !== 'janus') throw new TypeError(`--sfus: unknown SFU "${sfu}" (parley, janus)`);
@@ -56,7 +66,15 @@ async function ramp(ctx: RunContext, sfu: Sfu, o: OptionValues): Promise<Ramp> {
   const publishers = Number(o.publishers);
   const stepSize = Number(o.step);
   const maxSteps = Number(o['max-steps']);
-  const { spec, sfuPids } = await startTarget(ctx, sfu);
+  const media = o.media as Media;
+  const layers = (o.layers as string[]).map(Number);
+  const target = await startTarget(ctx, sfu, media);
+  const sfuPids = target.sfuPids;
+  // Subscriber n receives layers[n % layers.length] (video); publishers and audio ignore the layer.
+  const spec = (identity: string, publish: boolean, subscribe: boolean): JoinSpec => {
+    const n = Number(/\d+$/.exec(identity)?.[0] ?? 0);
+    return { ...target.spec(identity, publish, subscribe), media, ...(media === 'video' && subscribe ? { layer: layers[n % layers.length] } : {}) };
+  };
   const pool = await ClientPool.start(Number(o['client-procs']));
   let stopped = false;
   const stopPool = async () => {
@@ -112,7 +130,7 @@ async function joinBatch(pool: ClientPool, spec: (id: string, publish: boolean, 
   }
 }
 
-async function startTarget(ctx: RunContext, sfu: Sfu): Promise<{ spec: (id: string, publish: boolean, subscribe: boolean) => JoinSpec; sfuPids: number[] }> {
+async function startTarget(ctx: RunContext, sfu: Sfu, media: Media): Promise<{ spec: (id: string, publish: boolean, subscribe: boolean) => JoinSpec; sfuPids: number[] }> {
   if (sfu === 'parley') {
     // One room on one router of one worker, with room for every load client: the defaults cap a room at 16 peers
     // and one IP at 64 connections, and every load client comes from 127.0.0.1.
@@ -122,7 +140,8 @@ async function startTarget(ctx: RunContext, sfu: Sfu): Promise<{ spec: (id: stri
   }
   const janus = await startJanusTarget(ctx, { rtpPorts: 4000 });
   const room = 1000 + Math.floor(Math.random() * 1e6);
-  await createJanusRoom(janus.wsUrl, room);
+  // Video publishers are not capped (Janus's REMB cap would apply to a browser; the synthetic senders ignore it anyway).
+  await createJanusRoom(janus.wsUrl, room, 1000, media === 'video' ? 0 : 64000);
   return { spec: (identity, publish, subscribe) => ({ sfu, wsUrl: janus.wsUrl, host: janus.host, room, identity, publish, subscribe }), sfuPids: [janus.pid] };
 }
 
@@ -173,33 +192,37 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
       ok: s.pass ? (s.firstWindow ? 'yes (re-measured)' : 'yes') : 'no',
     })),
   );
+  const video = o.media === 'video';
+  const noun = video ? 'Video consumers (simulcast)' : 'Audio consumers';
+  /** Figure names: `parley_knee_consumers` for audio, `parley_video_knee_consumers` for video. */
+  const tag = (sfu: Sfu) => (video ? `${sfu}_video` : sfu);
   const figures: Record<string, number> = {};
   const notes: string[] = [];
   for (const r of ramps) {
     const k = r.knee;
-    figures[`${r.sfu}_knee_consumers`] = k?.consumers ?? 0;
-    if (k && k.sfuCpuPct > 0) figures[`${r.sfu}_consumers_per_core_extrapolated`] = Math.round((k.consumers * 100) / k.sfuCpuPct);
-    if (k) figures[`${r.sfu}_knee_sfu_cpu_pct`] = Math.round(k.sfuCpuPct);
+    figures[`${tag(r.sfu)}_knee_consumers`] = k?.consumers ?? 0;
+    if (k && k.sfuCpuPct > 0) figures[`${tag(r.sfu)}_consumers_per_core_extrapolated`] = Math.round((k.consumers * 100) / k.sfuCpuPct);
+    if (k) figures[`${tag(r.sfu)}_knee_sfu_cpu_pct`] = Math.round(k.sfuCpuPct);
     notes.push(`${r.sfu}: knee ${k ? `${k.consumers} consumers (SFU ${k.sfuCpuPct.toFixed(0)} % of a core, loss ${k.lossPct.toFixed(2)} %)` : 'not reached (first step already failed)'}; ramp stopped: ${r.stoppedBy}.`);
   }
   for (const r of ramps) {
     const slope = cpuPerConsumer(r.steps.filter((s) => s.pass));
     if (slope > 0) {
-      figures[`${r.sfu}_cpu_pct_per_100_consumers`] = Math.round(slope * 100 * 10) / 10;
-      figures[`${r.sfu}_consumers_per_core_fit`] = Math.round(100 / slope);
+      figures[`${tag(r.sfu)}_cpu_pct_per_100_consumers`] = Math.round(slope * 100 * 10) / 10;
+      figures[`${tag(r.sfu)}_consumers_per_core_fit`] = Math.round(100 / slope);
     }
   }
-  const pf = figures.parley_consumers_per_core_fit;
-  const jf = figures.janus_consumers_per_core_fit;
-  if (pf && jf) figures.parley_vs_janus_per_core_fit_ratio = Math.round((pf / jf) * 100) / 100;
-  const p = figures.parley_knee_consumers;
-  const j = figures.janus_knee_consumers;
-  if (p && j) figures.parley_vs_janus_knee_ratio = Math.round((p / j) * 100) / 100;
-  const pc = figures.parley_consumers_per_core_extrapolated;
-  const jc = figures.janus_consumers_per_core_extrapolated;
-  if (pc && jc) figures.parley_vs_janus_per_core_ratio = Math.round((pc / jc) * 100) / 100;
+  for (const [figure, ratio] of [['consumers_per_core_fit', 'per_core_fit_ratio'], ['knee_consumers', 'knee_ratio'], ['consumers_per_core_extrapolated', 'per_core_ratio']]) {
+    const pv = figures[`${tag('parley')}_${figure}`];
+    const jv = figures[`${tag('janus')}_${figure}`];
+    if (pv && jv) figures[`parley_vs_janus${video ? '_video' : ''}_${ratio}`] = Math.round((pv / jv) * 100) / 100;
+  }
+  if (video) {
+    const layers = (o.layers as string[]).join(', ');
+    notes.push(`Video: each publisher sends three layers (~2.15 Mbit/s, ~285 packets/s); subscribers receive layers ${layers} in turn (~30, ~64, ~190 packets/s). The payloads are synthetic VP8 (real descriptors and key-frame headers, filler picture data): the SFUs forward them as a camera's, the clients neither encode nor decode.`);
+  }
   notes.push(
-    `Published figures (not measured here): mediasoup ~${MEDIASOUP_PUBLISHED} consumers per worker (one core); LiveKit 3,000 audio subscribers on 16 cores (~${Math.round(LIVEKIT_PER_CORE)} per core).`,
+    `Published figures (not measured here, audio): mediasoup ~${MEDIASOUP_PUBLISHED} consumers per worker (one core); LiveKit 3,000 audio subscribers on 16 cores (~${Math.round(LIVEKIT_PER_CORE)} per core).`,
     'Consumers per core "extrapolated" = knee consumers x 100 / SFU CPU % at the knee; "fit" = 100 / slope of a least-squares line of SFU CPU % vs consumers over the passing steps. Both are linear extrapolations (upper estimates) from CPU time the SFU process itself used, which other work on the machine does not inflate the way it inflates loss; they say nothing about what happens past the measured range.',
     `Bounds: loss < ${o['loss-pct']} %, p95 of per-stream RFC 3550 jitter < ${o['jitter-ms']} ms; warm-up ${o['warmup-ms']} ms excluded before each ${o['window-ms']} ms window; a window over the bounds is measured again at the same load, up to ${o.retries} time(s), and the step keeps the last (${ramps.reduce((n, r) => n + r.steps.filter((s) => s.firstWindow).length, 0)} step(s) re-measured in this run).`,
     'Noisy neighbour: the SFU, the load clients (pure-JS SRTP in werift) and any other work share this machine\'s cores; the ramps run one after the other, not at once.',
@@ -210,21 +233,23 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
     figures,
     samples: ramps,
     notes,
-    environment: { cores: cpus().length, janus: '1.1.2 (Debian), VideoRoom, ICE-lite', mediasoup: '3.12.16, one worker', clients: `werift in ${o['client-procs']} process(es)` },
+    environment: { cores: cpus().length, media: String(o.media), janus: '1.1.2 (Debian), VideoRoom, ICE-lite', mediasoup: '3.12.16, one worker', clients: `werift in ${o['client-procs']} process(es)` },
     plots: [
-      { id: 'loss', title: 'Loss vs audio consumers', kind: 'line', xLabel: 'consumers', yLabel: 'loss %', series: series((s) => s.lossPct), marks: [{ label: `bound ${o['loss-pct']} %`, y: Number(o['loss-pct']) }] },
-      { id: 'cpu', title: 'SFU CPU vs audio consumers (100 % = one core)', kind: 'line', xLabel: 'consumers', yLabel: 'SFU CPU %', series: series((s) => s.sfuCpuPct) },
+      { id: 'loss', title: `Loss vs ${noun.toLowerCase()}`, kind: 'line', xLabel: 'consumers', yLabel: 'loss %', series: series((s) => s.lossPct), marks: [{ label: `bound ${o['loss-pct']} %`, y: Number(o['loss-pct']) }] },
+      { id: 'cpu', title: `SFU CPU vs ${noun.toLowerCase()} (100 % = one core)`, kind: 'line', xLabel: 'consumers', yLabel: 'SFU CPU %', series: series((s) => s.sfuCpuPct) },
       {
         id: 'per-core',
-        title: 'Audio consumers per core (knee, extrapolated) vs published figures',
+        title: video ? `${noun} per core (fit)` : 'Audio consumers per core (knee, extrapolated) vs published figures',
         kind: 'bar',
         xLabel: 'SFU',
         yLabel: 'consumers per core',
-        series: ramps.map((r, i) => ({ name: `${r.sfu} (fit)`, points: [[i, figures[`${r.sfu}_consumers_per_core_fit`] ?? figures[`${r.sfu}_consumers_per_core_extrapolated`] ?? 0]] as Array<[number, number]> })),
-        marks: [
-          { label: 'mediasoup published ~500 / worker', y: MEDIASOUP_PUBLISHED },
-          { label: 'LiveKit 3000 / 16 cores', y: LIVEKIT_PER_CORE },
-        ],
+        series: ramps.map((r, i) => ({ name: `${r.sfu} (fit)`, points: [[i, figures[`${tag(r.sfu)}_consumers_per_core_fit`] ?? figures[`${tag(r.sfu)}_consumers_per_core_extrapolated`] ?? 0]] as Array<[number, number]> })),
+        marks: video
+          ? []
+          : [
+              { label: 'mediasoup published ~500 / worker', y: MEDIASOUP_PUBLISHED },
+              { label: 'LiveKit 3000 / 16 cores', y: LIVEKIT_PER_CORE },
+            ],
       },
     ],
   };

@@ -7,7 +7,7 @@
  * ICE and DTLS on every transport.
  */
 import * as mediasoup from 'mediasoup';
-import { AudioPeer } from '../clients/AudioPeer.js';
+import { MediaPeer } from '../clients/MediaPeer.js';
 import { offerToIceLite } from '../clients/negotiate.js';
 import { freePortRange } from '../../src/util/ports.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult, SummaryRow } from '../lib/types.js';
@@ -51,7 +51,7 @@ async function runMode(ctx: RunContext, mode: Mode, o: OptionValues): Promise<Mo
   const router = await worker.createRouter({ mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }] });
   const server = mode === 'webrtc-server' ? await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', port: base }] }) : null;
   const transports: mediasoup.types.WebRtcTransport[] = [];
-  const peers: AudioPeer[] = [];
+  const peers: MediaPeer[] = [];
   const closeAll = async () => {
     await Promise.all(peers.splice(0).map((p) => p.close()));
     for (const t of transports.splice(0)) t.close();
@@ -119,11 +119,11 @@ async function createTransports(router: mediasoup.types.Router, server: mediasou
 }
 
 /** Connects every transport with its own werift peer, 10 at a time; null = connected, else the failure. */
-async function connectBatch(transports: mediasoup.types.WebRtcTransport[], peers: AudioPeer[], timeoutMs: number): Promise<Array<string | null>> {
+async function connectBatch(transports: mediasoup.types.WebRtcTransport[], peers: MediaPeer[], timeoutMs: number): Promise<Array<string | null>> {
   const results: Array<string | null> = [];
   for (let i = 0; i < transports.length; i += 10) {
     const batch = transports.slice(i, i + 10).map(async (transport) => {
-      const peer = new AudioPeer();
+      const peer = new MediaPeer();
       peers.push(peer);
       try {
         await offerToIceLite(peer, transport, (dtlsParameters) => transport.connect({ dtlsParameters }));

@@ -9,6 +9,7 @@ import { startParley, type ParleyTarget } from '../clients/targets.js';
 import { sleep, startBrowser, until } from '../lib/stack.js';
 import { figuresOf, summarize, summaryRow } from '../lib/stats.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult, SummaryRow } from '../lib/types.js';
+import { measureSyntheticRoom, type SyntheticRoom } from './_syntheticRoom.js';
 
 type Switch = { path: 'same' | 'cross'; to: 'small' | 'large'; ms: number | null };
 type RoomCpu = { people: number; consumers: number; sfuPct: number; gatewayPct: number; workerPct: number; browserPct: number; layersReceived: Record<string, number> };
@@ -27,7 +28,9 @@ export const scenario: Scenario = {
     '(requestVideoFrameCallback), both on the page\'s clock. Room CPU: P pages with cameras on, everyone seeing',
     'everyone; over a window, the CPU of the gateways and their mediasoup workers (the SFU) and of the browser, in',
     'percent of one core, and the layers the viewers receive. The browser runs on the same machine as the SFU.',
-    'Not measured yet: the same against Janus VideoRoom\'s simulcast (needs a Janus publishing page).',
+    'Synthetic room: a room of --synthetic-people with cameras on, played by werift load clients (synthetic VP8',
+    'simulcast, each viewer at --synthetic-layer), on one replica: its mediasoup worker\'s and gateway\'s CPU, loss and jitter.',
+    'Video consumers per core side by side with Janus VideoRoom: `capacity --media video`.',
   ].join('\n'),
   options: [
     { name: 'switches', type: 'number', default: 20, smoke: 2, help: 'layer switches measured per path (half down, half up)' },
@@ -35,9 +38,12 @@ export const scenario: Scenario = {
     { name: 'people', type: 'number', default: 4, smoke: 2, help: 'pages with cameras on in the CPU room (9 needs far more than 2 cores for the browsers)' },
     { name: 'window-ms', type: 'number', default: 10_000, smoke: 3000, help: 'CPU measurement window of the room' },
     { name: 'timeout-ms', type: 'number', default: 10_000, help: 'a switch with no frame of the new layer after this long counts as failed' },
+    { name: 'synthetic-people', type: 'number', default: 9, smoke: 3, help: 'people in the synthetic room (werift clients; 0 skips it)' },
+    { name: 'synthetic-layer', type: 'number', default: 1, help: 'layer its viewers receive (1 = 360p, what a 3x3 grid in a 1280x720 window asks for)' },
   ],
   async run(ctx, o) {
-    const parley = await startParley(ctx, 2);
+    // The synthetic room holds 2 peers per person (a camera and a viewer): more than the default 16 per room.
+    const parley = await startParley(ctx, 2, { PARLEY_ROOMS_MAX_PEERS: '64' });
     const browser = await startBrowser(ctx);
     const switches: Switch[] = [];
     for (const path of (o.paths as string[]).map(String)) {
@@ -45,7 +51,9 @@ export const scenario: Scenario = {
       switches.push(...(await measureSwitches(ctx, browser, parley, path, o)));
     }
     const room = await measureRoom(ctx, browser, parley, o);
-    return report(switches, room, o);
+    const people = Number(o['synthetic-people']);
+    const synthetic = people > 0 ? await measureSyntheticRoom(ctx, parley, people, Number(o['synthetic-layer']), 3000, Number(o['window-ms'])) : null;
+    return report(switches, room, synthetic, o);
   },
 };
 
@@ -144,10 +152,12 @@ async function measureRoom(ctx: RunContext, browser: ParleyBrowser, parley: Parl
   const workerPct = meters.worker.percent();
   const layersReceived: Record<string, number> = {};
   for (const p of pages) for (const v of await p.evaluate(() => window.parley!.inboundVideo())) layersReceived[`${v.frameHeight}p`] = (layersReceived[`${v.frameHeight}p`] ?? 0) + 1;
-  return { people, consumers: people * (people - 1), gatewayPct, workerPct, sfuPct: gatewayPct + workerPct, browserPct: meters.browser.percent(), layersReceived };
+  const browserPct = meters.browser.percent();
+  await Promise.all(pages.map((p) => p.close())); // their cameras would load the synthetic room's window
+  return { people, consumers: people * (people - 1), gatewayPct, workerPct, sfuPct: gatewayPct + workerPct, browserPct, layersReceived };
 }
 
-function report(switches: Switch[], room: RoomCpu, o: OptionValues): ScenarioResult {
+function report(switches: Switch[], room: RoomCpu, synthetic: SyntheticRoom | null, o: OptionValues): ScenarioResult {
   const summary: SummaryRow[] = [];
   const figures: Record<string, number> = {};
   const notes: string[] = [];
@@ -170,14 +180,34 @@ function report(switches: Switch[], room: RoomCpu, o: OptionValues): ScenarioRes
     room_browser_cpu_pct: Math.round(room.browserPct),
   });
   notes.push(`room of ${room.people}: ${room.consumers} video consumers; SFU ${Math.round(room.sfuPct)} % of a core (gateways ${Math.round(room.gatewayPct)} %, mediasoup workers ${Math.round(room.workerPct)} %), the pages' browser ${Math.round(room.browserPct)} %; layers received: ${Object.entries(room.layersReceived).map(([k, v]) => `${v} x ${k}`).join(', ')}`);
-  notes.push('Janus VideoRoom simulcast is not measured side by side yet (issue #14): the bench has no Janus publishing page.');
-  if (Number(o.people) < 9) notes.push(`the room has ${o.people} people: a 9-person room with cameras needs more cores for its 9 browser pages than this machine has`);
+  if (synthetic) Object.assign(figures, syntheticFigures(synthetic, summary, notes));
+  notes.push('Video consumers per core with simulcast, side by side with Janus VideoRoom: `capacity --media video`.');
+  if (Number(o.people) < 9) notes.push(`the browser room has ${o.people} people: a 9-person room of Chromium pages with cameras needs more cores than this machine has (the synthetic room plays one with load clients)`);
   return {
     summary,
     figures,
-    samples: { switches, room },
+    samples: { switches, room, synthetic },
     plots: [{ id: 'switch', title: 'Layer switch: tile resized -> first frame of the new layer', kind: 'scatter', xLabel: 'switch', yLabel: 'ms', series: (['same', 'cross'] as const).map((p) => ({ name: p, points: switches.filter((s) => s.path === p && s.ms !== null).map((s, i) => [i, s.ms!] as [number, number]) })) }],
     notes,
     environment: { replicas: 2, camera: 'Chromium fake device 1280x720, simulcast 180p/360p/720p (L1T3)', people: room.people, viewports: { large: LARGE, small: SMALL } },
+  };
+}
+
+function syntheticFigures(r: SyntheticRoom, summary: SummaryRow[], notes: string[]): Record<string, number> {
+  const w = r.window;
+  const sfu = w.sfuCpuPct + w.otherCpuPct;
+  summary.push({ measure: `synthetic room of ${r.people} (${r.layer} each): SFU CPU % of a core`, n: 1, p50: Math.round(sfu), p95: '-', p99: '-', max: '-', failed: 0 });
+  notes.push(
+    `synthetic room of ${r.people}: ${w.consumers} video consumers at ${r.layer} (${w.streamsReceiving} delivering); SFU ${Math.round(sfu)} % of a core (mediasoup worker ${Math.round(w.sfuCpuPct)} %, gateway ${Math.round(w.otherCpuPct)} %); ` +
+      `loss ${w.lossPct.toFixed(2)} %, jitter p95 ${w.jitterP95Ms.toFixed(1)} ms; load clients ${Math.round(w.clientCpuPct)} %, load average ${w.loadAverage}`,
+  );
+  return {
+    synthetic_room_people: r.people,
+    synthetic_room_video_consumers: w.consumers,
+    synthetic_room_sfu_cpu_pct: Math.round(sfu),
+    synthetic_room_worker_cpu_pct: Math.round(w.sfuCpuPct),
+    synthetic_room_gateway_cpu_pct: Math.round(w.otherCpuPct),
+    synthetic_room_loss_pct: Math.round(w.lossPct * 100) / 100,
+    synthetic_room_jitter_p95_ms: Math.round(w.jitterP95Ms * 10) / 10,
   };
 }
