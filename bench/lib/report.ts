@@ -72,7 +72,8 @@ export function markdownReport(r: RunRecord, plotFile: (id: string) => string, j
 /** Writes the JSON, SVGs and report of a run into `dir` (and `dir/latest` unless smoke). */
 export async function writeRun(dir: string, r: RunRecord, result: ScenarioResult): Promise<WrittenFiles> {
   await mkdir(dir, { recursive: true });
-  const stem = `${r.scenario}-${fileTimestamp(new Date(r.startedAt))}`;
+  const name = result.variant ? `${r.scenario}-${result.variant}` : r.scenario;
+  const stem = `${name}-${fileTimestamp(new Date(r.startedAt))}`;
   const svgs: string[] = [];
   for (const plot of result.plots) {
     const file = join(dir, `${stem}-${plot.id}.svg`);
@@ -93,10 +94,10 @@ export async function writeRun(dir: string, r: RunRecord, result: ScenarioResult
       await copyFile(from, join(ldir, name));
       latest.push(join(ldir, name));
     };
-    await copy(json, `${r.scenario}.json`);
-    for (const p of result.plots) await copy(join(dir, `${stem}-${p.id}.svg`), `${r.scenario}-${p.id}.svg`);
-    const lmd = join(ldir, `${r.scenario}.md`);
-    await writeFile(lmd, markdownReport(record, (id) => `${r.scenario}-${id}.svg`, `${r.scenario}.json`));
+    await copy(json, `${name}.json`);
+    for (const p of result.plots) await copy(join(dir, `${stem}-${p.id}.svg`), `${name}-${p.id}.svg`);
+    const lmd = join(ldir, `${name}.md`);
+    await writeFile(lmd, markdownReport(record, (id) => `${name}-${id}.svg`, `${name}.json`));
     latest.push(lmd);
   }
   return { json, markdown, svgs, latest };

@@ -50,6 +50,11 @@ export type ScenarioResult = {
   notes: string[];
   /** Optional: what the run used besides the machine (engine set, replicas, config); goes into the JSON and the report. */
   environment?: ScenarioEnvironment;
+  /**
+   * Optional: a variant of the scenario whose results must not replace the plain run's (e.g. capacity's
+   * 'video'): files are named `<scenario>-<variant>-<time>` and the latest copies `<scenario>-<variant>`.
+   */
+  variant?: string;
 };
 
 export type RunContext = {

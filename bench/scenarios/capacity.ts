@@ -233,6 +233,7 @@ function report(ramps: Ramp[], o: OptionValues): ScenarioResult {
     figures,
     samples: ramps,
     notes,
+    ...(video ? { variant: 'video' } : {}),
     environment: { cores: cpus().length, media: String(o.media), janus: '1.1.2 (Debian), VideoRoom, ICE-lite', mediasoup: '3.12.16, one worker', clients: `werift in ${o['client-procs']} process(es)` },
     plots: [
       { id: 'loss', title: `Loss vs ${noun.toLowerCase()}`, kind: 'line', xLabel: 'consumers', yLabel: 'loss %', series: series((s) => s.lossPct), marks: [{ label: `bound ${o['loss-pct']} %`, y: Number(o['loss-pct']) }] },

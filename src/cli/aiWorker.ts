@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../state/redisConnection.js';
 import { createEngines } from '../ai/engines/registry.js';
 import { AI_WORKER_DEFAULTS, AiWorker } from '../ai/pipeline/AiWorker.js';
 import { AiWorkerMetrics, serveAiWorkerMetrics, type MetricsServer } from '../ai/worker/AiWorkerMetrics.js';
@@ -72,7 +73,7 @@ export async function runAiWorker(args: string[]): Promise<number> {
       log,
     });
     // Directory and metrics share one plain client (bounded retries, unlike BullMQ's), so a dead Redis cannot hang shutdown.
-    redis = new Redis(config.redis.url, { connectionName: 'parley-ai-worker-meta', maxRetriesPerRequest: 2 });
+    redis = createRedis(config.redis.url, { connectionName: 'parley-ai-worker-meta', maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined); // reconnects by itself; heartbeat failures are logged by the directory
     if (options.metricsPort > 0) {
       metrics = AiWorkerMetrics.create({ workerId, worker, redis, engines: set });

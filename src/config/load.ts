@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { parseRedisUrl, sentinelUrl } from '../state/redisConnection.js';
 
 export const ENV_PREFIX = 'PARLEY_';
 
@@ -101,6 +102,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 function finish(config: Config): Config {
   if (config.mode === 'production' && config.auth.secret.length < 32) {
     throw new TypeError('invalid configuration:\n  auth.secret: production mode needs a secret of at least 32 characters');
+  }
+  if (config.redis.sentinels.length > 0) {
+    if (config.redis.url) throw new TypeError('invalid configuration:\n  redis.sentinels: set either redis.url or redis.sentinels, not both');
+    config.redis.url = sentinelUrl(config.redis.sentinels, config.redis.masterName, { password: config.redis.password || undefined });
+  }
+  if (config.redis.url) {
+    try {
+      parseRedisUrl(config.redis.url);
+    } catch (err) {
+      throw new TypeError(`invalid configuration:\n  redis.url: ${(err as Error).message}`);
+    }
   }
   return config;
 }

@@ -37,8 +37,18 @@ export const configSchema = strict({
     ipRateLimitBurst: z.number().int().positive().default(1000),
   }).prefault({}),
   redis: strict({
-    /** redis:// URL; empty = start an embedded redis-server child process. */
+    /**
+     * Connection string: redis://host:port (one server), or redis-sentinel://h1:26379,h2:26379,h3:26379/<master>
+     * (the primary the sentinels name; see src/state/redisConnection.ts). Empty = an embedded redis-server,
+     * unless `sentinels` is set.
+     */
     url: z.string().default(''),
+    /** Sentinel mode without writing the URL: the sentinels (host:port) watching `masterName`. */
+    sentinels: z.array(z.string()).default([]),
+    /** The name the sentinels monitor the primary under (with `sentinels`). */
+    masterName: z.string().default('parley'),
+    /** Password of the Redis servers (with `sentinels`; in `url` it goes into the URL). */
+    password: z.string().default(''),
     /** Port for the embedded redis-server; 0 = a free one. */
     embeddedPort: z.number().int().min(0).max(65535).default(0),
     /** Directory for the embedded server's append-only file; empty = in memory only. */

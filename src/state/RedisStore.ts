@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from './redisConnection.js';
 import type { BusHandler, SnapshotRecord, Store } from './Store.js';
 
 type ScriptDef = { name: string; file: string; numberOfKeys: number };
@@ -38,8 +39,8 @@ export class RedisStore implements Store {
 
   static async create(options: RedisStoreOptions): Promise<RedisStore> {
     const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true, retryStrategy: (n: number) => Math.min(n * 100, 1000) };
-    const cmd = new Redis(options.url, { ...common, connectionName: 'parley-cmd' }) as ScriptedRedis;
-    const sub = new Redis(options.url, { ...common, connectionName: 'parley-sub' });
+    const cmd = createRedis(options.url, { ...common, connectionName: 'parley-cmd' }) as ScriptedRedis;
+    const sub = createRedis(options.url, { ...common, connectionName: 'parley-sub' });
     for (const s of SCRIPTS) cmd.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: readFileSync(s.file, 'utf8') });
     cmd.on('ready', () => options.onStatus?.('ready'));
     cmd.on('close', () => options.onStatus?.('down'));

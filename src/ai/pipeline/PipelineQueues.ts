@@ -4,7 +4,8 @@
  * The gateway calls `openSession` (and `withdrawIfWaiting`); AI workers use the other adds.
  */
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../../state/redisConnection.js';
 import { Errors, InvalidStateError } from '../../errors.js';
 import type { DroppedResult, ResultJob, SttJob, TranslateJob, TtsJob } from './jobs.js';
 import { JobIds, PIPELINE_PREFIX, QueueNames } from './names.js';
@@ -46,7 +47,7 @@ export const RESULT_JOB_OPTIONS = {
 
 /** A Redis client BullMQ can use for queues and workers (it requires maxRetriesPerRequest: null). */
 export function createBullConnection(url: string, name: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: false });
+  const redis = createRedis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: false });
   redis.on('error', () => undefined); // ioredis reconnects by itself; BullMQ reports errors on its own objects
   return redis;
 }
