@@ -79,6 +79,8 @@ describe('bench SFU scenarios, --smoke through the CLI', () => {
     }
     expect(Object.keys(results.figures)).toEqual(expect.arrayContaining(['parley_video_knee_consumers', 'janus_video_knee_consumers']));
     expect(results.notes.some((n) => /synthetic VP8/.test(n))).toBe(true);
+    // A variant of capacity: its files must not replace the audio run's.
+    expect(files.filter((f) => f.endsWith('.json')).every((f) => f.startsWith('capacity-video-'))).toBe(true);
   });
 
   it('join: samples for single replica, cross replica and Janus, warm-up flagged', { timeout: 300_000 }, () => {

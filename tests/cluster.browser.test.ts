@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { RedisStore } from '../src/state/RedisStore.js';
 import { joinAs, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
-import { ADMIN_TOKEN, bytesFrom, startReplicas, watchGap } from './helpers/cluster.js';
+import { ADMIN_TOKEN, backWithAudio, bytesFrom, everyoneHearsEveryone, keysMentioning, startReplicas, watchGap } from './helpers/cluster.js';
 import type { GatewayProcess } from './helpers/gateway.js';
 import { SPEECH_WAV, waitFor } from './helpers/media.js';
 
@@ -47,15 +47,6 @@ async function spread(roomId: string): Promise<{ pages: Page[]; ids: string[] }>
   return { pages: ps, ids };
 }
 
-async function everyoneHearsEveryone(ps: Page[], ids: string[], timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => {
-    for (const [i, page] of ps.entries()) {
-      for (const [j, id] of ids.entries()) if (i !== j && (await bytesFrom(page, id)) === 0) return null;
-    }
-    return true;
-  }, timeoutMs, 'every page to hear every other');
-}
-
 describe('one room across three replicas', () => {
   it('three pages on three replicas each hear both others (pipes encrypted with SRTP)', async () => {
     replicas = await startReplicas(redis.url, 3, 'span', { PARLEY_MEDIA_PIPE_SRTP: 'true' });
@@ -67,28 +58,6 @@ describe('one room across three replicas', () => {
     }
   });
 });
-
-/** Keys whose name or stored value mentions `text`. */
-async function keysMentioning(text: string): Promise<string[]> {
-  const found: string[] = [];
-  const client = store.client;
-  for (const key of await store.keys('*')) {
-    const type = await client.type(key);
-    const values = type === 'hash' ? Object.entries(await client.hgetall(key)).flat() : type === 'string' ? [await client.get(key)] : type === 'set' ? await client.smembers(key) : [];
-    if (key.includes(text) || values.some((v) => v?.includes(text))) found.push(key);
-  }
-  return found;
-}
-
-/** Waits until `page` has rejoined (`reconnects` grew past `before`) and hears every id in `from`. */
-async function backWithAudio(page: Page, from: string[], before: number, timeoutMs: number): Promise<void> {
-  await waitFor(async () => {
-    const state = await page.evaluate(() => ({ state: window.parley!.state, reconnects: window.parley!.reconnects }));
-    if (state.state !== 'connected' || state.reconnects <= before) return null;
-    for (const id of from) if ((await bytesFrom(page, id)) === 0) return null;
-    return true;
-  }, timeoutMs, 'the page back with audio');
-}
 
 describe('a replica killed mid-call (kill -9)', () => {
   it('keeps the others talking, brings its page back through a live replica, and leaves no trace in Redis', async () => {
@@ -109,7 +78,7 @@ describe('a replica killed mid-call (kill -9)', () => {
     const url = await ps[2]!.evaluate(() => window.parley!.url);
     expect([replicas[0]!.url, replicas[1]!.url]).toContain(url.replace(/\/$/, ''));
 
-    await waitFor(async () => ((await keysMentioning('kill-2')).length === 0 ? true : null), 60_000, 'no key mentioning the dead replica');
+    await waitFor(async () => ((await keysMentioning(store, 'kill-2')).length === 0 ? true : null), 60_000, 'no key mentioning the dead replica');
   }, 120_000);
 });
 

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
+import { RedisSentinelSet } from '../state/RedisSentinelSet.js';
 import { describeExit, isRunning, spawnReplica, stopReplicas, type ReadyLine, type ReplicaChild } from './children.js';
 import { onStopSignal } from './stopSignal.js';
 
@@ -15,7 +16,10 @@ secret, so that one room can span replicas. Ctrl-C stops them all.
   -p, --port <n>         First HTTP port; replica i uses <n>+i (default 8080)
       --rtc-port <n>     First WebRtcServer port; replica i uses <n>+i*workers (default 40000)
       --workers <n>      mediasoup workers per replica (default 1)
-      --redis-url <url>  Use this Redis instead of starting an embedded redis-server
+      --redis <mode>     The Redis started for them: single (one embedded redis-server, the
+                         default) or sentinel (a primary, its replica and three sentinels, so
+                         that killing the primary promotes the replica)
+      --redis-url <url>  Use this Redis instead of starting one (redis:// or redis-sentinel://)
       --log-level <lvl>  trace|debug|info|warn|error (default info)
   -h, --help             Show this help
 
@@ -33,6 +37,7 @@ type ClusterOptions = {
   rtcPort: number;
   workers: number;
   redisUrl: string | null;
+  redisMode: 'single' | 'sentinel';
   logLevel: string | null;
 };
 
@@ -48,12 +53,12 @@ export async function runCluster(args: string[]): Promise<number> {
   }
   const stop = onStopSignal((signal) => console.log(`${signal}: stopping every replica`));
   let stopping = false;
-  let redis: EmbeddedRedis | null = null;
+  let redis: { url: string; stop(): Promise<void> } | null = null;
   let replicas: Replica[] = [];
   try {
-    redis = options.redisUrl ? null : await EmbeddedRedis.start();
+    redis = options.redisUrl ? null : options.redisMode === 'sentinel' ? await startSentinelSet() : await EmbeddedRedis.start();
     const redisUrl = options.redisUrl ?? redis!.url;
-    if (redis) console.log(`embedded redis-server on ${redisUrl}`);
+    if (redis instanceof EmbeddedRedis) console.log(`embedded redis-server on ${redisUrl}`);
     replicas = startReplicas(options, redisUrl);
     for (const r of replicas) reportUnexpectedExit(r, () => stopping);
     const started = await Promise.race([waitStarted(replicas), stop.requested.then(() => null)]);
@@ -86,6 +91,7 @@ function parseClusterArgs(args: string[]): ClusterOptions | null {
       'rtc-port': { type: 'string' },
       workers: { type: 'string' },
       'redis-url': { type: 'string' },
+      redis: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -96,7 +102,19 @@ function parseClusterArgs(args: string[]): ClusterOptions | null {
   const workers = intOption('--workers', values.workers, 1, 1, 64);
   const port = intOption('--port', values.port, 8080, 1, 65535 - replicas);
   const rtcPort = intOption('--rtc-port', values['rtc-port'], 40000, 1024, 65000 - replicas * workers);
-  return { replicas, port, rtcPort, workers, redisUrl: values['redis-url'] || null, logLevel: values['log-level'] ?? null };
+  const redisMode = values.redis ?? 'single';
+  if (redisMode !== 'single' && redisMode !== 'sentinel') throw new TypeError(`--redis must be single or sentinel, got "${redisMode}"`);
+  if (values.redis && values['redis-url']) throw new TypeError('--redis and --redis-url exclude each other: --redis starts a Redis, --redis-url uses yours');
+  return { replicas, port, rtcPort, workers, redisUrl: values['redis-url'] || null, redisMode, logLevel: values['log-level'] ?? null };
+}
+
+async function startSentinelSet(): Promise<RedisSentinelSet> {
+  console.log('starting a Redis Sentinel set: primary, replica, 3 sentinels ...');
+  const set = await RedisSentinelSet.start();
+  const primary = await set.primary();
+  console.log(`redis primary 127.0.0.1:${primary.port} (pid ${primary.pid}), replica 127.0.0.1:${set.servers.find((s) => s !== primary)!.port}, sentinels ${set.sentinels.map((s) => s.port).join(', ')}`);
+  console.log(`kill -9 ${primary.pid} to see the replica promoted and the replicas follow it`);
+  return set;
 }
 
 function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {

@@ -123,13 +123,22 @@ export class PipeManager {
 
   #inTransport(roomId: string, owner: string): Promise<types.PipeTransport> {
     const key = keyOf(roomId, owner);
-    let pending = this.#in.get(key);
-    if (!pending) {
-      pending = this.#openIn(roomId, owner, key);
-      this.#in.set(key, pending);
-      pending.catch(() => this.#in.delete(key));
-    }
+    const existing = this.#in.get(key);
+    // The entry of a pipe that just closed leaves the map a tick later (it is a promise): open a new pipe
+    // rather than produce on a closed one (its last piped producer closed a moment ago).
+    if (existing) return existing.then((t) => (t.closed ? this.#reopenIn(roomId, owner, key, existing) : t));
+    const pending = this.#openIn(roomId, owner, key);
+    this.#in.set(key, pending);
+    pending.catch(() => this.#in.delete(key));
     return pending;
+  }
+
+  /** Replaces a closed pipe's entry (unless another caller already did) and opens a new pipe. */
+  #reopenIn(roomId: string, owner: string, key: string, stale: Promise<types.PipeTransport>): Promise<types.PipeTransport> {
+    const current = this.#in.get(key);
+    if (current && current !== stale) return current;
+    this.#in.delete(key);
+    return this.#inTransport(roomId, owner);
   }
 
   async #openIn(roomId: string, owner: string, key: string): Promise<types.PipeTransport> {

@@ -67,6 +67,28 @@ describe('ReplicaRegistry', () => {
     expect(liveIds(a.r)).toEqual(['a']);
   });
 
+  it('after its own Redis outage (failover), a replica judges none gone until a staleness period of working Redis has passed', async () => {
+    const store = new MemoryStore();
+    const a = registry(store, 'a');
+    const b = registry(store, 'b');
+    for (const x of [a, b, a]) await x.r.tick();
+    // Redis is lost longer than the staleness period (a primary killed, the replica promoted): nobody heartbeats.
+    await sleep(STALE_MS + 50);
+    a.r.reconnected(); // a reaches the promoted server first
+    await a.r.tick();
+    expect(a.gone).toEqual([]);
+    expect(Object.keys(await store.hashGetAll(Keys.replicas())).sort()).toEqual(['a', 'b']);
+    b.r.reconnected();
+    await b.r.tick();
+    await a.r.tick();
+    expect(a.gone).toEqual([]);
+    expect(liveIds(a.r)).toEqual(['a', 'b']);
+    // A replica that really died during the outage is judged once that period has passed.
+    await sleep(STALE_MS + 50);
+    await a.r.tick();
+    expect(a.gone).toEqual([['b', true]]);
+  });
+
   it('reports a change of the live set (joined, gone, draining), not every heartbeat', async () => {
     const store = new MemoryStore();
     const a = registry(store, 'a');

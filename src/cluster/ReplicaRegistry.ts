@@ -49,6 +49,12 @@ export class ReplicaRegistry {
   readonly #log: Logger;
   #draining = false;
   #registered = false;
+  /**
+   * No replica is judged gone before this time: after this replica lost Redis (its own heartbeats failed,
+   * or it reconnected, e.g. to a promoted replica), every other replica's silence may be the same outage,
+   * so each gets a full staleness period of working Redis to heartbeat again.
+   */
+  #judgeFrom = 0;
   #timer: NodeJS.Timeout | null = null;
   #view = new Map<string, ReplicaEntry>();
   #shape = '';
@@ -76,7 +82,14 @@ export class ReplicaRegistry {
   /** Registers and starts the heartbeat + sweep loop. */
   async start(): Promise<void> {
     await this.tick();
-    this.#timer = setInterval(() => void this.tick().catch((err: unknown) => this.#log.warn({ err }, 'heartbeat failed')), this.#o.heartbeatMs);
+    this.#timer = setInterval(
+      () =>
+        void this.tick().catch((err: unknown) => {
+          this.#judgeFrom = Date.now() + this.#o.staleAfterMs;
+          this.#log.warn({ err }, 'heartbeat failed');
+        }),
+      this.#o.heartbeatMs,
+    );
     this.#timer.unref();
   }
 
@@ -105,6 +118,7 @@ export class ReplicaRegistry {
   /** Redis came back (maybe empty): the next heartbeat re-registers without reading that as being fenced. */
   reconnected(): void {
     this.#registered = false;
+    this.#judgeFrom = Date.now() + this.#o.staleAfterMs;
   }
 
   /** One heartbeat and one sweep. */
@@ -138,6 +152,7 @@ export class ReplicaRegistry {
 
   async #sweep(): Promise<void> {
     const now = Date.now();
+    const judging = now >= this.#judgeFrom;
     const all = await this.#o.store.hashGetAll(Keys.replicas());
     const view = new Map<string, ReplicaEntry>();
     const gone = new Set<string>();
@@ -149,7 +164,7 @@ export class ReplicaRegistry {
         await this.#o.store.hashDelete(Keys.replicas(), id);
         continue;
       }
-      if (id !== this.selfId && now - entry.heartbeatAt > this.#o.staleAfterMs) {
+      if (judging && id !== this.selfId && now - entry.heartbeatAt > this.#o.staleAfterMs) {
         const reaper = await this.#o.store.hashDelete(Keys.replicas(), id);
         this.#log.warn({ gone: id, silentMs: now - entry.heartbeatAt, reaper }, 'replica gone');
         this.observer.emit('replicagone', id, reaper);
@@ -162,7 +177,7 @@ export class ReplicaRegistry {
     // replica reaped it first, or Redis restarted empty and it has not re-registered yet (then it is alive).
     for (const [id, entry] of this.#view) {
       if (view.has(id) || gone.has(id) || id === this.selfId) continue;
-      if (now - entry.heartbeatAt > this.#o.staleAfterMs) this.observer.emit('replicagone', id, false);
+      if (judging && now - entry.heartbeatAt > this.#o.staleAfterMs) this.observer.emit('replicagone', id, false);
       else view.set(id, entry);
     }
     this.#view = view;

@@ -11,6 +11,10 @@ export type EmbeddedRedisOptions = {
   dataDir?: string;
   /** redis-server binary (default: from PATH). */
   binary?: string;
+  /** Start as a replica of this server (local Sentinel sets, RedisSentinelSet). */
+  replicaOf?: { host: string; port: number };
+  /** Start as a sentinel with this config file (redis-server rewrites it: it must be writable and its own). */
+  sentinelConfig?: string;
 };
 
 /** A `redis-server` child process on loopback, used when no redis.url is configured and by tests. */
@@ -29,11 +33,15 @@ export class EmbeddedRedis {
 
   static async start(options: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
     const port = options.port || (await freeTcpPort());
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
-    if (options.dataDir) {
+    const args = options.sentinelConfig
+      ? [options.sentinelConfig, '--sentinel', '--port', String(port), '--bind', '127.0.0.1']
+      : ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
+    if (options.replicaOf) args.push('--replicaof', options.replicaOf.host, String(options.replicaOf.port));
+    // A sentinel keeps its state in its config file; a server persists to dataDir, if any.
+    if (!options.sentinelConfig && options.dataDir) {
       mkdirSync(options.dataDir, { recursive: true });
       args.push('--appendonly', 'yes', '--dir', options.dataDir);
-    } else {
+    } else if (!options.sentinelConfig) {
       args.push('--appendonly', 'no');
     }
     // Its own process group: a Ctrl-C at the terminal must not stop Redis before the gateway has

@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core';
 import { freePortRange, freeTcpPort } from '../../src/util/ports.js';
+import type { RedisStore } from '../../src/state/RedisStore.js';
 import { inboundAudio } from './browser.js';
 import { spawnGateway, type GatewayProcess } from './gateway.js';
+import { waitFor } from './media.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -70,4 +72,40 @@ export function watchGap(page: Page, peerId: string, everyMs = 50): { stop(): Pr
       }, peerId);
     },
   };
+}
+
+/** Waits until every page hears every other (`ids[i]` is the peer of `ps[i]`). */
+export async function everyoneHearsEveryone(ps: Page[], ids: string[], timeoutMs = 20_000): Promise<void> {
+  let silent: string[] = [];
+  await waitFor(async () => {
+    silent = [];
+    for (const [i, page] of ps.entries()) {
+      for (const [j, id] of ids.entries()) if (i !== j && (await bytesFrom(page, id)) === 0) silent.push(`page ${i} hears nothing from page ${j}`);
+    }
+    return silent.length === 0 ? true : null;
+  }, timeoutMs, 'every page to hear every other').catch((err: Error) => {
+    throw new Error(`${err.message} (${silent.join('; ')})`);
+  });
+}
+
+/** Keys whose name or stored value mentions `text`. */
+export async function keysMentioning(store: RedisStore, text: string): Promise<string[]> {
+  const found: string[] = [];
+  const client = store.client;
+  for (const key of await store.keys('*')) {
+    const type = await client.type(key);
+    const values = type === 'hash' ? Object.entries(await client.hgetall(key)).flat() : type === 'string' ? [await client.get(key)] : type === 'set' ? await client.smembers(key) : [];
+    if (key.includes(text) || values.some((v) => v?.includes(text))) found.push(key);
+  }
+  return found;
+}
+
+/** Waits until `page` has rejoined (`reconnects` grew past `before`) and hears every id in `from`. */
+export async function backWithAudio(page: Page, from: string[], before: number, timeoutMs: number): Promise<void> {
+  await waitFor(async () => {
+    const state = await page.evaluate(() => ({ state: window.parley!.state, reconnects: window.parley!.reconnects }));
+    if (state.state !== 'connected' || state.reconnects <= before) return null;
+    for (const id of from) if ((await bytesFrom(page, id)) === 0) return null;
+    return true;
+  }, timeoutMs, 'the page back with audio');
 }

@@ -62,6 +62,18 @@ describe('room machine', () => {
     expect(state.context.peers.alice).toMatchObject({ replicaId: 'replica-b', joinedAt: 3_000, producers: {} });
   });
 
+  it('a restore of a peer the room holds keeps its joinedAt: not a rejoin, only what changed is reported', () => {
+    const before = apply(openRoom(), joinEvent('alice'), { type: 'producer.add', peerId: 'alice', producer: producer('p1') });
+    // The session's own clock said 2_007 (the room wrote 2_000 at join); it re-asserts with p1 and a new p2.
+    const peer = { ...(joinEvent('alice', { joinedAt: 2_007 }) as { peer: Omit<RoomPeer, 'producers'> }).peer, producers: { p1: producer('p1'), p2: producer('p2') } };
+    const after = apply(before, { type: 'peer.restore', peer });
+    expect(after.context.peers.alice!.joinedAt).toBe(2_000);
+    expect(diffRoom(before.context, after.context)).toEqual([{ type: 'producerAdded', peerId: 'alice', producer: producer('p2') }]);
+    // A peer the room lost (Redis came back empty) is restored as it was sent.
+    const fresh = apply(openRoom(), { type: 'peer.restore', peer });
+    expect(fresh.context.peers.alice!.joinedAt).toBe(2_007);
+  });
+
   it('refuses a new peer once maxPeers is reached and leaves the state unchanged', () => {
     const full = apply(openRoom(2), joinEvent('alice'), joinEvent('bob'));
     const event = joinEvent('carol');

@@ -120,8 +120,15 @@ export const roomMachine = setup({
         return { ...context.peers, [event.peer.peerId]: { ...event.peer, producers: {} } };
       },
     }),
+    // A restore re-asserts a live session (Redis came back, or a promoted replica lacked a write): for a peer
+    // the room still holds it is the same membership, so the room keeps its joinedAt and nobody reads it as a
+    // rejoin (left then joined), which would make the other replicas drop and re-pipe its producers.
     restorePeer: assign({
-      peers: ({ context, event }) => (event.type === 'peer.restore' ? { ...context.peers, [event.peer.peerId]: event.peer } : context.peers),
+      peers: ({ context, event }) => {
+        if (event.type !== 'peer.restore') return context.peers;
+        const known = own(context.peers, event.peer.peerId);
+        return { ...context.peers, [event.peer.peerId]: known ? { ...event.peer, joinedAt: known.joinedAt } : event.peer };
+      },
     }),
     updatePeer: assign({
       peers: ({ context, event }) => {

@@ -52,6 +52,16 @@ export function createBullConnection(url: string, name: string): Redis {
   return redis;
 }
 
+/**
+ * A queue whose connection errors are left to the connection's owner: a BullMQ queue re-emits its
+ * client's errors, and with no listener prints each one (every reconnect attempt while Redis is down or
+ * failing over). Adding a job still fails with the error, which is where callers handle it.
+ */
+export function quiet<Q extends Queue>(queue: Q): Q {
+  queue.on('error', () => undefined);
+  return queue;
+}
+
 export class PipelineQueues {
   readonly stt: Queue<SttJob>;
   readonly translate: Queue<TranslateJob>;
@@ -71,9 +81,9 @@ export class PipelineQueues {
     this.maxQueueDepth = options.maxQueueDepth ?? PIPELINE_DEFAULTS.maxQueueDepth;
     this.maxAgeMs = options.maxAgeMs ?? PIPELINE_DEFAULTS.maxAgeMs;
     const common = { connection, prefix: this.prefix, defaultJobOptions: STAGE_JOB_OPTIONS };
-    this.stt = new Queue<SttJob>(QueueNames.stt, common);
-    this.translate = new Queue<TranslateJob>(QueueNames.translate, common);
-    this.tts = new Queue<TtsJob>(QueueNames.tts, common);
+    this.stt = quiet(new Queue<SttJob>(QueueNames.stt, common));
+    this.translate = quiet(new Queue<TranslateJob>(QueueNames.translate, common));
+    this.tts = quiet(new Queue<TtsJob>(QueueNames.tts, common));
   }
 
   static async create(options: PipelineQueuesOptions): Promise<PipelineQueues> {
@@ -153,7 +163,7 @@ export class PipelineQueues {
     this.#assertOpen();
     let queue = this.#results.get(replicaId);
     if (!queue) {
-      queue = new Queue<ResultJob>(QueueNames.results(replicaId), { connection: this.#connection, prefix: this.prefix, defaultJobOptions: RESULT_JOB_OPTIONS });
+      queue = quiet(new Queue<ResultJob>(QueueNames.results(replicaId), { connection: this.#connection, prefix: this.prefix, defaultJobOptions: RESULT_JOB_OPTIONS }));
       this.#results.set(replicaId, queue);
     }
     return queue;

@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { Errors } from '../../errors.js';
 import type { AiWorker } from '../pipeline/AiWorker.js';
 import { PIPELINE_PREFIX, stageQueue, type PipelineStage } from '../pipeline/names.js';
+import { quiet } from '../pipeline/PipelineQueues.js';
 import type { EngineSet } from '../types.js';
 
 export type AiWorkerMetricsOptions = {
@@ -138,7 +139,7 @@ export class AiWorkerMetrics {
     });
 
     const prefix = options.prefix ?? PIPELINE_PREFIX;
-    this.#queues = STAGES.map((stage) => new Queue(stageQueue(stage), { connection: options.redis, prefix }));
+    this.#queues = STAGES.map((stage) => quiet(new Queue(stageQueue(stage), { connection: options.redis, prefix })));
     const queues = this.#queues;
     new Gauge({
       name: 'parley_ai_queue_depth', help: 'Jobs waiting in a pipeline queue (shared by every AI worker)', labelNames: ['queue'], registers: [r],
