@@ -64,6 +64,18 @@ describe('reliability suites (--smoke)', () => {
     for (const f of faults) expect(f.recoveryMs, `${f.kind} recovered`).not.toBeNull();
   }, 660_000);
 
+  it('chaos --redis sentinel: the Redis primary killed (replica promoted), then a replica, and every invariant holds', async () => {
+    const dir = join(OUT, 'chaos-sentinel');
+    const kinds = ['redis-primary-kill', 'replica-kill'];
+    const run = await suite('chaos', dir, 600_000, ['--redis', 'sentinel', '--kinds', kinds.join(','), '--faults', String(kinds.length)]);
+    const record = outputs(dir, 'chaos', run, ['recovery', 'survivors']);
+    const faults = (record.samples as { faults: Array<{ kind: string; target: string; recoveryMs: number | null }> }).faults;
+    expect(faults.map((f) => f.kind).sort()).toEqual([...kinds].sort());
+    expect(faults.find((f) => f.kind === 'redis-primary-kill')!.target).toMatch(/^redis primary :\d+$/);
+    expect(record.figures.failures, record.notes.filter((n) => n.startsWith('FAILURE')).join('\n')).toBe(0);
+    for (const f of faults) expect(f.recoveryMs, `${f.kind} recovered`).not.toBeNull();
+  }, 660_000);
+
   it('hostile: thousands of hostile frames against a gateway beside a live call, every invariant holding', async () => {
     const dir = join(OUT, 'hostile');
     const record = outputs(dir, 'hostile', await suite('hostile', dir, 300_000), ['codes']);

@@ -10,7 +10,7 @@ import { sleep, startBrowser } from '../lib/stack.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
 import { chaosResult, type FaultRecord } from './lib/chaosReport.js';
 import { Cluster } from './lib/cluster.js';
-import { FAULT_KINDS, inject, type FaultKind } from './lib/faults.js';
+import { FAULT_KINDS, inject, kindsFor, REDIS_FAULT, type FaultKind } from './lib/faults.js';
 import { installMonitor, markGaps } from './lib/hearing.js';
 import { awaitClean, awaitRecovery, readViews, survivorGaps } from './lib/recovery.js';
 import { createRng, type Rng } from './lib/rng.js';
@@ -29,10 +29,22 @@ function schedule(kinds: FaultKind[], n: number, rng: Rng): FaultKind[] {
   return out.slice(0, n);
 }
 
+function redisMode(o: OptionValues): 'single' | 'sentinel' {
+  const mode = String(o.redis);
+  if (mode !== 'single' && mode !== 'sentinel') throw new TypeError(`--redis is single or sentinel, got "${mode}"`);
+  return mode;
+}
+
+/** The kinds asked for (every kind the Redis mode can take when none are named). */
 function kindsOf(o: OptionValues): FaultKind[] {
+  const mode = redisMode(o);
+  const allowed = kindsFor(mode);
   const kinds = (o.kinds as string[]).map(String);
-  for (const k of kinds) if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new TypeError(`--kinds: unknown fault "${k}" (known: ${FAULT_KINDS.join(', ')})`);
-  if (kinds.length === 0) throw new TypeError('--kinds needs at least one fault');
+  if (kinds.length === 0) return allowed;
+  for (const k of kinds) {
+    if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new TypeError(`--kinds: unknown fault "${k}" (known: ${FAULT_KINDS.join(', ')})`);
+    if (!(allowed as string[]).includes(k)) throw new TypeError(`--kinds: "${k}" does not apply to --redis ${mode} (its Redis fault is ${REDIS_FAULT[mode]})`);
+  }
   return kinds as FaultKind[];
 }
 
@@ -45,7 +57,7 @@ async function buildCall(ctx: RunContext, o: OptionValues): Promise<Cluster> {
   };
   const tokens = String(o.tokens);
   if (tokens !== 'dev' && tokens !== 'reusable') throw new TypeError('--tokens is dev or reusable');
-  const cluster = await Cluster.start(ctx, browser, { prefix: 'chaos', env, tokens });
+  const cluster = await Cluster.start(ctx, browser, { prefix: 'chaos', env, tokens, redis: redisMode(o), sentinelDownAfterMs: Number(o['sentinel-down-after-ms']) });
   const nReplicas = Number(o.replicas);
   const nPages = Number(o.pages);
   if (nReplicas < 2) throw new TypeError('--replicas must be 2 or more');
@@ -120,12 +132,14 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
 export const scenario: Scenario = {
   name: 'chaos',
   title: 'Chaos with invariants: random faults on a live multi-replica call; recovery times and invariant checks per fault',
-  description: `A local cluster (--replicas \`parley up\` children on one embedded Redis, --ai-workers \`parley ai-worker\`
+  description: `A local cluster (--replicas \`parley up\` children on one embedded Redis, or on a Sentinel set with --redis sentinel, --ai-workers \`parley ai-worker\`
 children, one Chromium with --pages tabs in one room, spread over the replicas; everyone listens in
 Spanish and the first page speaks English, so its speech flows through the AI pipeline) takes --faults faults, each kind once per round in a
 seeded random order, each after a random --gap-min-ms..--gap-max-ms of call:
   replica-kill    kill -9 of a replica hosting pages (a fresh replica replaces it once recovered)
-  redis-restart   Redis killed, an empty one started on the same port after --redis-down-ms
+  redis-restart   Redis killed, an empty one started on the same port after --redis-down-ms (--redis single)
+  redis-primary-kill  kill -9 of the Redis primary; the sentinels promote the replica, the killed server
+                  comes back as a replica once recovered (--redis sentinel)
   worker-kill     kill -9 of a replica's mediasoup worker
   ai-worker-kill  kill -9 of an AI worker (while it holds a job when there is one), a new one started
   replica-pause   SIGSTOP of a replica (Node and its mediasoup worker) for staleAfter + --pause-extra-ms, then SIGCONT
@@ -138,7 +152,9 @@ and pipes match the pages; no BullMQ job active or waiting over --stuck-after-ms
 Every breach is a failure (figure "failures"); recovery percentiles per fault kind.`,
   options: [
     { name: 'faults', type: 'number', default: 10, smoke: 5, help: 'faults to inject (each kind once per round)' },
-    { name: 'kinds', type: 'list', default: [...FAULT_KINDS], help: `fault kinds to draw from (${FAULT_KINDS.join(',')})` },
+    { name: 'kinds', type: 'list', default: [], help: `fault kinds to draw from (${FAULT_KINDS.join(',')}); default: every kind the --redis mode takes` },
+    { name: 'redis', type: 'string', default: 'single', help: 'single (one redis-server; its fault: redis-restart) or sentinel (primary, replica, 3 sentinels; its fault: redis-primary-kill)' },
+    { name: 'sentinel-down-after-ms', type: 'number', default: 2000, help: 'with --redis sentinel: how long a silent primary takes to be judged down (sentinel down-after-milliseconds)' },
     { name: 'seed', type: 'number', default: 7, help: 'seed of the fault order, targets and moments' },
     { name: 'replicas', type: 'number', default: 3, help: 'gateway replicas' },
     { name: 'pages', type: 'number', default: 3, help: 'browser pages in the room (round-robin over the replicas)' },

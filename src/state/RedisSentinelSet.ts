@@ -96,6 +96,19 @@ export class RedisSentinelSet {
     throw new Error(`the sentinels did not promote a replica within ${timeoutMs} ms of killing the primary`);
   }
 
+  /** Starts a server killed earlier again, as a replica of the current primary (so the next kill has one to promote). */
+  async restartAsReplica(killed: EmbeddedRedis, timeoutMs = 20_000): Promise<EmbeddedRedis> {
+    const primary = await this.primary();
+    const server = await EmbeddedRedis.start({ port: killed.port, replicaOf: { host: '127.0.0.1', port: primary.port } });
+    this.servers[this.servers.indexOf(killed)] = server;
+    const deadline = Date.now() + timeoutMs;
+    while (!(await replicaInSync(server.port))) {
+      if (Date.now() > deadline) throw new Error(`127.0.0.1:${server.port} did not sync with the primary within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+    return server;
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;

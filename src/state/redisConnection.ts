@@ -36,14 +36,17 @@ export function parseRedisUrl(url: string): RedisTarget {
   const m = SENTINEL_SCHEME.exec(url);
   if (!m) throw new TypeError(`redis: unsupported connection string "${redactRedisUrl(url)}" (redis://, rediss://, redis-sentinel://, rediss-sentinel://)`);
   const [, scheme, auth, hosts, masterName, db] = m;
-  const [user, password] = auth ? auth.split(':').map(decodeURIComponent) : [];
+  const colon = auth?.indexOf(':') ?? -1;
+  const username = auth && colon > 0 ? decodeURIComponent(auth.slice(0, colon)) : undefined;
+  const password = auth ? decodeURIComponent(colon >= 0 ? auth.slice(colon + 1) : auth) : undefined;
   const sentinels = hosts!.split(',').filter(Boolean).map((h) => endpoint(h, 26379));
   if (sentinels.length === 0) throw new TypeError('redis: a sentinel connection string needs at least one sentinel');
   return {
     mode: 'sentinel',
     sentinels,
     masterName: decodeURIComponent(masterName!),
-    ...(password !== undefined ? { username: user || undefined, password } : user ? { password: user } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
     db: db ? Number(db) : 0,
     tls: scheme === 'rediss',
   };

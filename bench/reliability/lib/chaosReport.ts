@@ -83,7 +83,7 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     ...o.setupFailures.map((f) => `FAILURE ${f}`),
     ...(o.logs ? [`Logs of every replica, AI worker and page of this run: ${o.logs}`] : []),
     ...records.flatMap((r) => r.failures.map((f) => `FAILURE fault ${r.index} (${r.kind} on ${r.target}): ${f}`)),
-    `Cluster: ${o.options.replicas} replicas (heartbeat ${o.options['heartbeat-ms']} ms, staleness ${o.options['stale-after-ms']} ms, reconnect grace 8 s), ${o.options['ai-workers']} AI worker(s), ${o.options.pages} pages in one room (the last listening in Spanish), all on this machine.`,
+    `Cluster: ${o.options.replicas} replicas (heartbeat ${o.options['heartbeat-ms']} ms, staleness ${o.options['stale-after-ms']} ms, reconnect grace 8 s), ${o.options['ai-workers']} AI worker(s), ${o.options.pages} pages in one room (everyone listening in Spanish, the first page speaking English), all on this machine; Redis: ${o.options.redis === 'sentinel' ? `a Sentinel set (primary, replica, 3 sentinels, down-after ${o.options['sentinel-down-after-ms']} ms)` : 'one redis-server'}.`,
     'A violation still present after a later fault is counted once, at the fault where it appeared (the later ones list it under carriedOver in the JSON); "clean" stays unset while any violation remains.',
     'Recovery is polled from the bench every ~150 ms over the pages\' in-page samplers (100 ms); a fault with no displaced page (Redis restart, AI worker kill) still needs fresh audio on every pair, so its recovery is the poll latency unless audio stopped.',
     `Console errors in the pages during the run: ${o.consoleErrors} (faults cause some; not counted as failures).`,

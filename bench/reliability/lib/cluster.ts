@@ -1,7 +1,8 @@
 /**
  * A local cluster for the reliability suites, built from the bench's own parts
  * (bench/lib/stack.ts): one Redis on a fixed port (so it can be restarted in
- * place), `parley up` replicas that can be killed and replaced, `parley
+ * place) or a Sentinel set (whose primary can be killed and the replica
+ * promoted), `parley up` replicas that can be killed and replaced, `parley
  * ai-worker` processes, and Chromium pages that joined rooms. Everything is
  * registered on the run context, so it stops even when the run fails.
  */
@@ -10,12 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { joinCall, leaveCall, type ParleyBrowser } from '../../../tests/helpers/browser.js';
 import { TEST_SECRET, type AiWorkerProcess, type GatewayProcess } from '../../../tests/helpers/gateway.js';
 import { signJoinToken, tokenKey } from '../../../src/auth/tokens.js';
+import { PIPELINE_PREFIX } from '../../../src/ai/pipeline/names.js';
 import { EmbeddedRedis } from '../../../src/state/EmbeddedRedis.js';
+import { RedisSentinelSet } from '../../../src/state/RedisSentinelSet.js';
+import { createRedis } from '../../../src/state/redisConnection.js';
 import { sleep, startAiWorker, startReplica } from '../../lib/stack.js';
 import type { RunContext } from '../../lib/types.js';
 
@@ -32,6 +37,10 @@ export type ClusterOptions = {
    * jti, like production tokens); 'reusable' = the bench signs one without a jti (resumes always work).
    */
   tokens: 'dev' | 'reusable';
+  /** 'single': one redis-server; 'sentinel': a primary, its replica and three sentinels. */
+  redis?: 'single' | 'sentinel';
+  /** Sentinel down-after-milliseconds (with redis 'sentinel'). */
+  sentinelDownAfterMs?: number;
 };
 
 const trimUrl = (url: string) => url.replace(/\/$/, '');
@@ -65,32 +74,49 @@ export class Cluster {
   readonly members: Member[] = [];
   /** Every replica and AI worker ever started, for their logs. */
   readonly #all: Array<{ name: string; logs(): string }> = [];
-  /** The tooling's own Redis client (reconnects by itself after a Redis restart). */
+  /** The tooling's own Redis client (reconnects by itself after a Redis restart or a promotion). */
   readonly admin: Redis;
-  redis: EmbeddedRedis;
+  /** One redis-server, or a Sentinel set (exactly one of the two). */
+  #single: EmbeddedRedis | null;
+  readonly #sentinel: RedisSentinelSet | null;
   #started = 0;
   readonly #o: ClusterOptions;
 
-  private constructor(ctx: RunContext, browser: ParleyBrowser, redis: EmbeddedRedis, o: ClusterOptions) {
+  private constructor(ctx: RunContext, browser: ParleyBrowser, redis: EmbeddedRedis | RedisSentinelSet, o: ClusterOptions) {
     this.ctx = ctx;
     this.browser = browser;
-    this.redis = redis;
+    this.#single = redis instanceof EmbeddedRedis ? redis : null;
+    this.#sentinel = redis instanceof RedisSentinelSet ? redis : null;
     this.#o = o;
-    this.admin = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200, lazyConnect: false });
+    this.admin = createRedis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200, lazyConnect: false });
     this.admin.on('error', () => undefined);
   }
 
   static async start(ctx: RunContext, browser: ParleyBrowser, o: ClusterOptions): Promise<Cluster> {
-    const redis = await EmbeddedRedis.start();
+    const redis = o.redis === 'sentinel' ? await RedisSentinelSet.start({ downAfterMs: o.sentinelDownAfterMs }) : await EmbeddedRedis.start();
     const cluster = new Cluster(ctx, browser, redis, o);
     // Registered first, so it runs last: whichever Redis is current then.
-    ctx.defer(() => cluster.redis.stop());
+    ctx.defer(() => (cluster.#sentinel ? cluster.#sentinel.stop() : cluster.#single!.stop()));
     ctx.defer(() => void cluster.admin.disconnect());
     return cluster;
   }
 
   get redisUrl(): string {
-    return this.redis.url;
+    return this.#sentinel?.url ?? this.#single!.url;
+  }
+
+  /** A BullMQ queue of the AI pipeline on this cluster's Redis, for inspection; close it with `close()`. */
+  queue(name: string): Queue {
+    const connection = createRedis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    connection.on('error', () => undefined);
+    const q = new Queue(name, { connection, prefix: PIPELINE_PREFIX });
+    q.on('error', () => undefined);
+    const close = q.close.bind(q);
+    q.close = async () => {
+      await close();
+      connection.disconnect();
+    };
+    return q;
   }
 
   async addReplica(): Promise<GatewayProcess> {
@@ -119,11 +145,24 @@ export class Cluster {
     this.aiWorkers.splice(this.aiWorkers.indexOf(w), 1);
   }
 
-  /** Crash Redis (SIGKILL), wait `downMs`, start an empty one on the same port. */
+  /** Crash Redis (SIGKILL), wait `downMs`, start an empty one on the same port (single mode). */
   async restartRedis(downMs: number): Promise<void> {
-    await this.redis.kill();
+    const redis = this.#single;
+    if (!redis) throw new TypeError('redis-restart needs --redis single (a Sentinel set has redis-primary-kill)');
+    await redis.kill();
     await sleep(this.ctx, downMs);
-    this.redis = await EmbeddedRedis.start({ port: this.redis.port });
+    this.#single = await EmbeddedRedis.start({ port: redis.port });
+  }
+
+  /**
+   * kill -9 of the Redis primary (Sentinel mode); resolves once the sentinels promoted the replica, with
+   * `restore()` to start the killed server again as a replica of the new primary.
+   */
+  async killRedisPrimary(): Promise<{ target: string; promotedAfterMs: number; restore(): Promise<void> }> {
+    const set = this.#sentinel;
+    if (!set) throw new TypeError('redis-primary-kill needs --redis sentinel');
+    const { killed, promotedAfterMs } = await set.killPrimary();
+    return { target: `redis primary :${killed.port}`, promotedAfterMs, restore: async () => void (await set.restartAsReplica(killed)) };
   }
 
   /** Writes the logs of every replica and AI worker started so far (and the pages' console errors) into a new temp folder. */

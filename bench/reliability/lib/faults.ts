@@ -4,16 +4,24 @@
  * of them must come back through a new connection, and what to do once the
  * cluster has recovered (replace a killed replica).
  */
-import { Queue } from 'bullmq';
-import { PIPELINE_PREFIX, QueueNames } from '../../../src/ai/pipeline/names.js';
+import { QueueNames } from '../../../src/ai/pipeline/names.js';
 import { sleep } from '../../lib/stack.js';
 import type { GatewayProcess } from '../../../tests/helpers/gateway.js';
 import { mediasoupWorkerPids, type Cluster, type Member } from './cluster.js';
 import type { PageView } from './hearing.js';
 import type { Rng } from './rng.js';
 
-export const FAULT_KINDS = ['replica-kill', 'redis-restart', 'worker-kill', 'ai-worker-kill', 'replica-pause'] as const;
+export const FAULT_KINDS = ['replica-kill', 'redis-restart', 'redis-primary-kill', 'worker-kill', 'ai-worker-kill', 'replica-pause'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** The Redis fault each Redis mode has: one server is restarted empty; a Sentinel set loses its primary. */
+export const REDIS_FAULT = { single: 'redis-restart', sentinel: 'redis-primary-kill' } as const satisfies Record<string, FaultKind>;
+
+/** Every fault kind a cluster on this Redis mode can take. */
+export function kindsFor(redis: keyof typeof REDIS_FAULT): FaultKind[] {
+  const other = redis === 'single' ? REDIS_FAULT.sentinel : REDIS_FAULT.single;
+  return FAULT_KINDS.filter((k) => k !== other);
+}
 
 export type FaultTimings = {
   /** Redis stays down this long before the empty one starts (ms). */
@@ -26,7 +34,7 @@ export type FaultTimings = {
 
 export type Injected = {
   kind: FaultKind;
-  /** What was hit: a replica id, "redis", an AI worker pid. */
+  /** What was hit: a replica id, "redis", the Redis primary, an AI worker pid. */
   target: string;
   /** When the fault began (Date.now()). */
   at: number;
@@ -64,8 +72,7 @@ function signalAll(pids: number[], sig: NodeJS.Signals): void {
 
 /** Waits up to `ms` for a speech-recognition job in progress. */
 async function untilBusy(cluster: Cluster, ms: number): Promise<void> {
-  const q = new Queue(QueueNames.stt, { connection: { host: '127.0.0.1', port: cluster.redis.port, maxRetriesPerRequest: 1 }, prefix: PIPELINE_PREFIX });
-  q.on('error', () => undefined);
+  const q = cluster.queue(QueueNames.stt);
   try {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline && (await q.getActiveCount().catch(() => 0)) === 0) await sleep(cluster.ctx, 100);
@@ -89,6 +96,11 @@ export async function inject(kind: FaultKind, cluster: Cluster, views: Views, rn
       const at = Date.now();
       await cluster.restartRedis(t.redisDownMs);
       return { kind, target: 'redis', at, displaced: [], mustReconnect: new Map(), needsCaption: false, after: nothing };
+    }
+    case 'redis-primary-kill': {
+      const at = Date.now();
+      const { target, restore } = await cluster.killRedisPrimary();
+      return { kind, target, at, displaced: [], mustReconnect: new Map(), needsCaption: false, after: restore };
     }
     case 'worker-kill': {
       const r = pickReplica(cluster, views, rng);

@@ -143,8 +143,7 @@ function queueOf(cluster: Cluster, name: string): Queue {
   }
   let q = byName.get(name);
   if (!q) {
-    q = new Queue(name, { connection: { host: '127.0.0.1', port: cluster.redis.port, maxRetriesPerRequest: 1 }, prefix: PIPELINE_PREFIX });
-    q.on('error', () => undefined);
+    q = cluster.queue(name);
     byName.set(name, q);
   }
   return q;
