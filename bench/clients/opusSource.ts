@@ -6,6 +6,7 @@
  * catching up without drift when the event loop was late.
  */
 import { encodeOpusFrames } from '../../src/ai/audio/opus.js';
+import { FrameClock } from './FrameClock.js';
 
 export const FRAME_MS = 20;
 /** RTP timestamp step of one 20 ms frame at 48 kHz. */
@@ -42,20 +43,29 @@ export class Pacer {
   readonly #sinks = new Set<FrameSink>();
   readonly #frames: () => Buffer[];
   readonly #onFrame: ((index: number, wallMs: number) => void) | null;
-  #timer: NodeJS.Timeout | null = null;
-  #start = 0;
-  #sent = 0;
-  /** Ticks that fired more than one frame late (the sending process was saturated). */
-  lateTicks = 0;
+  readonly #clock = new FrameClock(FRAME_MS, (index) => this.#send(index));
+  #looped: Buffer[] = [];
 
   constructor(frames?: Buffer[], onFrame?: (index: number, wallMs: number) => void) {
     this.#frames = frames ? () => frames : opusFrames;
     this.#onFrame = onFrame ?? null;
   }
 
+  /** Ticks that fired more than one frame late (the sending process was saturated). */
+  get lateTicks(): number {
+    return this.#clock.lateTicks;
+  }
+
+  set lateTicks(n: number) {
+    this.#clock.lateTicks = n;
+  }
+
   add(sink: FrameSink): () => void {
     this.#sinks.add(sink);
-    if (!this.#timer) this.#begin();
+    if (!this.#clock.running) {
+      this.#looped = this.#frames();
+      this.#clock.start();
+    }
     return () => {
       this.#sinks.delete(sink);
       if (this.#sinks.size === 0) this.stop();
@@ -63,23 +73,12 @@ export class Pacer {
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#clock.stop();
   }
 
-  #begin(): void {
-    const frames = this.#frames();
-    this.#start = performance.now();
-    this.#sent = 0;
-    this.#timer = setInterval(() => {
-      const due = Math.floor((performance.now() - this.#start) / FRAME_MS);
-      if (due - this.#sent > 1) this.lateTicks += 1;
-      while (this.#sent < due) {
-        const index = this.#sent++;
-        const frame = frames[index % frames.length]!;
-        for (const sink of this.#sinks) sink(frame, index);
-        this.#onFrame?.(index, Date.now());
-      }
-    }, FRAME_MS / 2);
+  #send(index: number): void {
+    const frame = this.#looped[index % this.#looped.length]!;
+    for (const sink of this.#sinks) sink(frame, index);
+    this.#onFrame?.(index, Date.now());
   }
 }

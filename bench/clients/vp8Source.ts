@@ -12,6 +12,8 @@
  * camera, with no encoder in the load clients.
  */
 
+import { FrameClock } from './FrameClock.js';
+
 export const VIDEO_CLOCK_RATE = 90_000;
 export const VIDEO_FPS = 30;
 const FRAME_MS = 1000 / VIDEO_FPS;
@@ -111,19 +113,26 @@ export type VideoSink = (index: number) => void;
 export class VideoPacer {
   readonly layers: VideoLayer[];
   readonly #sinks = new Set<VideoSink>();
-  #timer: NodeJS.Timeout | null = null;
-  #start = 0;
-  #sent = 0;
-  /** Ticks that fired more than one frame late (the sending process was saturated). */
-  lateTicks = 0;
+  readonly #clock = new FrameClock(FRAME_MS, (index) => {
+    for (const sink of this.#sinks) sink(index);
+  });
 
   constructor(layers: VideoLayer[] = CAMERA_LAYERS) {
     this.layers = layers;
   }
 
+  /** Ticks that fired more than one frame late (the sending process was saturated). */
+  get lateTicks(): number {
+    return this.#clock.lateTicks;
+  }
+
+  set lateTicks(n: number) {
+    this.#clock.lateTicks = n;
+  }
+
   add(sink: VideoSink): () => void {
     this.#sinks.add(sink);
-    if (!this.#timer) this.#begin();
+    this.#clock.start();
     return () => {
       this.#sinks.delete(sink);
       if (this.#sinks.size === 0) this.stop();
@@ -131,20 +140,6 @@ export class VideoPacer {
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-  }
-
-  #begin(): void {
-    this.#start = performance.now();
-    this.#sent = 0;
-    this.#timer = setInterval(() => {
-      const due = Math.floor((performance.now() - this.#start) / FRAME_MS);
-      if (due - this.#sent > 1) this.lateTicks += 1;
-      while (this.#sent < due) {
-        const index = this.#sent++;
-        for (const sink of this.#sinks) sink(index);
-      }
-    }, FRAME_MS / 2);
+    this.#clock.stop();
   }
 }

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeTcpPort } from '../util/ports.js';
@@ -33,6 +35,7 @@ export class EmbeddedRedis {
 
   static async start(options: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
     const port = options.port || (await freeTcpPort());
+    let scratch: string | null = null;
     const args = options.sentinelConfig
       ? [options.sentinelConfig, '--sentinel', '--port', String(port), '--bind', '127.0.0.1']
       : ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
@@ -42,14 +45,20 @@ export class EmbeddedRedis {
       mkdirSync(options.dataDir, { recursive: true });
       args.push('--appendonly', 'yes', '--dir', options.dataDir);
     } else if (!options.sentinelConfig) {
-      args.push('--appendonly', 'no');
+      // No persistence, but a replica still writes the primary's snapshot to disk on a full sync:
+      // into a folder of its own, never the current directory.
+      scratch = mkdtempSync(join(tmpdir(), 'parley-redis-'));
+      args.push('--appendonly', 'no', '--dir', scratch);
     }
     // Its own process group: a Ctrl-C at the terminal must not stop Redis before the gateway has
     // flushed its snapshots; the gateway stops it last, and kills it if the process exits first.
     const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
-    child.once('exit', () => process.removeListener('exit', killOnExit));
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     const spawnError = new Promise<never>((_, reject) =>

@@ -42,7 +42,8 @@ describe('Redis connection strings', () => {
   it('builds a Sentinel client that asks for the primary', () => {
     const client = createRedis('redis-sentinel://127.0.0.1:1,127.0.0.1:2/parley/1', { lazyConnect: true, connectionName: 'test' });
     try {
-      expect(client.options).toMatchObject({ name: 'parley', role: 'master', db: 1, connectionName: 'test', failoverDetector: true });
+      expect(client.options).toMatchObject({ name: 'parley', role: 'master', db: 1, connectionName: 'test' });
+      expect(client.options.failoverDetector).toBeFalsy();
       expect(client.options.sentinels).toEqual([
         { host: '127.0.0.1', port: 1 },
         { host: '127.0.0.1', port: 2 },

@@ -65,8 +65,13 @@ export function redactRedisUrl(url: string): string {
 
 /**
  * A client for `url` with `options` (connection name, retry policy, lazyConnect...). A Sentinel client
- * asks the sentinels for the primary on every (re)connection and checks it is one (`role: master`); the
- * failover detector also reconnects when the sentinels announce a new primary, before the old socket fails.
+ * asks the sentinels for the primary on every (re)connection and checks it is one (`role: master`).
+ *
+ * ioredis's `failoverDetector` (reconnect as soon as the sentinels announce a new primary) stays off: when
+ * its announcement arrives while the client is still asking the sentinels (the first failover is barely
+ * over when the next begins), ioredis 5.11 ends the client for good ("Connection is closed."), and BullMQ's
+ * duplicated connections inherit the option. Found by the chaos suite's second primary kill. Without it, a
+ * client notices a failover when its connection to the old primary closes, as it does when the primary dies.
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   const target = parseRedisUrl(url);
@@ -80,7 +85,6 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
     db: target.db,
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
-    failoverDetector: true,
     sentinelRetryStrategy: (n: number) => Math.min(100 * n, 1000),
     ...tls,
   });

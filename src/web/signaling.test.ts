@@ -163,7 +163,7 @@ describe('SignalingClient', () => {
 
   it('rotates to the next replica after two failed reconnects, wrapping around', async () => {
     const signaling = await joined(REPLICAS);
-    last().drop(1006);
+    last().drop(1011); // closed by the server (it is alive): the backoff applies from the start
     const urls: string[] = [];
     for (let i = 0; i < 6; i++) {
       vi.advanceTimersByTime(10_000);
@@ -184,7 +184,7 @@ describe('SignalingClient', () => {
     await joined(REPLICAS);
     // gw-2 and gw-3 died during the call; gw-4 replaced them.
     last().receive({ type: 'notification', method: 'replicas', data: { replicas: [{ replicaId: 'r4', url: 'http://gw-4.test' }] } });
-    last().drop(1006);
+    last().drop(1011);
     const urls: string[] = [];
     for (let i = 0; i < 3; i++) {
       vi.advanceTimersByTime(10_000);
@@ -196,17 +196,49 @@ describe('SignalingClient', () => {
 
   it('a successful join on the way resets the failure count', async () => {
     const signaling = await joined(REPLICAS);
-    last().drop(1006);
+    last().drop(1011);
     vi.advanceTimersByTime(10_000);
     last().drop(1006); // failure 1
     vi.advanceTimersByTime(10_000);
     last().open();
     signaling.resetBackoff(); // joined
-    last().drop(1006);
+    last().drop(1011);
     vi.advanceTimersByTime(10_000);
     last().drop(1006); // failure 1 again
     vi.advanceTimersByTime(10_000);
     expect(last().url).toBe('ws://gw.test/ws');
+  });
+
+  it('when the replica in use is cut (1006), retries it at once and moves on at once when it refuses', async () => {
+    const signaling = await joined(REPLICAS);
+    last().drop(1006); // kill -9 of the replica: no close frame
+    vi.advanceTimersByTime(1);
+    expect(last().url).toBe('ws://gw.test/ws');
+    expect(FakeSocket.instances).toHaveLength(2);
+    last().drop(1006); // refused: the replica is gone
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(3);
+    expect(last().url).toBe('ws://gw-2.test/ws');
+    // The next replica gets the usual treatment: a refusal there waits for the backoff, twice before moving on.
+    last().drop(1006);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(3);
+    vi.advanceTimersByTime(10_000);
+    expect(last().url).toBe('ws://gw-2.test/ws');
+    last().drop(1006);
+    vi.advanceTimersByTime(10_000);
+    expect(last().url).toBe('ws://gw-3.test/ws');
+    expect(signaling.ended).toBe(false);
+  });
+
+  it('a cut socket whose replica answers again stays on it', async () => {
+    const signaling = await joined(REPLICAS);
+    last().drop(1006);
+    vi.advanceTimersByTime(1);
+    last().open(); // a blip: the same replica takes the socket at once
+    expect(last().url).toBe('ws://gw.test/ws');
+    signaling.resetBackoff();
+    expect(FakeSocket.instances).toHaveLength(2);
   });
 
   it('goes where /rooms/<id>/connect points when rotating, and to the list when it does not answer', async () => {

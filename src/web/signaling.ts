@@ -24,6 +24,9 @@ import { ClientError, ClientErrors } from './errors.js';
 import { Emitter } from './events.js';
 import { replicaUrls, rotationTarget, shouldRotate, toBaseUrl } from './failover.js';
 
+/** The browser's code for a socket cut without a close frame (RFC 6455, 7.4.1): the far end or the path died. */
+const ABNORMAL_CLOSE = 1006;
+
 /** Any notification, as a union discriminated on `method` so a `switch` narrows `data`. */
 export type AnyNotification = { [N in NotificationName]: NotificationMessage<N> }[NotificationName];
 
@@ -84,6 +87,12 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   #untried: string[];
   /** Consecutive connects to the current URL that closed before opening. */
   #failures = 0;
+  /**
+   * The socket in use dropped without a close frame (1006): the replica, or the path to it, died. The
+   * first reconnect then goes at once, and if it cannot even open, the next goes at once to another replica:
+   * a replica killed mid-call costs its pages one refused connection, not the backoff of two.
+   */
+  #dropped = false;
   /** Set by a `disconnecting` notification for the close that follows it. */
   #announced: { error: ClientError; reconnect: boolean } | null = null;
 
@@ -167,6 +176,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   resetBackoff(): void {
     this.#attempt = 0;
     this.#failures = 0;
+    this.#dropped = false;
   }
 
   /** Drops the current socket and reconnects after the backoff (e.g. a re-join failed transiently). */
@@ -290,8 +300,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       this.close(terminal);
       return;
     }
+    if (opened && code === ABNORMAL_CLOSE) this.#dropped = true;
     if (!opened) this.#failures++;
-    this.#scheduleReconnect(code, reason, { rotate: !opened && shouldRotate(this.#failures) });
+    const rotate = !opened && (shouldRotate(this.#failures) || this.#dropped);
+    this.#scheduleReconnect(code, reason, { rotate, immediate: this.#dropped && (opened || rotate) });
   }
 
   /** Opens a new socket after the backoff (none when `immediate`), first moving to another replica when `rotate`. */
@@ -324,6 +336,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       const next = rotationTarget(this.#replicas, failed, preferred);
       if (next) this.#url = toSocketUrl(next, this.#url);
       this.#failures = 0;
+      this.#dropped = false;
     }
     this.#open();
   }

@@ -89,6 +89,8 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     `Console errors in the pages during the run: ${o.consoleErrors} (faults cause some; not counted as failures).`,
   ];
   return {
+    // A run on a Sentinel set keeps its own files (chaos-sentinel-*), beside the single-Redis run's.
+    ...(o.options.redis === 'sentinel' ? { variant: 'sentinel' } : {}),
     summary: rows,
     figures,
     samples: { faults: records, setupFailures: o.setupFailures },
