@@ -54,7 +54,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       const wasDown = !lifecycle.redisUp;
       lifecycle.redisUp = status === 'ready';
       if (status === 'ready' && wasDown && services) reassertAll(services);
-      if (status === 'down' && !lifecycle.shuttingDown) log.warn('redis connection lost; reconnecting');
+      // Once per outage, not once per failed reconnect attempt (a failover makes several a second).
+      if (status === 'down' && !wasDown && !lifecycle.shuttingDown) log.warn('redis connection lost; reconnecting');
     },
   }));
   lifecycle.redisUp = true;

@@ -7,9 +7,10 @@ import type { Logger } from '../logger.js';
 const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
 
 /** AI worker child processes on the gateway's Redis; their logs are passed through. */
-function startAiWorkers(n: number, redisUrl: string, log: Logger, configFile?: string): ChildProcess[] {
+function startAiWorkers(n: number, redisUrl: string, log: Logger, logLevel: string, configFile?: string): ChildProcess[] {
   return Array.from({ length: n }, (_, i) => {
-    const args = [BIN, 'ai-worker', '--redis-url', redisUrl, ...(configFile ? ['--config', configFile] : [])];
+    // The gateway's log level, however it was given (flag, environment or file): `--log-level warn` quiets both.
+    const args = [BIN, 'ai-worker', '--redis-url', redisUrl, '--log-level', logLevel, ...(configFile ? ['--config', configFile] : [])];
     // The worker watches this pid and stops when this process is gone, however it died (even SIGKILL).
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PARLEY_PARENT_PID: String(process.pid) } });
     child.once('exit', (code, signal) => {
@@ -36,7 +37,7 @@ async function stopChildren(children: ChildProcess[]): Promise<void> {
 /** `parley up`: one replica (and its AI workers) until SIGINT/SIGTERM, then a graceful stop. */
 export async function runUp(config: Config, log: Logger, options: { aiWorkers: number; configFile?: string } = { aiWorkers: 0 }): Promise<number> {
   const gateway = await startGateway(config, log);
-  const workers = startAiWorkers(options.aiWorkers, gateway.services.redisUrl, log, options.configFile);
+  const workers = startAiWorkers(options.aiWorkers, gateway.services.redisUrl, log, config.log.level, options.configFile);
   process.once('exit', () => workers.forEach((w) => w.kill('SIGKILL')));
   // A machine-readable line for scripts and tests that start the gateway as a child process.
   process.stdout.write(`${JSON.stringify({ event: 'gateway.ready', url: gateway.url, port: gateway.port, replicaId: gateway.services.replicaId })}\n`);
