@@ -38,3 +38,47 @@ export class FrameClock {
     this.#timer = null;
   }
 }
+
+/**
+ * A FrameClock shared by sinks (the publishers of a load process): it runs while it has any and hands
+ * each due frame index to `frame`, which serves the sinks. The audio and the video pacer are this.
+ */
+export abstract class SinkPacer<S> {
+  protected readonly sinks = new Set<S>();
+  readonly #clock: FrameClock;
+
+  constructor(frameMs: number) {
+    this.#clock = new FrameClock(frameMs, (index) => this.frame(index));
+  }
+
+  /** Frame `index` is due: serve every sink. */
+  protected abstract frame(index: number): void;
+
+  /** Runs when the first sink arrives, before the clock starts. */
+  protected starting(): void {}
+
+  /** Ticks that fired more than one frame late (the sending process was saturated). */
+  get lateTicks(): number {
+    return this.#clock.lateTicks;
+  }
+
+  set lateTicks(n: number) {
+    this.#clock.lateTicks = n;
+  }
+
+  add(sink: S): () => void {
+    this.sinks.add(sink);
+    if (!this.#clock.running) {
+      this.starting();
+      this.#clock.start();
+    }
+    return () => {
+      this.sinks.delete(sink);
+      if (this.sinks.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    this.#clock.stop();
+  }
+}

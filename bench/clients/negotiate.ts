@@ -5,11 +5,11 @@
  */
 import type { RTCRtpTransceiver } from 'werift';
 import type { MediaPeer } from './MediaPeer.js';
-import { buildRemoteSdp, localDtlsParameters, parseLocalSdp, type IceLiteTransport, type LocalAudioSection, type MediaKind } from './sdp.js';
+import { buildRemoteSdp, localDtlsParameters, parseLocalSdp, type IceLiteTransport, type LocalSection, type MediaKind } from './sdp.js';
 
 export type Offered = {
   transceiver: RTCRtpTransceiver;
-  section: LocalAudioSection;
+  section: LocalSection;
   /** For the transport's connect (mediasoup `dtlsParameters`). */
   dtlsParameters: ReturnType<typeof localDtlsParameters>;
 };

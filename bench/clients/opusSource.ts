@@ -6,7 +6,7 @@
  * catching up without drift when the event loop was late.
  */
 import { encodeOpusFrames } from '../../src/ai/audio/opus.js';
-import { FrameClock } from './FrameClock.js';
+import { SinkPacer } from './FrameClock.js';
 
 export const FRAME_MS = 20;
 /** RTP timestamp step of one 20 ms frame at 48 kHz. */
@@ -39,46 +39,24 @@ export type FrameSink = (frame: Buffer, frameIndex: number) => void;
  * One 20 ms clock for all publishers of a process, looping `frames` (default: the speech-like signal
  * above); `onFrame` hears each frame's index and wall-clock send time.
  */
-export class Pacer {
-  readonly #sinks = new Set<FrameSink>();
+export class Pacer extends SinkPacer<FrameSink> {
   readonly #frames: () => Buffer[];
   readonly #onFrame: ((index: number, wallMs: number) => void) | null;
-  readonly #clock = new FrameClock(FRAME_MS, (index) => this.#send(index));
   #looped: Buffer[] = [];
 
   constructor(frames?: Buffer[], onFrame?: (index: number, wallMs: number) => void) {
+    super(FRAME_MS);
     this.#frames = frames ? () => frames : opusFrames;
     this.#onFrame = onFrame ?? null;
   }
 
-  /** Ticks that fired more than one frame late (the sending process was saturated). */
-  get lateTicks(): number {
-    return this.#clock.lateTicks;
+  protected override starting(): void {
+    this.#looped = this.#frames();
   }
 
-  set lateTicks(n: number) {
-    this.#clock.lateTicks = n;
-  }
-
-  add(sink: FrameSink): () => void {
-    this.#sinks.add(sink);
-    if (!this.#clock.running) {
-      this.#looped = this.#frames();
-      this.#clock.start();
-    }
-    return () => {
-      this.#sinks.delete(sink);
-      if (this.#sinks.size === 0) this.stop();
-    };
-  }
-
-  stop(): void {
-    this.#clock.stop();
-  }
-
-  #send(index: number): void {
+  protected frame(index: number): void {
     const frame = this.#looped[index % this.#looped.length]!;
-    for (const sink of this.#sinks) sink(frame, index);
+    for (const sink of this.sinks) sink(frame, index);
     this.#onFrame?.(index, Date.now());
   }
 }

@@ -22,7 +22,7 @@ export type HeaderExtension = { id: number; uri: string };
 export type MediaKind = 'audio' | 'video';
 
 /** One m-section as the remote (mediasoup) side describes it. */
-export type RemoteAudioSection = {
+export type RemoteSection = {
   /** 'audio' (Opus) when absent; 'video' is VP8. */
   kind?: MediaKind;
   mid: string;
@@ -35,19 +35,19 @@ export type RemoteAudioSection = {
   cname?: string;
 };
 
-/** What a local (client) SDP says about one audio m-section. */
-export type LocalAudioSection = { mid: string; payloadType: number; ssrc?: number; cname?: string; extensions: HeaderExtension[] };
+/** What a local (client) SDP says about one audio or video m-section. */
+export type LocalSection = { mid: string; payloadType: number; ssrc?: number; cname?: string; extensions: HeaderExtension[] };
 
 export type LocalSdp = {
   fingerprint: { algorithm: string; value: string };
   setup: 'active' | 'passive' | 'actpass';
-  audio: LocalAudioSection[];
+  audio: LocalSection[];
   /** Video sections (VP8 payload type). */
-  video: LocalAudioSection[];
+  video: LocalSection[];
 };
 
 /** Builds the SDP of the mediasoup side: an answer to the client's offer, or an offer the client answers. */
-export function buildRemoteSdp(transport: IceLiteTransport, sections: RemoteAudioSection[], type: 'offer' | 'answer', sessionVersion = 1): string {
+export function buildRemoteSdp(transport: IceLiteTransport, sections: RemoteSection[], type: 'offer' | 'answer', sessionVersion = 1): string {
   const fingerprint = pickFingerprint(transport.dtlsParameters.fingerprints);
   const candidates = transport.iceCandidates.filter((c) => c.protocol === 'udp');
   if (candidates.length === 0) throw new TypeError('transport has no UDP ICE candidate');
@@ -97,9 +97,9 @@ export function parseLocalSdp(sdp: string): LocalSdp {
   const lines = sdp.split(/\r?\n/).filter(Boolean);
   let fingerprint: LocalSdp['fingerprint'] | undefined;
   let setup: LocalSdp['setup'] | undefined;
-  const audio: LocalAudioSection[] = [];
-  const video: LocalAudioSection[] = [];
-  let current: LocalAudioSection | null = null;
+  const audio: LocalSection[] = [];
+  const video: LocalSection[] = [];
+  let current: LocalSection | null = null;
   let codec = /opus\/48000/i;
   for (const line of lines) {
     if (line.startsWith('m=')) {
@@ -143,7 +143,7 @@ export function localDtlsParameters(local: LocalSdp): { role: 'client' | 'server
 }
 
 /** mediasoup `rtpParameters` for `produce` from the local offer's audio section. */
-export function producerRtpParameters(section: LocalAudioSection): Record<string, unknown> {
+export function producerRtpParameters(section: LocalSection): Record<string, unknown> {
   if (section.ssrc === undefined) throw new TypeError(`audio section ${section.mid} has no SSRC`);
   if (section.payloadType < 0) throw new TypeError(`audio section ${section.mid} has no Opus codec`);
   return {
@@ -192,7 +192,7 @@ export function vp8RtpCapabilities(router: RouterCaps): Record<string, unknown> 
  * mediasoup `rtpParameters` for a VP8 simulcast producer: one encoding per layer SSRC (lowest first), sent
  * with the payload type, MID and MID extension id the local section `section` negotiated.
  */
-export function simulcastRtpParameters(section: LocalAudioSection, ssrcs: number[]): Record<string, unknown> {
+export function simulcastRtpParameters(section: LocalSection, ssrcs: number[]): Record<string, unknown> {
   const payloadType = section.payloadType;
   if (payloadType < 0) throw new TypeError(`video section ${section.mid} has no VP8 codec`);
   return {
@@ -205,7 +205,7 @@ export function simulcastRtpParameters(section: LocalAudioSection, ssrcs: number
 }
 
 /** The remote m-section that describes a mediasoup consumer (what the client receives). */
-export function consumerSection(rtp: { mid?: string; codecs: Array<{ payloadType: number }>; encodings?: Array<{ ssrc?: number }>; headerExtensions?: HeaderExtension[]; rtcp?: { cname?: string } }, kind: MediaKind = 'audio'): RemoteAudioSection {
+export function consumerSection(rtp: { mid?: string; codecs: Array<{ payloadType: number }>; encodings?: Array<{ ssrc?: number }>; headerExtensions?: HeaderExtension[]; rtcp?: { cname?: string } }, kind: MediaKind = 'audio'): RemoteSection {
   if (rtp.mid === undefined) throw new TypeError('consumer rtpParameters carry no mid');
   return {
     kind,

@@ -12,7 +12,7 @@
  * camera, with no encoder in the load clients.
  */
 
-import { FrameClock } from './FrameClock.js';
+import { SinkPacer } from './FrameClock.js';
 
 export const VIDEO_CLOCK_RATE = 90_000;
 export const VIDEO_FPS = 30;
@@ -110,36 +110,15 @@ export type VideoSink = (index: number) => void;
  * A 30 frames/s clock shared by every video publisher of a load process (as the audio Pacer): each tick
  * hands every sink the frame index; each publisher makes its own frames (SyntheticVp8).
  */
-export class VideoPacer {
+export class VideoPacer extends SinkPacer<VideoSink> {
   readonly layers: VideoLayer[];
-  readonly #sinks = new Set<VideoSink>();
-  readonly #clock = new FrameClock(FRAME_MS, (index) => {
-    for (const sink of this.#sinks) sink(index);
-  });
 
   constructor(layers: VideoLayer[] = CAMERA_LAYERS) {
+    super(FRAME_MS);
     this.layers = layers;
   }
 
-  /** Ticks that fired more than one frame late (the sending process was saturated). */
-  get lateTicks(): number {
-    return this.#clock.lateTicks;
-  }
-
-  set lateTicks(n: number) {
-    this.#clock.lateTicks = n;
-  }
-
-  add(sink: VideoSink): () => void {
-    this.#sinks.add(sink);
-    this.#clock.start();
-    return () => {
-      this.#sinks.delete(sink);
-      if (this.#sinks.size === 0) this.stop();
-    };
-  }
-
-  stop(): void {
-    this.#clock.stop();
+  protected frame(index: number): void {
+    for (const sink of this.sinks) sink(index);
   }
 }

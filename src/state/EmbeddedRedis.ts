@@ -36,19 +36,18 @@ export class EmbeddedRedis {
   static async start(options: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
     const port = options.port || (await freeTcpPort());
     let scratch: string | null = null;
-    const args = options.sentinelConfig
-      ? [options.sentinelConfig, '--sentinel', '--port', String(port), '--bind', '127.0.0.1']
-      : ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
-    if (options.replicaOf) args.push('--replicaof', options.replicaOf.host, String(options.replicaOf.port));
-    // A sentinel keeps its state in its config file; a server persists to dataDir, if any.
-    if (!options.sentinelConfig && options.dataDir) {
-      mkdirSync(options.dataDir, { recursive: true });
-      args.push('--appendonly', 'yes', '--dir', options.dataDir);
-    } else if (!options.sentinelConfig) {
-      // No persistence, but a replica still writes the primary's snapshot to disk on a full sync:
-      // into a folder of its own, never the current directory.
-      scratch = mkdtempSync(join(tmpdir(), 'parley-redis-'));
-      args.push('--appendonly', 'no', '--dir', scratch);
+    let args: string[];
+    if (options.sentinelConfig) {
+      // A sentinel keeps its state in its config file.
+      args = [options.sentinelConfig, '--sentinel', '--port', String(port), '--bind', '127.0.0.1'];
+    } else {
+      // Without persistence a replica still writes the primary's snapshot on a full sync: into a folder
+      // of its own (removed on exit), never the current directory.
+      if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+      else scratch = mkdtempSync(join(tmpdir(), 'parley-redis-'));
+      args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
+      args.push('--appendonly', options.dataDir ? 'yes' : 'no', '--dir', options.dataDir ?? scratch!);
+      if (options.replicaOf) args.push('--replicaof', options.replicaOf.host, String(options.replicaOf.port));
     }
     // Its own process group: a Ctrl-C at the terminal must not stop Redis before the gateway has
     // flushed its snapshots; the gateway stops it last, and kills it if the process exits first.

@@ -7,7 +7,11 @@ const C = 'http://localhost:8082';
 
 describe('failover', () => {
   it('rotates after the second failure in a row', () => {
-    expect([0, 1, 2, 3].map(shouldRotate)).toEqual([false, false, true, true]);
+    expect([0, 1, 2, 3].map((n) => shouldRotate(n))).toEqual([false, false, true, true]);
+  });
+
+  it('rotates at the first failure after the socket in use was cut', () => {
+    expect([0, 1, 2].map((n) => shouldRotate(n, true))).toEqual([false, true, true]);
   });
 
   it('moves to the next replica, wrapping around and skipping the failed one', () => {

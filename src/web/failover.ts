@@ -7,9 +7,13 @@
 /** Consecutive failed connects to one URL before moving to another replica. */
 export const FAILURES_BEFORE_ROTATING = 2;
 
-/** After a socket to the current URL closed before it opened (`failures` counts it): time to move on? */
-export function shouldRotate(failures: number): boolean {
-  return failures >= FAILURES_BEFORE_ROTATING;
+/**
+ * After a socket to the current URL closed before it opened (`failures` counts it): time to move on?
+ * When the socket in use had been cut (`dropped`: closed without a close frame, the replica may be dead),
+ * the first refusal is enough: a replica killed mid-call costs its pages one refused connection.
+ */
+export function shouldRotate(failures: number, dropped = false): boolean {
+  return failures >= (dropped ? 1 : FAILURES_BEFORE_ROTATING);
 }
 
 /**

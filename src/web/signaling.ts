@@ -302,7 +302,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     }
     if (opened && code === ABNORMAL_CLOSE) this.#dropped = true;
     if (!opened) this.#failures++;
-    const rotate = !opened && (shouldRotate(this.#failures) || this.#dropped);
+    const rotate = !opened && shouldRotate(this.#failures, this.#dropped);
     this.#scheduleReconnect(code, reason, { rotate, immediate: this.#dropped && (opened || rotate) });
   }
 

@@ -18,6 +18,7 @@ import { joinCall, leaveCall, type ParleyBrowser } from '../../../tests/helpers/
 import { TEST_SECRET, type AiWorkerProcess, type GatewayProcess } from '../../../tests/helpers/gateway.js';
 import { signJoinToken, tokenKey } from '../../../src/auth/tokens.js';
 import { PIPELINE_PREFIX } from '../../../src/ai/pipeline/names.js';
+import { quiet } from '../../../src/ai/pipeline/PipelineQueues.js';
 import { EmbeddedRedis } from '../../../src/state/EmbeddedRedis.js';
 import { RedisSentinelSet } from '../../../src/state/RedisSentinelSet.js';
 import { createRedis } from '../../../src/state/redisConnection.js';
@@ -105,18 +106,9 @@ export class Cluster {
     return this.#sentinel?.url ?? this.#single!.url;
   }
 
-  /** A BullMQ queue of the AI pipeline on this cluster's Redis, for inspection; close it with `close()`. */
+  /** A BullMQ queue of the AI pipeline, for inspection, on the admin client (closing the queue leaves the client open). */
   queue(name: string): Queue {
-    const connection = createRedis(this.redisUrl, { maxRetriesPerRequest: 1 });
-    connection.on('error', () => undefined);
-    const q = new Queue(name, { connection, prefix: PIPELINE_PREFIX });
-    q.on('error', () => undefined);
-    const close = q.close.bind(q);
-    q.close = async () => {
-      await close();
-      connection.disconnect();
-    };
-    return q;
+    return quiet(new Queue(name, { connection: this.admin, prefix: PIPELINE_PREFIX }));
   }
 
   async addReplica(): Promise<GatewayProcess> {
