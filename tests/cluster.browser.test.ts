@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
+import { Channels } from '../src/state/keys.js';
 import { RedisStore } from '../src/state/RedisStore.js';
-import { joinAs, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
+import { inboundAudio, joinAs, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
 import { ADMIN_TOKEN, backWithAudio, bytesFrom, everyoneHearsEveryone, keysMentioning, startReplicas, watchGap } from './helpers/cluster.js';
 import type { GatewayProcess } from './helpers/gateway.js';
 import { SPEECH_WAV, waitFor } from './helpers/media.js';
@@ -56,6 +57,18 @@ describe('one room across three replicas', () => {
       const others = ids.filter((_, j) => j !== i);
       for (const id of others) expect(await bytesFrom(page, id)).toBeGreaterThan(0);
     }
+
+    // The piped copy of P0's microphone on span-1 is dropped while P0 stays in the room (as after a fault: a
+    // notice from span-0 that its producer closed). P1's consumer closes; the page consumes it again at once.
+    const [before] = (await inboundAudio(ps[1]!)).filter((s) => s.peerId === ids[0]);
+    const notice = { kind: 'notify', id: 'test-notice', from: 'span-0', method: 'pipe.producerClosed', params: { roomId: 'span', producerId: before!.producerId }, sentAt: Date.now() };
+    await store.publish(Channels.replica('span-1'), JSON.stringify(notice));
+    const again = await waitFor(async () => {
+      const now = (await inboundAudio(ps[1]!)).find((s) => s.producerId === before!.producerId && s.consumerId !== before!.consumerId && s.bytesReceived > 0);
+      return now ?? null;
+    }, 10_000, 'P1 hearing P0 through a new consumer');
+    expect(again.peerId).toBe(ids[0]);
+    expect(await ps[1]!.evaluate(() => window.parley!.lastError)).toBeNull();
   });
 });
 

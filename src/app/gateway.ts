@@ -5,6 +5,7 @@ import { RoomStore } from '../actors/room/RoomStore.js';
 import { startInterpreter, type InterpreterHandle } from '../ai/gateway/startInterpreter.js';
 import { tokenKey } from '../auth/tokens.js';
 import { Cluster } from '../cluster/Cluster.js';
+import { probeAddress } from '../cluster/probe.js';
 import { defaultReplicaId } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startEdge, type EdgeServer } from '../edge/server.js';
@@ -151,7 +152,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   await step('restore sessions', () => restoreSessions({ store, rooms, sessions, replicaId, log: rlog }));
   const edge = await step('edge', () => startEdge(services!, { webDir: WEB_DIR }));
   const url = config.replica.publicUrl || `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;
-  cluster.registry.setSelfUrl(url);
+  cluster.registry.setSelfUrl(url, probeAddress(config.http.host, cluster.mediaIp, edge.port));
   await step('cluster', () => cluster.start(sessions));
   const heartbeat = setInterval(() => pool.refreshSnapshots(), HEARTBEAT_MS);
   heartbeat.unref();

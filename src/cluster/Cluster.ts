@@ -8,6 +8,7 @@ import type { SessionManager } from '../session/SessionManager.js';
 import type { Store } from '../state/Store.js';
 import { PipeManager } from './PipeManager.js';
 import { reapReplica } from './reapReplica.js';
+import { tcpAnswers } from './probe.js';
 import { ReplicaRegistry, type ReplicaEntry } from './ReplicaRegistry.js';
 import { ReplicaRpc } from './ReplicaRpc.js';
 import { RoomMediaSync } from './RoomMediaSync.js';
@@ -45,10 +46,11 @@ export class Cluster {
     this.sync = new RoomMediaSync({ replicaId: o.replicaId, rooms: o.rooms, pipes: this.pipes, routers: o.routers, log: o.log });
     this.registry = new ReplicaRegistry({
       store: o.store,
-      self: { replicaId: o.replicaId, url: o.url, mediaIp: media.pipeAnnouncedIp || pipeIp, startedAt: Date.now() },
+      self: { replicaId: o.replicaId, url: o.url, mediaIp: this.mediaIp, startedAt: Date.now() },
       load: o.load,
       heartbeatMs: o.config.cluster.heartbeatMs,
       staleAfterMs: o.config.cluster.staleAfterMs,
+      answers: (entry) => tcpAnswers(entry.probe, Math.min(1000, o.config.cluster.heartbeatMs)),
       log: o.log,
     });
     this.registry.observer.on('replicagone', (id, reaper) => void this.#onReplicaGone(id, reaper));
@@ -58,6 +60,11 @@ export class Cluster {
       const replicas = this.alternatives();
       for (const session of this.#sessions?.all() ?? []) session.notify('replicas', { replicas });
     });
+  }
+
+  /** The address other replicas reach this one at (pipes, probes). */
+  get mediaIp(): string {
+    return this.#o.config.media.pipeAnnouncedIp || this.#o.config.media.pipeListenIp || this.#o.config.media.listenIp;
   }
 
   get draining(): boolean {

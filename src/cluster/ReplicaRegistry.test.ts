@@ -1,22 +1,26 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../state/keys.js';
 import { MemoryStore } from '../state/MemoryStore.js';
-import { ReplicaRegistry } from './ReplicaRegistry.js';
+import { tcpAnswers } from './probe.js';
+import { LATE_LIMIT, ReplicaRegistry } from './ReplicaRegistry.js';
 
 const STALE_MS = 150;
 
 /** Registries driven by hand (tick), never by their timer, sharing one store. */
-function registry(store: MemoryStore, replicaId: string) {
+function registry(store: MemoryStore, replicaId: string, probe = '') {
   const r = new ReplicaRegistry({
     store,
     self: { replicaId, url: `http://${replicaId}`, mediaIp: '127.0.0.1', startedAt: Date.now() },
     load: () => ({ peers: 0, consumers: 0 }),
     heartbeatMs: 60_000,
     staleAfterMs: STALE_MS,
+    answers: (entry) => tcpAnswers(entry.probe, 100),
     log: pino({ level: 'silent' }),
   });
+  r.setSelfUrl(`http://${replicaId}`, probe);
   const gone: Array<[string, boolean]> = [];
   r.observer.on('replicagone', (id, reaper) => gone.push([id, reaper]));
   return { r, gone };
@@ -110,5 +114,31 @@ describe('ReplicaRegistry', () => {
     expect(changes).toBe(4);
     expect(liveIds(a.r)).toEqual(['a']);
   });
-});
 
+  it('a stalled replica whose port still answers is late, not gone, until LATE_LIMIT staleness periods; a killed one (refused) is gone at once', async () => {
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const open = `127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const refused = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    try {
+      const store = new MemoryStore();
+      const a = registry(store, 'a');
+      const stalled = registry(store, 'stalled', open);
+      const killed = registry(store, 'killed', refused);
+      for (const x of [a, stalled, killed, a]) await x.r.tick();
+      await sleep(STALE_MS + 50);
+      await a.r.tick();
+      expect(a.gone).toEqual([['killed', true]]);
+      expect(Object.keys(await store.hashGetAll(Keys.replicas())).sort()).toEqual(['a', 'stalled']);
+      // Past the limit, an answering port no longer saves it (a hung process).
+      await sleep(STALE_MS * LATE_LIMIT);
+      await a.r.tick();
+      expect(a.gone).toEqual([['killed', true], ['stalled', true]]);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+});

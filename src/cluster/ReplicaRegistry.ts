@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import { Keys } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
@@ -10,6 +11,8 @@ export type ReplicaEntry = {
   url: string;
   /** Address other replicas send piped media to. */
   mediaIp: string;
+  /** host:port of this replica's listening socket as the other replicas reach it ('' = none): see `probe`. */
+  probe: string;
   draining: boolean;
   peers: number;
   consumers: number;
@@ -30,12 +33,21 @@ export type ReplicaRegistryEvents = {
 
 export type ReplicaRegistryOptions = {
   store: Store;
-  self: Omit<ReplicaEntry, 'heartbeatAt' | 'draining' | 'peers' | 'consumers' | 'cpu'>;
+  self: Omit<ReplicaEntry, 'heartbeatAt' | 'draining' | 'peers' | 'consumers' | 'cpu' | 'probe'>;
   load: () => { peers: number; consumers: number };
   heartbeatMs: number;
   staleAfterMs: number;
+  /**
+   * Whether a replica late with its heartbeat still answers at its `probe` address (tcpAnswers). One that
+   * answers is alive but stalled (a busy host, a long pause): it is not judged gone until it has been
+   * silent for LATE_LIMIT staleness periods. Without it, a stale heartbeat alone means gone.
+   */
+  answers?: (entry: ReplicaEntry) => Promise<boolean>;
   log: Logger;
 };
+
+/** A replica whose probe answers is still judged gone once silent this many staleness periods. */
+export const LATE_LIMIT = 3;
 
 /**
  * The replica registry: a Redis hash of entries refreshed by heartbeat.
@@ -60,6 +72,12 @@ export class ReplicaRegistry {
   #shape = '';
   #lastCpu = process.cpuUsage();
   #lastCpuAt = Date.now();
+  #probe = '';
+  #lastBeatAt = 0;
+  /** This process's event-loop delay since the last heartbeat: tells a stalled process from a slow Redis. */
+  readonly #loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  /** Replicas late with their heartbeat whose probe answered (logged once per lateness). */
+  readonly #late = new Set<string>();
 
   constructor(options: ReplicaRegistryOptions) {
     this.#o = options;
@@ -70,9 +88,10 @@ export class ReplicaRegistry {
     return this.#o.self.replicaId;
   }
 
-  /** The URL is known once the edge listens, before start(). */
-  setSelfUrl(url: string): void {
+  /** The URL (and the listening address other replicas may probe) are known once the edge listens, before start(). */
+  setSelfUrl(url: string, probe = ''): void {
     this.#o.self.url = url;
+    this.#probe = probe;
   }
 
   get draining(): boolean {
@@ -81,6 +100,7 @@ export class ReplicaRegistry {
 
   /** Registers and starts the heartbeat + sweep loop. */
   async start(): Promise<void> {
+    this.#loopDelay.enable();
     await this.tick();
     this.#timer = setInterval(
       () =>
@@ -131,6 +151,7 @@ export class ReplicaRegistry {
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    this.#loopDelay.disable();
     await this.#o.store.hashDelete(Keys.replicas(), this.selfId);
   }
 
@@ -140,8 +161,15 @@ export class ReplicaRegistry {
     const cpuShare = (cpu.user + cpu.system) / 1000 / Math.max(1, now - this.#lastCpuAt);
     this.#lastCpu = process.cpuUsage();
     this.#lastCpuAt = now;
-    const entry: ReplicaEntry = { ...this.#o.self, ...this.#o.load(), draining: this.#draining, cpu: Number(cpuShare.toFixed(3)), heartbeatAt: now };
+    const entry: ReplicaEntry = { ...this.#o.self, probe: this.#probe, ...this.#o.load(), draining: this.#draining, cpu: Number(cpuShare.toFixed(3)), heartbeatAt: now };
     const isNew = await this.#o.store.hashSet(Keys.replicas(), this.selfId, JSON.stringify(entry));
+    // Others judge us by this write: say so when it comes late (a stalled event loop, a slow Redis).
+    if (this.#lastBeatAt > 0 && Date.now() - this.#lastBeatAt > this.#o.heartbeatMs + this.#o.staleAfterMs / 2) {
+      const eventLoopMaxMs = Math.round(this.#loopDelay.max / 1e6);
+      this.#log.warn({ sinceLastMs: Date.now() - this.#lastBeatAt, staleAfterMs: this.#o.staleAfterMs, eventLoopMaxMs }, 'heartbeat late');
+    }
+    this.#lastBeatAt = Date.now();
+    this.#loopDelay.reset();
     this.#view.set(this.selfId, entry);
     if (isNew && this.#registered) {
       this.#log.error('this replica had been declared gone by the others; dropping its sessions');
@@ -165,12 +193,17 @@ export class ReplicaRegistry {
         continue;
       }
       if (judging && id !== this.selfId && now - entry.heartbeatAt > this.#o.staleAfterMs) {
+        if (await this.#stalledButThere(entry, now)) {
+          view.set(id, entry);
+          continue;
+        }
         const reaper = await this.#o.store.hashDelete(Keys.replicas(), id);
         this.#log.warn({ gone: id, silentMs: now - entry.heartbeatAt, reaper }, 'replica gone');
         this.observer.emit('replicagone', id, reaper);
         gone.add(id);
         continue;
       }
+      this.#late.delete(id);
       view.set(id, entry);
     }
     // A replica missing from the hash is gone once its last heartbeat we saw is stale: either another
@@ -181,10 +214,23 @@ export class ReplicaRegistry {
       else view.set(id, entry);
     }
     this.#view = view;
+    for (const id of this.#late) if (!view.has(id)) this.#late.delete(id);
     const shape = [...view.values()].map((r) => `${r.replicaId} ${r.url} ${r.draining}`).sort().join('\n');
     if (shape !== this.#shape) {
       this.#shape = shape;
       this.observer.emit('viewchanged');
     }
+  }
+
+  /** A stale entry whose probe still answers, within LATE_LIMIT staleness periods: alive, only late. */
+  async #stalledButThere(entry: ReplicaEntry, now: number): Promise<boolean> {
+    const silentMs = now - entry.heartbeatAt;
+    if (!this.#o.answers || !entry.probe || silentMs > this.#o.staleAfterMs * LATE_LIMIT) return false;
+    if (!(await this.#o.answers(entry))) return false;
+    if (!this.#late.has(entry.replicaId)) {
+      this.#late.add(entry.replicaId);
+      this.#log.warn({ late: entry.replicaId, silentMs, probe: entry.probe }, 'replica late with its heartbeat but its port answers: not gone yet');
+    }
+    return true;
   }
 }

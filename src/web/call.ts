@@ -23,6 +23,9 @@ export type RemoteMedia = {
   track: MediaStreamTrack;
 };
 
+/** What this page receives of one remote audio (for the debug hook and tests): inbound-rtp totals. */
+export type InboundAudio = { peerId: string; producerId: string; consumerId: string; source: string; bytesReceived: number; packetsReceived: number; totalAudioEnergy: number };
+
 /** What this page encodes of one layer of a video it sends (for the debug hook and tests). */
 export type OutboundVideo = { source: string; rid: string | null; frameWidth: number; frameHeight: number; framesEncoded: number; qualityLimitationReason: string | null };
 
@@ -151,8 +154,11 @@ export class Call extends Emitter<CallEvents> {
     }
   }
 
-  /** Consumes a producer of another peer unless already done; errors are emitted, not thrown. */
-  async ensureConsumer(info: ProducerInfo): Promise<void> {
+  /**
+   * Consumes a producer of another peer unless already done; errors are emitted, not thrown, except
+   * `quiet` ones (a re-consume that finds the producer gone has nothing to report).
+   */
+  async ensureConsumer(info: ProducerInfo, quiet: readonly string[] = []): Promise<void> {
     const { producerId } = info;
     if (this.#closed || this.#consumers.has(producerId) || this.#consuming.has(producerId)) return;
     if (!this.#device.loaded) return;
@@ -193,7 +199,8 @@ export class Call extends Emitter<CallEvents> {
       this.emit('consumeradded', media);
       await this.#signaling.request('resumeConsumer', { consumerId: consumer.id });
     } catch (err) {
-      if (!this.#closed) this.emit('error', toClientError(err));
+      const error = toClientError(err);
+      if (!this.#closed && !quiet.includes(error.code)) this.emit('error', error);
     } finally {
       this.#consuming.delete(producerId);
     }
@@ -256,19 +263,21 @@ export class Call extends Emitter<CallEvents> {
   }
 
   /** Inbound audio stats of every audio consumer, or only of the consumers of `producerId` (one getStats each). */
-  async audioStats(producerId?: string): Promise<Array<{ peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number }>> {
+  async audioStats(producerId?: string): Promise<InboundAudio[]> {
     const entries = [...this.#consumers.values()].filter((e) => e.media.kind === 'audio' && !e.consumer.closed && (producerId === undefined || e.media.producerId === producerId));
     return Promise.all(
       entries.map(async ({ media, consumer }) => {
         let bytesReceived = 0;
+        let packetsReceived = 0;
         let totalAudioEnergy = 0;
         const report = await consumer.getStats();
-        report.forEach((stat: { type?: string; bytesReceived?: number; totalAudioEnergy?: number }) => {
+        report.forEach((stat: { type?: string; bytesReceived?: number; packetsReceived?: number; totalAudioEnergy?: number }) => {
           if (stat.type !== 'inbound-rtp') return;
           bytesReceived += stat.bytesReceived ?? 0;
+          packetsReceived += stat.packetsReceived ?? 0;
           totalAudioEnergy += stat.totalAudioEnergy ?? 0;
         });
-        return { peerId: media.peerId, producerId: media.producerId, bytesReceived, totalAudioEnergy };
+        return { peerId: media.peerId, producerId: media.producerId, consumerId: media.consumerId, source: media.source, bytesReceived, packetsReceived, totalAudioEnergy };
       }),
     );
   }

@@ -4,20 +4,20 @@
  */
 
 import type { PeerInfo } from '../protocol/messages.js';
-import type { IceRoute, InboundVideo, OutboundVideo } from './call.js';
+import type { IceRoute, InboundAudio, InboundVideo, OutboundVideo } from './call.js';
 import type { VideoSource } from './localVideo.js';
 import type { SentView } from './videoViews.js';
 import type { CaptionRecord, SpokenRecord } from './captions.js';
 import type { ConnectionState, Session } from './session.js';
 
-export type InboundAudio = { peerId: string; producerId: string; bytesReceived: number; totalAudioEnergy: number };
+export type { InboundAudio } from './call.js';
 
 export type ParleyDebugHook = {
   readonly state: ConnectionState;
   readonly peerId: string | null;
   /** Other peers (not us), with their producers. */
   peers: () => PeerInfo[];
-  /** getStats() of every audio consumer (or only those of `producerId`): inbound-rtp bytesReceived and totalAudioEnergy. */
+  /** getStats() of every audio consumer (or only those of `producerId`): inbound-rtp bytes, packets and totalAudioEnergy. */
   inboundAudio: (producerId?: string) => Promise<InboundAudio[]>;
   /** What this page decodes of each video it receives (frame size of the layer it gets now, frames decoded). */
   inboundVideo: () => Promise<InboundVideo[]>;

@@ -44,6 +44,9 @@ export function toClientError(err: unknown, fallbackCode: string = ClientErrors.
   return new ClientError(fallbackCode, String(err));
 }
 
+/** A `consume` of a producer that has left the room (it may leave while the page asks). */
+export const PRODUCER_GONE = 'ERR_PRODUCER_NOT_FOUND';
+
 /** A `join` refused because the replica is draining; `error.data.url` names a live replica to join instead. */
 export const REPLICA_DRAINING = 'ERR_REPLICA_DRAINING';
 

@@ -8,7 +8,7 @@ import { obtainToken } from './auth.js';
 import { Call } from './call.js';
 import type { RemoteMedia } from './call.js';
 import type { PageConfig } from './config.js';
-import { ClientError, ClientErrors, drainTarget, FATAL_JOIN_ERRORS, RENEWABLE_TOKEN_ERRORS, REPLICA_DRAINING, toClientError } from './errors.js';
+import { ClientError, ClientErrors, drainTarget, FATAL_JOIN_ERRORS, PRODUCER_GONE, RENEWABLE_TOKEN_ERRORS, REPLICA_DRAINING, toClientError } from './errors.js';
 import { Emitter } from './events.js';
 import { replicaUrls, sameReplica, toBaseUrl } from './failover.js';
 import { locateReplica } from './locate.js';
@@ -370,9 +370,15 @@ export class Session extends Emitter<SessionEvents> {
         // Shown, not kept as lastError: the call itself is fine, only this utterance goes untranslated.
         this.emit('error', new ClientError(msg.data.code, `Translation: ${msg.data.message}`));
         return;
-      case 'consumerClosed':
+      case 'consumerClosed': {
         call?.consumerClosed(msg.data.consumerId);
+        // The server replaced what carried a producer still in the room (a pipe copy after a fault): consume
+        // it again now rather than wait for an announcement that will not come. If it has just left, the
+        // server answers not found and its producerClosed follows.
+        const producer = this.#roster.producer(msg.data.producerId);
+        if (producer && call) void call.ensureConsumer(producer, [PRODUCER_GONE]);
         return;
+      }
       case 'disconnecting':
         if (msg.data.reconnect) this.#setState('reconnecting');
         return;

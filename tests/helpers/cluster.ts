@@ -10,7 +10,7 @@ export const ADMIN_TOKEN = 'test-admin-token';
 /** Cluster timings shortened for tests (the defaults are 2 s heartbeat, 5 s staleness). */
 export const FAST_CLUSTER_ENV = {
   PARLEY_CLUSTER_HEARTBEAT_MS: '500',
-  PARLEY_CLUSTER_STALE_AFTER_MS: '2000',
+  PARLEY_CLUSTER_STALE_AFTER_MS: '4000',
   PARLEY_CLUSTER_DRAIN_MOVE_DELAY_MS: '500',
   PARLEY_CLUSTER_DRAIN_TIMEOUT_MS: '15000',
   PARLEY_ROOMS_RECONNECT_GRACE_MS: '8000',
@@ -34,27 +34,44 @@ export async function bytesFrom(page: Page, peerId: string): Promise<number> {
 }
 
 /**
- * Watches, inside the page, the audio bytes received from `peerId` (sampled
- * every `everyMs` from the page's own timer, so a busy test process does not
- * stretch the measurement) until `stop()`; reports the longest stretch
- * without new bytes.
+ * Watches, inside the page, the microphone audio of `peerId` the page
+ * receives, until `stop()`; reports the longest stretch of audio that did not
+ * arrive, and when it began. Counted in RTP packets (20 ms of Opus each, sent
+ * without DTX, so silence arrives too) against the time between samples: a
+ * sampler the busy machine runs late still finds the packets that arrived
+ * meanwhile, so only audio that really stopped is a gap. Each consumer is
+ * followed on its own (one the server replaced counts from its successor's
+ * first packets).
  */
-export function watchGap(page: Page, peerId: string, everyMs = 50): { stop(): Promise<{ longestGapMs: number; samples: number }> } {
+export function watchGap(page: Page, peerId: string, everyMs = 50): { stop(): Promise<{ longestGapMs: number; longestGapFrom: number; samples: number; consumers: number }> } {
+  type Watch = { timer: number; packets: Record<string, number>; lastAt: number; run: number; longest: number; longestFrom: number; samples: number };
   const started = page.evaluate(
     ({ peerId, everyMs }) => {
-      const w = window as unknown as { __gap?: Record<string, { timer: number; last: number; lastChange: number; longest: number; samples: number }> };
+      const PACKET_MS = 20;
+      const w = window as unknown as { __gap?: Record<string, Watch> };
       w.__gap ??= {};
-      const state = { timer: 0, last: -1, lastChange: performance.now(), longest: 0, samples: 0 };
+      const state: Watch = { timer: 0, packets: {}, lastAt: -1, run: 0, longest: 0, longestFrom: 0, samples: 0 };
       w.__gap[peerId] = state;
       state.timer = window.setInterval(() => {
         void window.parley!.inboundAudio().then((stats) => {
-          const bytes = stats.filter((s) => s.peerId === peerId && s.totalAudioEnergy > 0).reduce((n, s) => n + s.bytesReceived, 0);
           const now = performance.now();
-          if (bytes > state.last) {
-            if (state.last >= 0) state.longest = Math.max(state.longest, now - state.lastChange);
-            state.last = bytes;
-            state.lastChange = now;
+          let arrived = 0;
+          for (const s of stats) {
+            if (s.peerId !== peerId || s.source !== 'mic') continue;
+            arrived += s.packetsReceived - (state.packets[s.consumerId] ?? 0);
+            state.packets[s.consumerId] = s.packetsReceived;
           }
+          if (state.lastAt >= 0) {
+            state.run += Math.max(0, now - state.lastAt - arrived * PACKET_MS);
+            if (arrived > 0) {
+              if (state.run > state.longest) {
+                state.longest = state.run;
+                state.longestFrom = performance.timeOrigin + now - state.run;
+              }
+              state.run = 0;
+            }
+          }
+          state.lastAt = now;
           state.samples += 1;
         });
       }, everyMs);
@@ -65,10 +82,10 @@ export function watchGap(page: Page, peerId: string, everyMs = 50): { stop(): Pr
     async stop() {
       await started;
       return page.evaluate((id) => {
-        const w = window as unknown as { __gap: Record<string, { timer: number; lastChange: number; longest: number; samples: number }> };
-        const state = w.__gap[id]!;
+        const state = (window as unknown as { __gap: Record<string, Watch> }).__gap[id]!;
         window.clearInterval(state.timer);
-        return { longestGapMs: Math.round(Math.max(state.longest, performance.now() - state.lastChange)), samples: state.samples };
+        const [longest, from] = state.run > state.longest ? [state.run, performance.timeOrigin + state.lastAt - state.run] : [state.longest, state.longestFrom];
+        return { longestGapMs: Math.round(longest), longestGapFrom: Math.round(from), samples: state.samples, consumers: Object.keys(state.packets).length };
       }, peerId);
     },
   };
