@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Redis } from 'ioredis';
-import { createRedis } from '../state/redisConnection.js';
+import { createRedis, type RedisClient } from '../state/redisConnection.js';
 import { createEngines } from '../ai/engines/registry.js';
 import { AI_WORKER_DEFAULTS, AiWorker } from '../ai/pipeline/AiWorker.js';
 import { AiWorkerMetrics, serveAiWorkerMetrics, type MetricsServer } from '../ai/worker/AiWorkerMetrics.js';
@@ -51,7 +50,7 @@ export async function runAiWorker(args: string[]): Promise<number> {
   const workerId = `${hostname()}-${process.pid}`;
   let engines: EngineSet | null = null;
   let worker: AiWorker | null = null;
-  let redis: Redis | null = null;
+  let redis: RedisClient | null = null;
   let directory: EngineDirectory | null = null;
   let metrics: AiWorkerMetrics | null = null;
   let server: MetricsServer | null = null;

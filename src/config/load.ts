@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { parseRedisUrl, sentinelUrl } from '../state/redisConnection.js';
+import { clusterUrl, parseRedisUrl, sentinelUrl } from '../state/redisConnection.js';
 
 export const ENV_PREFIX = 'PARLEY_';
 
@@ -103,10 +103,13 @@ function finish(config: Config): Config {
   if (config.mode === 'production' && config.auth.secret.length < 32) {
     throw new TypeError('invalid configuration:\n  auth.secret: production mode needs a secret of at least 32 characters');
   }
-  if (config.redis.sentinels.length > 0) {
-    if (config.redis.url) throw new TypeError('invalid configuration:\n  redis.sentinels: set either redis.url or redis.sentinels, not both');
-    config.redis.url = sentinelUrl(config.redis.sentinels, config.redis.masterName, { password: config.redis.password || undefined });
+  const { sentinels, clusterNodes } = config.redis;
+  if ([config.redis.url !== '', sentinels.length > 0, clusterNodes.length > 0].filter(Boolean).length > 1) {
+    throw new TypeError('invalid configuration:\n  redis: set one of redis.url, redis.sentinels or redis.clusterNodes');
   }
+  const password = config.redis.password || undefined;
+  if (sentinels.length > 0) config.redis.url = sentinelUrl(sentinels, config.redis.masterName, { password });
+  if (clusterNodes.length > 0) config.redis.url = clusterUrl(clusterNodes, { password });
   if (config.redis.url) {
     try {
       parseRedisUrl(config.redis.url);

@@ -38,16 +38,19 @@ export const configSchema = strict({
   }).prefault({}),
   redis: strict({
     /**
-     * Connection string: redis://host:port (one server), or redis-sentinel://h1:26379,h2:26379,h3:26379/<master>
-     * (the primary the sentinels name; see src/state/redisConnection.ts). Empty = an embedded redis-server,
-     * unless `sentinels` is set.
+     * Connection string: redis://host:port (one server), redis-sentinel://h1:26379,h2:26379,h3:26379/<master>
+     * (the primary the sentinels name), or redis-cluster://h1:6379,h2:6379,h3:6379 (a Redis Cluster through
+     * these seed nodes); see src/state/redisConnection.ts. Empty = an embedded redis-server, unless
+     * `sentinels` or `clusterNodes` is set.
      */
     url: z.string().default(''),
     /** Sentinel mode without writing the URL: the sentinels (host:port) watching `masterName`. */
     sentinels: z.array(z.string()).default([]),
     /** The name the sentinels monitor the primary under (with `sentinels`). */
     masterName: z.string().default('parley'),
-    /** Password of the Redis servers (with `sentinels`; in `url` it goes into the URL). */
+    /** Cluster mode without writing the URL: seed nodes (host:port) of a Redis Cluster; any few of its nodes will do. */
+    clusterNodes: z.array(z.string()).default([]),
+    /** Password of the Redis servers (with `sentinels` or `clusterNodes`; in `url` it goes into the URL). */
     password: z.string().default(''),
     /** Port for the embedded redis-server; 0 = a free one. */
     embeddedPort: z.number().int().min(0).max(65535).default(0),

@@ -17,6 +17,12 @@ export type EmbeddedRedisOptions = {
   replicaOf?: { host: string; port: number };
   /** Start as a sentinel with this config file (redis-server rewrites it: it must be writable and its own). */
   sentinelConfig?: string;
+  /**
+   * Start as a Redis Cluster node (RedisClusterSet) keeping its nodes.conf in `dir` as nodes-<port>.conf
+   * (a node restarted on the same port rejoins its cluster); `nodeTimeoutMs` is how long a silent node
+   * takes to be failed over.
+   */
+  clusterNode?: { dir: string; nodeTimeoutMs: number };
 };
 
 /** A `redis-server` child process on loopback, used when no redis.url is configured and by tests. */
@@ -48,6 +54,7 @@ export class EmbeddedRedis {
       args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
       args.push('--appendonly', options.dataDir ? 'yes' : 'no', '--dir', options.dataDir ?? scratch!);
       if (options.replicaOf) args.push('--replicaof', options.replicaOf.host, String(options.replicaOf.port));
+      if (options.clusterNode) args.push(...clusterArgs(join(options.clusterNode.dir, `nodes-${port}.conf`), options.clusterNode.nodeTimeoutMs));
     }
     // Its own process group: a Ctrl-C at the terminal must not stop Redis before the gateway has
     // flushed its snapshots; the gateway stops it last, and kills it if the process exits first.
@@ -110,4 +117,19 @@ export class EmbeddedRedis {
     this.#child.kill('SIGKILL');
     await this.#exited;
   }
+}
+
+/**
+ * A cluster node that keeps serving its own slots while another shard fails over (full coverage off: one
+ * shard's outage must not stop the rooms on the others) and lets a replica take over however long it was
+ * cut off (validity factor 0: on one machine a replica is never stale by design).
+ */
+function clusterArgs(configFile: string, nodeTimeoutMs: number): string[] {
+  return [
+    '--cluster-enabled', 'yes',
+    '--cluster-config-file', configFile,
+    '--cluster-node-timeout', String(nodeTimeoutMs),
+    '--cluster-require-full-coverage', 'no',
+    '--cluster-replica-validity-factor', '0',
+  ];
 }

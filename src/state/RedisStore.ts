@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { createRedis } from './redisConnection.js';
+import { createRedis, isCluster, type RedisClient } from './redisConnection.js';
 import type { BusHandler, SnapshotRecord, Store } from './Store.js';
 
 type ScriptDef = { name: string; file: string; numberOfKeys: number };
@@ -12,7 +12,7 @@ const SCRIPTS: ScriptDef[] = ['put-if-newer-1', 'compare-and-set-1', 'delete-if-
   numberOfKeys: Number(base.split('-').pop()),
 }));
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisClient & {
   putIfNewer(key: string, seq: number, doc: string, ttl: number): Promise<number>;
   compareAndSet(key: string, expected: number, doc: string): Promise<number>;
   deleteIfNotNewer(key: string, seq: number): Promise<number>;
@@ -24,15 +24,22 @@ export type RedisStoreOptions = {
   onStatus?: (status: 'ready' | 'down') => void;
 };
 
+/**
+ * The state store on Redis: snapshots through single-key Lua scripts, plain keys, and pub/sub. On a Redis
+ * Cluster the same calls work shard by shard: every script touches one key, SCAN runs on each primary, and
+ * pub/sub is sharded (SPUBLISH/SSUBSCRIBE), so a room's events stay on the shard that holds its keys.
+ */
 export class RedisStore implements Store {
   readonly #cmd: ScriptedRedis;
-  readonly #sub: Redis;
+  readonly #sub: RedisClient;
+  readonly #sharded: boolean;
   readonly #handlers = new Map<string, Set<BusHandler>>();
 
-  private constructor(cmd: ScriptedRedis, sub: Redis) {
+  private constructor(cmd: ScriptedRedis, sub: RedisClient) {
     this.#cmd = cmd;
     this.#sub = sub;
-    this.#sub.on('message', (channel: string, message: string) => {
+    this.#sharded = isCluster(sub);
+    this.#sub.on(this.#sharded ? 'smessage' : 'message', (channel: string, message: string) => {
       for (const h of this.#handlers.get(channel) ?? []) h(message);
     });
   }
@@ -51,7 +58,7 @@ export class RedisStore implements Store {
   }
 
   /** The raw client, for BullMQ and admin tools that need one. */
-  get client(): Redis {
+  get client(): RedisClient {
     return this.#cmd;
   }
 
@@ -86,12 +93,15 @@ export class RedisStore implements Store {
 
   async keys(pattern: string): Promise<string[]> {
     const found = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.#cmd.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      for (const k of batch) found.add(k);
-      cursor = next;
-    } while (cursor !== '0');
+    const servers: Redis[] = isCluster(this.#cmd) ? this.#cmd.nodes('master') : [this.#cmd];
+    for (const server of servers) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        for (const k of batch) found.add(k);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     return [...found];
   }
 
@@ -120,7 +130,8 @@ export class RedisStore implements Store {
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.#cmd.publish(channel, message);
+    if (this.#sharded) await this.#cmd.spublish(channel, message);
+    else await this.#cmd.publish(channel, message);
   }
 
   async subscribe(channel: string, handler: BusHandler): Promise<void> {
@@ -128,7 +139,8 @@ export class RedisStore implements Store {
     if (!set) {
       set = new Set();
       this.#handlers.set(channel, set);
-      await this.#sub.subscribe(channel);
+      if (this.#sharded) await this.#sub.ssubscribe(channel);
+      else await this.#sub.subscribe(channel);
     }
     set.add(handler);
   }
@@ -139,7 +151,8 @@ export class RedisStore implements Store {
     set.delete(handler);
     if (set.size === 0) {
       this.#handlers.delete(channel);
-      await this.#sub.unsubscribe(channel);
+      if (this.#sharded) await this.#sub.sunsubscribe(channel);
+      else await this.#sub.unsubscribe(channel);
     }
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.js';
-import { createRedis, parseRedisUrl, redactRedisUrl, sentinelUrl } from './redisConnection.js';
+import type { RedisOptions } from 'ioredis';
+import { clusterUrl, createRedis, isCluster, parseRedisUrl, redactRedisUrl, sentinelUrl } from './redisConnection.js';
 
 describe('Redis connection strings', () => {
   it('keeps redis:// and rediss:// URLs as one server', () => {
@@ -29,7 +30,8 @@ describe('Redis connection strings', () => {
     expect(() => parseRedisUrl('http://cache')).toThrow(/unsupported connection string/);
     expect(() => parseRedisUrl('redis-sentinel://s1:26379')).toThrow(TypeError); // no primary name
     expect(() => parseRedisUrl('redis-sentinel://s1:99999/p')).toThrow(/bad port/);
-    expect(() => parseRedisUrl('redis-cluster://:hunter2@a:1')).toThrow(/:\*\*\*@/);
+    expect(() => parseRedisUrl('redis-cluster://:hunter2@a:1/x')).toThrow(/:\*\*\*@/);
+    expect(() => parseRedisUrl('redis-cluster://:pw@')).toThrow(TypeError); // no node
     expect(redactRedisUrl('redis://app:hunter2@cache:6379')).toBe('redis://app:***@cache:6379');
   });
 
@@ -42,9 +44,10 @@ describe('Redis connection strings', () => {
   it('builds a Sentinel client that asks for the primary', () => {
     const client = createRedis('redis-sentinel://127.0.0.1:1,127.0.0.1:2/parley/1', { lazyConnect: true, connectionName: 'test' });
     try {
-      expect(client.options).toMatchObject({ name: 'parley', role: 'master', db: 1, connectionName: 'test' });
-      expect(client.options.failoverDetector).toBeFalsy();
-      expect(client.options.sentinels).toEqual([
+      const options = client.options as RedisOptions;
+      expect(options).toMatchObject({ name: 'parley', role: 'master', db: 1, connectionName: 'test' });
+      expect(options.failoverDetector).toBeFalsy();
+      expect(options.sentinels).toEqual([
         { host: '127.0.0.1', port: 1 },
         { host: '127.0.0.1', port: 2 },
       ]);
@@ -53,10 +56,38 @@ describe('Redis connection strings', () => {
     }
   });
 
+  it('reads the seed nodes, the password and TLS from redis-cluster://, and writes it back', () => {
+    expect(parseRedisUrl('redis-cluster://a:7000,b,[::1]:7002')).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 6379 },
+        { host: '::1', port: 7002 },
+      ],
+      tls: false,
+    });
+    expect(parseRedisUrl('rediss-cluster://app:s%40cret@a:1/')).toMatchObject({ mode: 'cluster', username: 'app', password: 's@cret', tls: true });
+    const url = clusterUrl(['a:7000', ' b:7001'], { password: 'p w' });
+    expect(url).toBe('redis-cluster://:p%20w@a:7000,b:7001');
+    expect(parseRedisUrl(url)).toMatchObject({ password: 'p w', nodes: [{ host: 'a' }, { host: 'b' }] });
+  });
+
+  it('builds a Cluster client with sharded subscribers, primaries for reads and the per-node options', () => {
+    const client = createRedis('redis-cluster://:pw@127.0.0.1:1,127.0.0.1:2', { lazyConnect: true, connectionName: 'test', maxRetriesPerRequest: null });
+    try {
+      if (!isCluster(client)) throw new Error('not a cluster client');
+      expect(client.options).toMatchObject({ lazyConnect: true, shardedSubscribers: true, scaleReads: 'master' });
+      expect(client.options.redisOptions).toMatchObject({ connectionName: 'test', password: 'pw', maxRetriesPerRequest: null });
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('config: redis.sentinels becomes the connection string; a bad redis.url is refused at boot', () => {
     const config = loadConfig({ env: { PARLEY_REDIS_SENTINELS: 'a:26379,b:26379', PARLEY_REDIS_MASTER_NAME: 'm' } });
     expect(config.redis.url).toBe('redis-sentinel://a:26379,b:26379/m');
-    expect(() => loadConfig({ env: { PARLEY_REDIS_URL: 'redis://x', PARLEY_REDIS_SENTINELS: 'a:1' } })).toThrow(/either redis.url or redis.sentinels/);
+    expect(() => loadConfig({ env: { PARLEY_REDIS_URL: 'redis://x', PARLEY_REDIS_SENTINELS: 'a:1' } })).toThrow(/one of redis.url, redis.sentinels or redis.clusterNodes/);
+    expect(loadConfig({ env: { PARLEY_REDIS_CLUSTER_NODES: 'a:7000,b:7001', PARLEY_REDIS_PASSWORD: 'pw' } }).redis.url).toBe('redis-cluster://:pw@a:7000,b:7001');
     expect(() => loadConfig({ env: { PARLEY_REDIS_URL: 'mongodb://x' } })).toThrow(/redis.url: redis: unsupported/);
   });
 });

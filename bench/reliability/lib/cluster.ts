@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { joinCall, leaveCall, type ParleyBrowser } from '../../../tests/helpers/browser.js';
 import { TEST_SECRET, type AiWorkerProcess, type GatewayProcess } from '../../../tests/helpers/gateway.js';
@@ -21,7 +20,7 @@ import { PIPELINE_PREFIX } from '../../../src/ai/pipeline/names.js';
 import { quiet } from '../../../src/ai/pipeline/PipelineQueues.js';
 import { EmbeddedRedis } from '../../../src/state/EmbeddedRedis.js';
 import { RedisSentinelSet } from '../../../src/state/RedisSentinelSet.js';
-import { createRedis } from '../../../src/state/redisConnection.js';
+import { createRedis, type RedisClient } from '../../../src/state/redisConnection.js';
 import { sleep, startAiWorker, startReplica } from '../../lib/stack.js';
 import type { RunContext } from '../../lib/types.js';
 
@@ -76,7 +75,7 @@ export class Cluster {
   /** Every replica and AI worker ever started, for their logs. */
   readonly #all: Array<{ name: string; logs(): string }> = [];
   /** The tooling's own Redis client (reconnects by itself after a Redis restart or a promotion). */
-  readonly admin: Redis;
+  readonly admin: RedisClient;
   /** One redis-server, or a Sentinel set (exactly one of the two). */
   #single: EmbeddedRedis | null;
   readonly #sentinel: RedisSentinelSet | null;

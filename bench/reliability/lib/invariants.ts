@@ -12,7 +12,7 @@
  * - the AI worker directory holds every live worker and no dead one past its reap time.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../src/state/redisConnection.js';
 import { PIPELINE_PREFIX, QueueNames } from '../../../src/ai/pipeline/names.js';
 import { ENGINE_DIRECTORY_DEFAULTS } from '../../../src/ai/worker/EngineDirectory.js';
 import { Keys, KEY_PREFIX } from '../../../src/state/keys.js';
@@ -30,7 +30,7 @@ const PEER_KEY = new RegExp(`^${P}:\\{room:(.+)\\}:peer:(.+)$`);
 const REPLICA_KEY = new RegExp(`^${P}:replica:([^:]+):`);
 const RESULTS_KEY = new RegExp(`^${esc(PIPELINE_PREFIX)}:${esc(QueueNames.results('X')).replace(/X$/, '')}([^:]+):`);
 
-async function allKeys(redis: Redis): Promise<string[]> {
+async function allKeys(redis: RedisClient): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {

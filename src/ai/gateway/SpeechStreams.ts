@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/redisConnection.js';
 import type { Logger } from '../../logger.js';
 import { appendChunk, appendEnd, type AudioStreamEnd, type AudioStreamLimits } from '../pipeline/audioStream.js';
 import type { DroppedResult, SttJob, TranslationMode } from '../pipeline/jobs.js';
@@ -17,7 +17,7 @@ import type { PipelineQueues } from '../pipeline/PipelineQueues.js';
 export type SpeechStreamsOptions = {
   queues: PipelineQueues;
   /** Connection the chunks are written on (commands on one connection stay in order). */
-  redis: Redis;
+  redis: RedisClient;
   replicaId: string;
   /** Key prefix of the audio streams (the pipeline's BullMQ prefix). */
   prefix: string;

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../../state/redisConnection.js';
 import { Errors, ParleyError, createError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { EngineSet, PcmAudio, SttSession, TimingMarks, TtsEngine } from '../types.js';
@@ -116,7 +116,7 @@ export class AiWorker {
   readonly observer = new EventEmitter<AiWorkerEvents>();
   readonly #engines: EngineSet;
   readonly #queues: PipelineQueues;
-  readonly #connection: Redis;
+  readonly #connection: RedisClient;
   readonly #cache: AiCache | null;
   readonly #log: Logger;
   readonly #maxAgeMs: number;
@@ -126,12 +126,12 @@ export class AiWorker {
   readonly #commit: CommitOptions;
   readonly #workers: Worker[] = [];
   /** Idle connections for the sessions' blocking stream reads (one per running session). */
-  readonly #readers: Redis[] = [];
-  readonly #allReaders = new Set<Redis>();
+  readonly #readers: RedisClient[] = [];
+  readonly #allReaders = new Set<RedisClient>();
   #activeSessions = 0;
   #closing: Promise<void> | null = null;
 
-  private constructor(options: AiWorkerOptions, connection: Redis, queues: PipelineQueues) {
+  private constructor(options: AiWorkerOptions, connection: RedisClient, queues: PipelineQueues) {
     this.#engines = options.engines;
     this.#connection = connection;
     this.#queues = queues;
@@ -259,8 +259,8 @@ export class AiWorker {
     }
   }
 
-  #newReader(): Redis {
-    const reader = this.#connection.duplicate({ connectionName: 'parley-ai-stream' });
+  #newReader(): RedisClient {
+    const reader = duplicateRedis(this.#connection, 'parley-ai-stream');
     reader.on('error', () => undefined); // reconnects by itself; a failed read fails the session
     this.#allReaders.add(reader);
     return reader;

@@ -4,15 +4,14 @@
  * The gateway calls `openSession` (and `withdrawIfWaiting`); AI workers use the other adds.
  */
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createRedis } from '../../state/redisConnection.js';
+import { createRedis, type RedisClient } from '../../state/redisConnection.js';
 import { Errors, InvalidStateError } from '../../errors.js';
 import type { DroppedResult, ResultJob, SttJob, TranslateJob, TtsJob } from './jobs.js';
 import { JobIds, PIPELINE_PREFIX, QueueNames } from './names.js';
 
 export type PipelineQueuesOptions = {
   /** redis:// URL (a connection is opened and closed with the queues) or a shared ioredis client (left open). */
-  connection: string | Redis;
+  connection: string | RedisClient;
   /** BullMQ key prefix (default 'parley'; tests use their own). */
   prefix?: string;
   /** Waiting recognition sessions above which openSession refuses at once (default 50). */
@@ -46,7 +45,7 @@ export const RESULT_JOB_OPTIONS = {
 } as const satisfies JobsOptions;
 
 /** A Redis client BullMQ can use for queues and workers (it requires maxRetriesPerRequest: null). */
-export function createBullConnection(url: string, name: string): Redis {
+export function createBullConnection(url: string, name: string): RedisClient {
   const redis = createRedis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: false });
   redis.on('error', () => undefined); // ioredis reconnects by itself; BullMQ reports errors on its own objects
   return redis;
@@ -69,12 +68,12 @@ export class PipelineQueues {
   readonly prefix: string;
   readonly maxQueueDepth: number;
   readonly maxAgeMs: number;
-  readonly #connection: Redis;
+  readonly #connection: RedisClient;
   readonly #ownsConnection: boolean;
   readonly #results = new Map<string, Queue<ResultJob>>();
   #closed = false;
 
-  private constructor(connection: Redis, ownsConnection: boolean, options: PipelineQueuesOptions) {
+  private constructor(connection: RedisClient, ownsConnection: boolean, options: PipelineQueuesOptions) {
     this.#connection = connection;
     this.#ownsConnection = ownsConnection;
     this.prefix = options.prefix ?? PIPELINE_PREFIX;

@@ -4,7 +4,7 @@
  * a handler that forwards it into the room.
  */
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/redisConnection.js';
 import type { Logger } from '../../logger.js';
 import type { ResultJob } from './jobs.js';
 import { PIPELINE_PREFIX, QueueNames } from './names.js';
@@ -12,7 +12,7 @@ import { createBullConnection } from './PipelineQueues.js';
 
 export type ResultsConsumerOptions = {
   /** redis:// URL (a connection is opened and closed with the consumer) or a shared client (left open). */
-  connection: string | Redis;
+  connection: string | RedisClient;
   /** This gateway replica's id. */
   replicaId: string;
   /** Called once per result; a throw is logged, not retried. */
@@ -33,11 +33,11 @@ export class ResultsConsumer {
   /** Counters read by the metrics module. */
   readonly stats: { handled: number; skippedStale: number; failed: number };
   readonly #worker: Worker<ResultJob>;
-  readonly #connection: Redis;
+  readonly #connection: RedisClient;
   readonly #ownsConnection: boolean;
   #closing: Promise<void> | null = null;
 
-  private constructor(worker: Worker<ResultJob>, connection: Redis, ownsConnection: boolean, stats: ResultsConsumer['stats']) {
+  private constructor(worker: Worker<ResultJob>, connection: RedisClient, ownsConnection: boolean, stats: ResultsConsumer['stats']) {
     this.stats = stats;
     this.#worker = worker;
     this.#connection = connection;

@@ -8,7 +8,7 @@
  * The stream is capped (MAXLEN) and every write renews its TTL, so a stream nobody ends or deletes (its
  * gateway died, its job was refused) disappears by itself.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/redisConnection.js';
 import type { TimingMarks } from '../types.js';
 
 /** Why the speech ended, as the VAD said; 'stalled' is the worker's own (no audio for too long). */
@@ -27,13 +27,13 @@ export type AudioStreamLimits = {
 };
 
 /** Appends one chunk (fire and forget is fine: commands on one connection stay in order). */
-export function appendChunk(redis: Redis, key: string, samples: Int16Array, at: number, limits: AudioStreamLimits): Promise<unknown> {
+export function appendChunk(redis: RedisClient, key: string, samples: Int16Array, at: number, limits: AudioStreamLimits): Promise<unknown> {
   const pcm = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
   return redis.multi().xadd(key, 'MAXLEN', '~', String(limits.maxLen), '*', 't', 'a', 'pcm', pcm, 'at', String(Math.round(at))).pexpire(key, limits.ttlMs).exec();
 }
 
 /** Appends the end entry. */
-export function appendEnd(redis: Redis, key: string, end: AudioStreamEnd, limits: AudioStreamLimits): Promise<unknown> {
+export function appendEnd(redis: RedisClient, key: string, end: AudioStreamEnd, limits: AudioStreamLimits): Promise<unknown> {
   return redis.multi().xadd(key, 'MAXLEN', '~', String(limits.maxLen), '*', 't', 'e', 'end', JSON.stringify(end)).pexpire(key, limits.ttlMs).exec();
 }
 
@@ -41,7 +41,7 @@ export function appendEnd(redis: Redis, key: string, end: AudioStreamEnd, limits
  * Entries after `afterId` ('0' = from the start), waiting up to `blockMs` for the first; [] when none came.
  * `redis` must be a connection of its own: a blocking read holds it.
  */
-export async function readEntries(redis: Redis, key: string, afterId: string, blockMs: number, count = 64): Promise<AudioStreamEntry[]> {
+export async function readEntries(redis: RedisClient, key: string, afterId: string, blockMs: number, count = 64): Promise<AudioStreamEntry[]> {
   const reply = (await redis.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId)) as Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
   if (!reply) return [];
   const out: AudioStreamEntry[] = [];

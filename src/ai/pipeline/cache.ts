@@ -14,7 +14,7 @@
  * A cache failure never fails a job: errors count as misses.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/redisConnection.js';
 import type { PcmAudio } from '../types.js';
 import { CacheKeys } from './names.js';
 
@@ -57,14 +57,14 @@ export function textHash(text: string): string {
 
 export class AiCache {
   readonly stats: AiCacheStats = { translationHits: 0, translationMisses: 0, audioHits: 0, audioMisses: 0, audioTooLarge: 0, evicted: 0, errors: 0 };
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #ttlMs: number;
   readonly #maxAudioBytes: number;
   readonly #maxTranslations: number;
   readonly #maxAudioClips: number;
 
-  constructor(redis: Redis, options: AiCacheOptions) {
+  constructor(redis: RedisClient, options: AiCacheOptions) {
     this.#redis = redis;
     this.#prefix = options.prefix;
     this.#ttlMs = options.ttlMs ?? AI_CACHE_DEFAULTS.ttlMs;

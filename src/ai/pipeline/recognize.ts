@@ -4,13 +4,13 @@
  * hypothesis, and asks for the final at the end entry. A stream that sends nothing for `stallMs` (its
  * gateway died, Redis lost it) ends the session with what was heard so far.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/redisConnection.js';
 import type { SttSession } from '../types.js';
 import { readEntries, type AudioStreamEnd } from './audioStream.js';
 
 export type RecognizeOptions = {
   /** A connection of its own (blocking reads hold it). */
-  reader: Redis;
+  reader: RedisClient;
   key: string;
   session: SttSession;
   /** No entry for this long ends the session as stalled (ms). */

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/redisConnection.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Errors } from '../../errors.js';
 import type { AiWorker } from '../pipeline/AiWorker.js';
@@ -22,7 +22,7 @@ export type AiWorkerMetricsOptions = {
   /** Where job events and cache counters come from. */
   worker: Pick<AiWorker, 'observer' | 'cacheStats'>;
   /** Client for the queue-depth read-outs; used, not closed. */
-  redis: Redis;
+  redis: RedisClient;
   /** The engines this worker serves, exported as parley_ai_engine_info. */
   engines: Pick<EngineSet, 'describe'>;
   /** BullMQ prefix of the pipeline queues (default 'parley'). */
@@ -125,7 +125,7 @@ export class AiWorkerMetrics {
       });
     };
     cacheCounter('parley_ai_cache_hits_total', 'Translation and audio cache hits', (kind) => (kind === 'translation' ? worker.cacheStats?.translationHits : worker.cacheStats?.audioHits) ?? 0);
-    cacheCounter('parley_ai_cache_misses_total', 'Translation and audio cache misses (Redis errors count as misses)', (kind) => (kind === 'translation' ? worker.cacheStats?.translationMisses : worker.cacheStats?.audioMisses) ?? 0);
+    cacheCounter('parley_ai_cache_misses_total', 'Translation and audio cache misses (RedisClient errors count as misses)', (kind) => (kind === 'translation' ? worker.cacheStats?.translationMisses : worker.cacheStats?.audioMisses) ?? 0);
 
     // One series per (stage, language, engine) the worker serves now; rebuilt at every scrape.
     const { engines } = options;

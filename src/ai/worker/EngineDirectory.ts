@@ -9,7 +9,7 @@
  * hosts need clocks within a second or two of each other (NTP).
  */
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/redisConnection.js';
 import type { Logger } from '../../logger.js';
 import { Keys } from '../../state/keys.js';
 import { RedisStore } from '../../state/RedisStore.js';
@@ -30,7 +30,7 @@ export type AiWorkerAnnouncement = {
 
 export type EngineDirectoryOptions = {
   /** A client this object uses but does not close. */
-  redis: Redis;
+  redis: RedisClient;
   /** Unique among live workers; the hash field. */
   workerId: string;
   engines: Pick<EngineSet, 'describe'>;
@@ -57,7 +57,7 @@ const CLOSE_TIMEOUT_MS = 1_000;
 /** A worker's presence in the directory: announced on create, refreshed until close. */
 export class EngineDirectory {
   readonly workerId: string;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #engines: Pick<EngineSet, 'describe'>;
   readonly #heartbeatMs: number;
   readonly #reapMs: number;
@@ -121,7 +121,7 @@ export class EngineDirectory {
 }
 
 /** Live AI workers and the engines they serve, read from the gateway's store or any ioredis client. */
-export async function readEngineDirectory(source: Redis | RedisStore, options: { staleMs?: number; now?: number } = {}): Promise<EngineDirectorySnapshot> {
+export async function readEngineDirectory(source: RedisClient | RedisStore, options: { staleMs?: number; now?: number } = {}): Promise<EngineDirectorySnapshot> {
   const redis = source instanceof RedisStore ? source.client : source;
   const now = options.now ?? Date.now();
   const staleMs = options.staleMs ?? ENGINE_DIRECTORY_DEFAULTS.staleMs;
@@ -141,7 +141,7 @@ export async function readEngineDirectory(source: Redis | RedisStore, options: {
 }
 
 /** Every well-formed entry of the hash, fresh or not; malformed ones are skipped. */
-async function readEntries(redis: Redis): Promise<AiWorkerAnnouncement[]> {
+async function readEntries(redis: RedisClient): Promise<AiWorkerAnnouncement[]> {
   const raw = await redis.hgetall(Keys.aiWorkers());
   const entries: AiWorkerAnnouncement[] = [];
   for (const [field, value] of Object.entries(raw)) {
