@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
+import { bullName, QueueNames } from '../src/state/keys.js';
 import { joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
 import { startReplicas } from './helpers/cluster.js';
 import { spawnAiWorker, type AiWorkerProcess, type GatewayProcess } from './helpers/gateway.js';
@@ -88,7 +89,7 @@ describe('an AI worker killed mid-utterance', () => {
     await spanishCaptionAfter(listener, speakerId, 0, 90_000);
 
     // Kill the worker while it holds a speech-recognition job.
-    const stt = new Queue('parley-stt', { connection: { url: redis.url }, prefix: 'parley' });
+    const stt = new Queue(bullName(QueueNames.stt), { connection: { url: redis.url }, prefix: 'parley' });
     try {
       await waitFor(async () => ((await stt.getActiveCount()) > 0 ? true : null), 60_000, 'an active stt job');
       const killedAt = Date.now();

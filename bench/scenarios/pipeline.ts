@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QueueNames } from '../../src/state/keys.js';
+import { bullName, QueueNames } from '../../src/state/keys.js';
 import { joinCall, type ParleyBrowser } from '../../tests/helpers/browser.js';
 import { speakerTurns, speechInputs, type SpeechClip } from '../lib/inputs.js';
 import { aiWorkerReady, dropLines, dropsByCode, playedEnds, segmentLines, utteranceLines } from '../lib/logs.js';
@@ -143,7 +143,7 @@ function flushCacheLoop(redisUrl: string): { stop(): Promise<number> } {
 
 /** Waits (at most `capMs`) until the pipeline's queues hold no waiting or running job; returns what is left. */
 async function queuesIdle(ctx: RunContext, redisUrl: string, capMs: number): Promise<number> {
-  const queues = [QueueNames.stt, QueueNames.translate, QueueNames.tts].map((name) => new Queue(name, { connection: { url: redisUrl }, prefix: 'parley' }));
+  const queues = [QueueNames.stt, QueueNames.translate, QueueNames.tts].map((name) => new Queue(bullName(name), { connection: { url: redisUrl }, prefix: 'parley' }));
   const pending = async () => {
     let n = 0;
     for (const q of queues) {

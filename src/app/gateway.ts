@@ -52,9 +52,13 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const store = await step('redis', () => RedisStore.create({
     url: config.redis.url || embedded!.url,
     onStatus: (status) => {
+      if (status === 'failover') {
+        if (services) reassertAll(services, 'a Redis shard failed over');
+        return;
+      }
       const wasDown = !lifecycle.redisUp;
       lifecycle.redisUp = status === 'ready';
-      if (status === 'ready' && wasDown && services) reassertAll(services);
+      if (status === 'ready' && wasDown && services) reassertAll(services, 'redis connection back');
       // Once per outage, not once per failed reconnect attempt (a failover makes several a second).
       if (status === 'down' && !wasDown && !lifecycle.shuttingDown) log.warn('redis connection lost; reconnecting');
     },
@@ -180,9 +184,9 @@ function sumMedia(sessions: SessionManager): { transports: number; producers: nu
   return total;
 }
 
-/** After Redis came back (possibly empty): write every local actor's snapshot and room entry again. */
-function reassertAll(s: Services): void {
-  s.log.info('redis connection back; re-asserting snapshots');
+/** After Redis came back (possibly empty) or a shard failed over: write every local actor's snapshot and room entry again. */
+function reassertAll(s: Services, why: string): void {
+  s.log.info(`${why}; re-asserting snapshots`);
   s.pool.refreshSnapshots();
   s.cluster.registry.reconnected();
   void s.cluster.registry.tick().catch(() => undefined);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
+import { RedisClusterSet } from '../state/RedisClusterSet.js';
 import { RedisSentinelSet } from '../state/RedisSentinelSet.js';
 import { describeExit, isRunning, spawnReplica, stopReplicas, type ReadyLine, type ReplicaChild } from './children.js';
 import { onStopSignal } from './stopSignal.js';
@@ -17,9 +18,12 @@ secret, so that one room can span replicas. Ctrl-C stops them all.
       --rtc-port <n>     First WebRtcServer port; replica i uses <n>+i*workers (default 40000)
       --workers <n>      mediasoup workers per replica (default 1)
       --redis <mode>     The Redis started for them: single (one embedded redis-server, the
-                         default) or sentinel (a primary, its replica and three sentinels, so
-                         that killing the primary promotes the replica)
-      --redis-url <url>  Use this Redis instead of starting one (redis:// or redis-sentinel://)
+                         default), sentinel (a primary, its replica and three sentinels, so
+                         that killing the primary promotes the replica) or cluster (a Redis
+                         Cluster of three primaries with a replica each; rooms spread over
+                         the three shards, a killed primary's replica takes over its slots)
+      --redis-url <url>  Use this Redis instead of starting one (redis://, redis-sentinel://
+                         or redis-cluster://)
       --log-level <lvl>  trace|debug|info|warn|error (default info)
   -h, --help             Show this help
 
@@ -37,9 +41,12 @@ type ClusterOptions = {
   rtcPort: number;
   workers: number;
   redisUrl: string | null;
-  redisMode: 'single' | 'sentinel';
+  redisMode: RedisMode;
   logLevel: string | null;
 };
+
+const REDIS_MODES = ['single', 'sentinel', 'cluster'] as const;
+type RedisMode = (typeof REDIS_MODES)[number];
 
 /** A started replica with what the table shows. */
 type Replica = ReplicaChild & { replicaId: string; url: string; port: number; rtcPort: number };
@@ -56,7 +63,7 @@ export async function runCluster(args: string[]): Promise<number> {
   let redis: { url: string; stop(): Promise<void> } | null = null;
   let replicas: Replica[] = [];
   try {
-    redis = options.redisUrl ? null : options.redisMode === 'sentinel' ? await startSentinelSet() : await EmbeddedRedis.start();
+    redis = options.redisUrl ? null : await startRedis(options.redisMode);
     const redisUrl = options.redisUrl ?? redis!.url;
     if (redis instanceof EmbeddedRedis) console.log(`embedded redis-server on ${redisUrl}`);
     replicas = startReplicas(options, redisUrl);
@@ -103,9 +110,27 @@ function parseClusterArgs(args: string[]): ClusterOptions | null {
   const port = intOption('--port', values.port, 8080, 1, 65535 - replicas);
   const rtcPort = intOption('--rtc-port', values['rtc-port'], 40000, 1024, 65000 - replicas * workers);
   const redisMode = values.redis ?? 'single';
-  if (redisMode !== 'single' && redisMode !== 'sentinel') throw new TypeError(`--redis must be single or sentinel, got "${redisMode}"`);
+  if (!(REDIS_MODES as readonly string[]).includes(redisMode)) throw new TypeError(`--redis must be ${REDIS_MODES.join(', ')}, got "${redisMode}"`);
   if (values.redis && values['redis-url']) throw new TypeError('--redis and --redis-url exclude each other: --redis starts a Redis, --redis-url uses yours');
-  return { replicas, port, rtcPort, workers, redisUrl: values['redis-url'] || null, redisMode, logLevel: values['log-level'] ?? null };
+  return { replicas, port, rtcPort, workers, redisUrl: values['redis-url'] || null, redisMode: redisMode as RedisMode, logLevel: values['log-level'] ?? null };
+}
+
+function startRedis(mode: RedisMode): Promise<{ url: string; stop(): Promise<void> }> {
+  if (mode === 'sentinel') return startSentinelSet();
+  if (mode === 'cluster') return startClusterSet();
+  return EmbeddedRedis.start();
+}
+
+async function startClusterSet(): Promise<RedisClusterSet> {
+  console.log('starting a Redis Cluster: 3 primaries, a replica each ...');
+  const set = await RedisClusterSet.start();
+  for (const node of (await set.nodes()).filter((n) => n.primary)) {
+    const server = set.servers.find((s) => s.port === node.port)!;
+    const replica = (await set.nodes()).find((n) => n.primaryId === node.id);
+    console.log(`redis primary 127.0.0.1:${node.port} (pid ${server.pid}) slots ${node.slots.map(([a, b]) => `${a}-${b}`).join(',')}, replica 127.0.0.1:${replica?.port ?? '-'}`);
+  }
+  console.log('kill -9 a primary to see its replica take over its slots and the gateways follow it');
+  return set;
 }
 
 async function startSentinelSet(): Promise<RedisSentinelSet> {

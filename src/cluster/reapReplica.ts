@@ -1,6 +1,6 @@
 import type { RoomStore } from '../actors/room/RoomStore.js';
 import type { Logger } from '../logger.js';
-import { PIPELINE_PREFIX, QueueNames } from '../ai/pipeline/names.js';
+import { bullName, PIPELINE_PREFIX, QueueNames } from '../ai/pipeline/names.js';
 import { Keys } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 
@@ -30,7 +30,7 @@ export async function reapReplica(options: { store: Store; rooms: RoomStore; dea
   // Its own keys, and its AI results queue (results nobody will play any more).
   const own = [
     ...(await store.keys(Keys.replicaPattern(deadReplicaId))),
-    ...(await store.keys(`${PIPELINE_PREFIX}:${QueueNames.results(deadReplicaId)}:*`)),
+    ...(await store.keys(`${PIPELINE_PREFIX}:${bullName(QueueNames.results(deadReplicaId))}:*`)),
   ];
   await store.del(...own);
   options.log.warn({ replica: deadReplicaId, rooms: roomCount, peers: peerCount, keys: own.length }, 'reaped a gone replica');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
-import { createRedis, isCluster, type RedisClient } from './redisConnection.js';
+import type { Cluster } from 'ioredis';
+import { createRedis, isCluster, scanKeys, type RedisClient } from './redisConnection.js';
+import { slotOf } from './slot.js';
 import type { BusHandler, SnapshotRecord, Store } from './Store.js';
 
 type ScriptDef = { name: string; file: string; numberOfKeys: number };
@@ -20,8 +21,12 @@ type ScriptedRedis = RedisClient & {
 
 export type RedisStoreOptions = {
   url: string;
-  /** Called when the command connection goes up/down (for /ready and metrics). */
-  onStatus?: (status: 'ready' | 'down') => void;
+  /**
+   * Called when the command connection goes up/down (for /ready and metrics), and on a cluster when the set
+   * of primaries changed while connected ('failover': a shard's replica took over; what its old primary had
+   * not replicated is gone, as after a restart).
+   */
+  onStatus?: (status: 'ready' | 'down' | 'failover') => void;
 };
 
 /**
@@ -29,6 +34,20 @@ export type RedisStoreOptions = {
  * Cluster the same calls work shard by shard: every script touches one key, SCAN runs on each primary, and
  * pub/sub is sharded (SPUBLISH/SSUBSCRIBE), so a room's events stay on the shard that holds its keys.
  */
+/** Calls `changed` after a slot-map refresh that names other primaries than the one before (not on the first). */
+function watchPrimaries(cluster: Cluster, changed: () => void): void {
+  let primaries: string | null = null;
+  cluster.on('refresh', () => {
+    const now = cluster
+      .nodes('master')
+      .map((n) => `${n.options.host}:${n.options.port}`)
+      .sort()
+      .join(',');
+    if (primaries !== null && now !== primaries) changed();
+    primaries = now;
+  });
+}
+
 export class RedisStore implements Store {
   readonly #cmd: ScriptedRedis;
   readonly #sub: RedisClient;
@@ -52,6 +71,7 @@ export class RedisStore implements Store {
     cmd.on('ready', () => options.onStatus?.('ready'));
     cmd.on('close', () => options.onStatus?.('down'));
     cmd.on('error', () => undefined); // reconnects on its own; status is reported through onStatus
+    if (isCluster(cmd)) watchPrimaries(cmd, () => options.onStatus?.('failover'));
     sub.on('error', () => undefined);
     await Promise.all([cmd.connect(), sub.connect()]);
     return new RedisStore(cmd, sub);
@@ -87,22 +107,20 @@ export class RedisStore implements Store {
     return previous ?? value;
   }
 
+  /** On a cluster, one DEL per hash slot (a multi-key command must stay in one). */
   async del(...keys: string[]): Promise<void> {
-    if (keys.length > 0) await this.#cmd.del(...keys);
+    if (keys.length === 0) return;
+    if (!this.#sharded) {
+      await this.#cmd.del(...keys);
+      return;
+    }
+    const bySlot = new Map<number, string[]>();
+    for (const key of keys) bySlot.set(slotOf(key), [...(bySlot.get(slotOf(key)) ?? []), key]);
+    await Promise.all([...bySlot.values()].map((group) => this.#cmd.del(...group)));
   }
 
-  async keys(pattern: string): Promise<string[]> {
-    const found = new Set<string>();
-    const servers: Redis[] = isCluster(this.#cmd) ? this.#cmd.nodes('master') : [this.#cmd];
-    for (const server of servers) {
-      let cursor = '0';
-      do {
-        const [next, batch] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-        for (const k of batch) found.add(k);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-    return [...found];
+  keys(pattern: string): Promise<string[]> {
+    return scanKeys(this.#cmd, pattern);
   }
 
   async hashSet(key: string, field: string, value: string): Promise<boolean> {

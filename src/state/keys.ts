@@ -1,10 +1,16 @@
 /**
- * Every Redis key and channel the project uses. Room-scoped keys carry the
- * `{room:<id>}` hash tag so one room's keys land in one Redis Cluster slot.
+ * Every Redis key and channel the project uses, laid out for Redis Cluster
+ * (docs/operations.md has the table): a room's keys and event channel carry
+ * the `{room:<id>}` hash tag, a replica's its `{replica:<id>}` tag, each AI
+ * queue its name in braces, so every multi-key command and script touches one
+ * slot, and rooms, replicas and queues spread over the shards. Keys of their
+ * own (the room index, the registry hashes, tokens, cache entries, audio
+ * streams) are only ever used one at a time.
  */
 export const KEY_PREFIX = 'parley';
 
 const roomTag = (roomId: string) => `${KEY_PREFIX}:{room:${roomId}}`;
+const replicaTag = (replicaId: string) => `${KEY_PREFIX}:{replica:${replicaId}}`;
 
 export const Keys = {
   /** Set of ids of rooms that currently exist. */
@@ -26,9 +32,9 @@ export const Keys = {
   /** Hash: replicaId -> JSON registry entry (address, load, heartbeat, draining). */
   replicas: () => `${KEY_PREFIX}:replicas`,
   /** Mediasoup worker actor snapshot of one replica (expires unless refreshed). */
-  worker: (replicaId: string, index: number) => `${KEY_PREFIX}:replica:${replicaId}:worker:${index}`,
+  worker: (replicaId: string, index: number) => `${replicaTag(replicaId)}:worker:${index}`,
   /** Pattern matching every key that belongs to a replica. */
-  replicaPattern: (replicaId: string) => `${KEY_PREFIX}:replica:${replicaId}:*`,
+  replicaPattern: (replicaId: string) => `${replicaTag(replicaId)}:*`,
   /** Hash: AI worker id -> JSON announcement (engines it serves, heartbeat, host, pid). */
   aiWorkers: () => `${KEY_PREFIX}:ai:workers`,
   /**
@@ -42,14 +48,15 @@ export const Keys = {
 
 export const Channels = {
   /** Requests and replies addressed to one replica (pipe setup). */
-  replica: (replicaId: string) => `${KEY_PREFIX}:replica:${replicaId}:rpc`,
+  replica: (replicaId: string) => `${replicaTag(replicaId)}:rpc`,
   /** Room events published after each accepted room-actor transition. */
   room: (roomId: string) => `${roomTag(roomId)}:events`,
 } as const;
 
 /**
- * AI pipeline queues (BullMQ stores a queue's keys as `<prefix>:<queueName>:<suffix>`,
- * so with the default prefix the stt queue lives under `parley:parley-stt:*`).
+ * AI pipeline queues, by the name metrics and logs show. BullMQ is given `bullName(name)`, the name in a
+ * hash tag: it stores a queue's keys as `<prefix>:<name>:<suffix>` and its scripts touch several of them
+ * at once, so with the default prefix the stt queue lives under `parley:{parley-stt}:*`, one slot per queue.
  */
 export const QueueNames = {
   /** One recognition session per utterance, added by the gateway replica that hears it when speech starts; its audio flows on Keys.audioStream. */
@@ -64,6 +71,9 @@ export const QueueNames = {
     return `parley-results-${replicaId}`;
   },
 } as const;
+
+/** The queue name BullMQ is given for a pipeline queue: all its keys in one Cluster slot, each queue its own. */
+export const bullName = (queue: string): string => `{${queue}}`;
 
 /** AI pipeline cache (translations and synthesized sentences), under the BullMQ prefix. */
 export const CacheKeys = {

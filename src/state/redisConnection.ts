@@ -97,6 +97,20 @@ export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;
 }
 
+/** Every key matching `pattern` (SCAN), on each primary of a cluster. For restore, cleanup and checks, not hot paths. */
+export async function scanKeys(client: RedisClient, pattern: string, count = 500): Promise<string[]> {
+  const found = new Set<string>();
+  for (const server of isCluster(client) ? client.nodes('master') : [client]) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      for (const k of batch) found.add(k);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return [...found];
+}
+
 /** Another client like `client` (same server or cluster, same options) under `connectionName`: for blocking reads. */
 export function duplicateRedis(client: RedisClient, connectionName: string): RedisClient {
   if (isCluster(client)) return client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, connectionName } });

@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import { joinCall, leaveCall, type ParleyBrowser } from '../../../tests/helpers/browser.js';
 import { TEST_SECRET, type AiWorkerProcess, type GatewayProcess } from '../../../tests/helpers/gateway.js';
 import { signJoinToken, tokenKey } from '../../../src/auth/tokens.js';
-import { PIPELINE_PREFIX } from '../../../src/ai/pipeline/names.js';
+import { bullName, PIPELINE_PREFIX } from '../../../src/ai/pipeline/names.js';
 import { quiet } from '../../../src/ai/pipeline/PipelineQueues.js';
 import { EmbeddedRedis } from '../../../src/state/EmbeddedRedis.js';
 import { RedisSentinelSet } from '../../../src/state/RedisSentinelSet.js';
@@ -107,7 +107,7 @@ export class Cluster {
 
   /** A BullMQ queue of the AI pipeline, for inspection, on the admin client (closing the queue leaves the client open). */
   queue(name: string): Queue {
-    return quiet(new Queue(name, { connection: this.admin, prefix: PIPELINE_PREFIX }));
+    return quiet(new Queue(bullName(name), { connection: this.admin, prefix: PIPELINE_PREFIX }));
   }
 
   async addReplica(): Promise<GatewayProcess> {

@@ -12,7 +12,7 @@
  * - the AI worker directory holds every live worker and no dead one past its reap time.
  */
 import { Queue } from 'bullmq';
-import type { RedisClient } from '../../../src/state/redisConnection.js';
+import { scanKeys, type RedisClient } from '../../../src/state/redisConnection.js';
 import { PIPELINE_PREFIX, QueueNames } from '../../../src/ai/pipeline/names.js';
 import { ENGINE_DIRECTORY_DEFAULTS } from '../../../src/ai/worker/EngineDirectory.js';
 import { Keys, KEY_PREFIX } from '../../../src/state/keys.js';
@@ -27,18 +27,11 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const P = esc(KEY_PREFIX);
 const ROOM_KEY = new RegExp(`^${P}:\\{room:(.+)\\}:room$`);
 const PEER_KEY = new RegExp(`^${P}:\\{room:(.+)\\}:peer:(.+)$`);
-const REPLICA_KEY = new RegExp(`^${P}:replica:([^:]+):`);
-const RESULTS_KEY = new RegExp(`^${esc(PIPELINE_PREFIX)}:${esc(QueueNames.results('X')).replace(/X$/, '')}([^:]+):`);
+const REPLICA_KEY = new RegExp(`^${P}:\\{replica:([^}]+)\\}:`);
+const RESULTS_KEY = new RegExp(`^${esc(PIPELINE_PREFIX)}:\\{${esc(QueueNames.results('X').slice(0, -1))}([^}]+)\\}:`);
 
-async function allKeys(redis: RedisClient): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${KEY_PREFIX}:*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  return keys;
+function allKeys(redis: RedisClient): Promise<string[]> {
+  return scanKeys(redis, `${KEY_PREFIX}:*`, 1000);
 }
 
 function roomPeers(doc: string): Record<string, RoomPeer> {

@@ -26,7 +26,7 @@ import {
   type TtsJob,
   type UtteranceRef,
 } from './jobs.js';
-import { JobIds, PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names.js';
+import { bullName, JobIds, PIPELINE_PREFIX, stageQueue, type PipelineStage } from './names.js';
 import { PipelineQueues, RESULT_JOB_OPTIONS, createBullConnection } from './PipelineQueues.js';
 import { recognize, type RecognizeOutcome } from './recognize.js';
 import { splitSentences } from './sentences.js';
@@ -186,7 +186,7 @@ export class AiWorker {
   }
 
   #start<T extends SttJob | TranslateJob | TtsJob>(stage: PipelineStage, processor: (job: Job<T>) => Promise<Outcome>, settings: WorkerOptions): void {
-    const worker = new Worker<T, Outcome>(stageQueue(stage), processor, { ...settings, name: `ai-${stage}` });
+    const worker = new Worker<T, Outcome>(bullName(stageQueue(stage)), processor, { ...settings, name: `ai-${stage}` });
     worker.on('error', (err) => this.#log.warn({ err, stage }, 'worker error'));
     worker.on('completed', (job) => {
       const started = job.processedOn ?? job.timestamp;

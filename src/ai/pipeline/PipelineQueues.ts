@@ -7,7 +7,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import { createRedis, type RedisClient } from '../../state/redisConnection.js';
 import { Errors, InvalidStateError } from '../../errors.js';
 import type { DroppedResult, ResultJob, SttJob, TranslateJob, TtsJob } from './jobs.js';
-import { JobIds, PIPELINE_PREFIX, QueueNames } from './names.js';
+import { bullName, JobIds, PIPELINE_PREFIX, QueueNames } from './names.js';
 
 export type PipelineQueuesOptions = {
   /** redis:// URL (a connection is opened and closed with the queues) or a shared ioredis client (left open). */
@@ -80,9 +80,9 @@ export class PipelineQueues {
     this.maxQueueDepth = options.maxQueueDepth ?? PIPELINE_DEFAULTS.maxQueueDepth;
     this.maxAgeMs = options.maxAgeMs ?? PIPELINE_DEFAULTS.maxAgeMs;
     const common = { connection, prefix: this.prefix, defaultJobOptions: STAGE_JOB_OPTIONS };
-    this.stt = quiet(new Queue<SttJob>(QueueNames.stt, common));
-    this.translate = quiet(new Queue<TranslateJob>(QueueNames.translate, common));
-    this.tts = quiet(new Queue<TtsJob>(QueueNames.tts, common));
+    this.stt = quiet(new Queue<SttJob>(bullName(QueueNames.stt), common));
+    this.translate = quiet(new Queue<TranslateJob>(bullName(QueueNames.translate), common));
+    this.tts = quiet(new Queue<TtsJob>(bullName(QueueNames.tts), common));
   }
 
   static async create(options: PipelineQueuesOptions): Promise<PipelineQueues> {
@@ -162,7 +162,7 @@ export class PipelineQueues {
     this.#assertOpen();
     let queue = this.#results.get(replicaId);
     if (!queue) {
-      queue = quiet(new Queue<ResultJob>(QueueNames.results(replicaId), { connection: this.#connection, prefix: this.prefix, defaultJobOptions: RESULT_JOB_OPTIONS }));
+      queue = quiet(new Queue<ResultJob>(bullName(QueueNames.results(replicaId)), { connection: this.#connection, prefix: this.prefix, defaultJobOptions: RESULT_JOB_OPTIONS }));
       this.#results.set(replicaId, queue);
     }
     return queue;

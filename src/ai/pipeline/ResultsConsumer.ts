@@ -7,7 +7,7 @@ import { Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../../state/redisConnection.js';
 import type { Logger } from '../../logger.js';
 import type { ResultJob } from './jobs.js';
-import { PIPELINE_PREFIX, QueueNames } from './names.js';
+import { bullName, PIPELINE_PREFIX, QueueNames } from './names.js';
 import { createBullConnection } from './PipelineQueues.js';
 
 export type ResultsConsumerOptions = {
@@ -61,7 +61,7 @@ export class ResultsConsumer {
       stats.handled++;
     };
     // A result is small and handled in milliseconds, so BullMQ's default lock and stall settings do.
-    const worker = new Worker<ResultJob>(QueueNames.results(options.replicaId), processor, {
+    const worker = new Worker<ResultJob>(bullName(QueueNames.results(options.replicaId)), processor, {
       connection,
       prefix: options.prefix ?? PIPELINE_PREFIX,
       concurrency: options.concurrency ?? 8,

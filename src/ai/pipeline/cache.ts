@@ -116,22 +116,21 @@ export class AiCache {
   async #put(indexKey: string, key: string, value: string | Buffer, maxEntries: number): Promise<void> {
     try {
       const now = Date.now();
+      // The entry and its index are in different Cluster slots: the entry first, then the index in one pipeline.
+      await this.#redis.set(key, value, 'PX', this.#ttlMs);
       const replies = await this.#redis
         .pipeline()
-        .set(key, value, 'PX', this.#ttlMs)
         .zadd(indexKey, now, key)
         .zremrangebyscore(indexKey, '-inf', now - this.#ttlMs)
         .pexpire(indexKey, this.#ttlMs)
         .zcard(indexKey)
         .exec();
-      const count = Number(replies?.[4]?.[1] ?? 0);
+      const count = Number(replies?.[3]?.[1] ?? 0);
       if (count <= maxEntries) return;
       const popped = await this.#redis.zpopmin(indexKey, count - maxEntries);
       const keys = popped.filter((_, i) => i % 2 === 0);
       // One UNLINK per key: entry keys may sit in different Cluster slots.
-      const pipe = this.#redis.pipeline();
-      for (const k of keys) pipe.unlink(k);
-      await pipe.exec();
+      await Promise.all(keys.map((k) => this.#redis.unlink(k)));
       this.stats.evicted += keys.length;
     } catch {
       this.stats.errors++;

@@ -2,15 +2,14 @@
  * Queue and job naming of the AI pipeline. The queue names and cache keys
  * themselves are spelled in src/state/keys.ts with every other Redis key.
  *
- * BullMQ stores a queue's keys as `<prefix>:<queueName>:<suffix>`, so with the
- * default prefix the stt queue lives under `parley:parley-stt:*`. None of these
- * keys is per room, so none carries a `{room:<id>}` hash tag; on Redis Cluster
- * pass a prefix with a hash tag (e.g. `{parley-ai}`) so each queue's keys share
- * a slot, as BullMQ requires.
+ * BullMQ stores a queue's keys as `<prefix>:<queueName>:<suffix>` and is given
+ * `bullName(name)`, the name in a hash tag, so the stt queue lives under
+ * `parley:{parley-stt}:*`: each queue's keys share one Redis Cluster slot, as
+ * BullMQ's scripts require, and the queues spread over the shards.
  */
 import { KEY_PREFIX, QueueNames } from '../../state/keys.js';
 
-export { CacheKeys, Keys, QueueNames } from '../../state/keys.js';
+export { bullName, CacheKeys, Keys, QueueNames } from '../../state/keys.js';
 
 /** BullMQ prefix of every pipeline queue (tests pass their own). */
 export const PIPELINE_PREFIX = KEY_PREFIX;

@@ -6,7 +6,7 @@ import { Errors } from '../../errors.js';
 import { EmbeddedRedis } from '../../state/EmbeddedRedis.js';
 import type { AiWorkerEvents } from '../pipeline/AiWorker.js';
 import type { AiCacheStats } from '../pipeline/cache.js';
-import { QueueNames } from '../pipeline/names.js';
+import { bullName, QueueNames } from '../pipeline/names.js';
 import type { EngineSet } from '../types.js';
 import { AiWorkerMetrics, serveAiWorkerMetrics, type MetricsServer } from './AiWorkerMetrics.js';
 
@@ -46,7 +46,7 @@ describe('AiWorkerMetrics', () => {
   beforeAll(async () => {
     server = await EmbeddedRedis.start();
     redis = new Redis(server.url, { maxRetriesPerRequest: null });
-    stt = new Queue(QueueNames.stt, { connection: redis, prefix: PREFIX });
+    stt = new Queue(bullName(QueueNames.stt), { connection: redis, prefix: PREFIX });
     metrics = AiWorkerMetrics.create({ workerId: 'w-test', worker, redis, prefix: PREFIX, engines: { describe: () => served } });
     http = await serveAiWorkerMetrics({ metrics, engines: ENGINES, port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${http.port}`;

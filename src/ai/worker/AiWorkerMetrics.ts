@@ -12,7 +12,7 @@ import type { RedisClient } from '../../state/redisConnection.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Errors } from '../../errors.js';
 import type { AiWorker } from '../pipeline/AiWorker.js';
-import { PIPELINE_PREFIX, stageQueue, type PipelineStage } from '../pipeline/names.js';
+import { bullName, PIPELINE_PREFIX, stageQueue, type PipelineStage } from '../pipeline/names.js';
 import { quiet } from '../pipeline/PipelineQueues.js';
 import type { EngineSet } from '../types.js';
 
@@ -139,14 +139,14 @@ export class AiWorkerMetrics {
     });
 
     const prefix = options.prefix ?? PIPELINE_PREFIX;
-    this.#queues = STAGES.map((stage) => quiet(new Queue(stageQueue(stage), { connection: options.redis, prefix })));
+    this.#queues = STAGES.map((stage) => quiet(new Queue(bullName(stageQueue(stage)), { connection: options.redis, prefix })));
     const queues = this.#queues;
     new Gauge({
       name: 'parley_ai_queue_depth', help: 'Jobs waiting in a pipeline queue (shared by every AI worker)', labelNames: ['queue'], registers: [r],
       async collect() {
         await Promise.all(queues.map(async (q) => {
           const count = await withTimeout(q.getWaitingCount(), DEPTH_TIMEOUT_MS).catch(() => null);
-          if (count !== null) this.set({ queue: q.name }, count);
+          if (count !== null) this.set({ queue: q.name.replace(/^\{(.*)\}$/, '$1') }, count);
         }));
       },
     });
