@@ -10,7 +10,7 @@ import { sleep, startBrowser } from '../lib/stack.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
 import { chaosResult, type FaultRecord } from './lib/chaosReport.js';
 import { Cluster } from './lib/cluster.js';
-import { FAULT_KINDS, inject, kindsFor, REDIS_FAULT, type FaultKind } from './lib/faults.js';
+import { FAULT_KINDS, inject, kindsFor, REDIS_FAULT, type FaultKind, type RedisMode } from './lib/faults.js';
 import { installMonitor, markGaps } from './lib/hearing.js';
 import { awaitClean, awaitRecovery, readViews, survivorGaps } from './lib/recovery.js';
 import { createRng, type Rng } from './lib/rng.js';
@@ -29,10 +29,10 @@ function schedule(kinds: FaultKind[], n: number, rng: Rng): FaultKind[] {
   return out.slice(0, n);
 }
 
-function redisMode(o: OptionValues): 'single' | 'sentinel' {
+function redisMode(o: OptionValues): RedisMode {
   const mode = String(o.redis);
-  if (mode !== 'single' && mode !== 'sentinel') throw new TypeError(`--redis is single or sentinel, got "${mode}"`);
-  return mode;
+  if (!Object.hasOwn(REDIS_FAULT, mode)) throw new TypeError(`--redis is ${Object.keys(REDIS_FAULT).join(', ')}, got "${mode}"`);
+  return mode as RedisMode;
 }
 
 /** The kinds asked for (every kind the Redis mode can take when none are named). */
@@ -132,14 +132,15 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
 export const scenario: Scenario = {
   name: 'chaos',
   title: 'Chaos with invariants: random faults on a live multi-replica call; recovery times and invariant checks per fault',
-  description: `A local cluster (--replicas \`parley up\` children on one embedded Redis, or on a Sentinel set with --redis sentinel, --ai-workers \`parley ai-worker\`
+  description: `A local cluster (--replicas \`parley up\` children on one embedded Redis, or on a Sentinel set with --redis sentinel, or on a
+three-shard Redis Cluster with --redis cluster; --ai-workers \`parley ai-worker\`
 children, one Chromium with --pages tabs in one room, spread over the replicas; everyone listens in
 Spanish and the first page speaks English, so its speech flows through the AI pipeline) takes --faults faults, each kind once per round in a
 seeded random order, each after a random --gap-min-ms..--gap-max-ms of call:
   replica-kill    kill -9 of a replica hosting pages (a fresh replica replaces it once recovered)
   redis-restart   Redis killed, an empty one started on the same port after --redis-down-ms (--redis single)
-  redis-primary-kill  kill -9 of the Redis primary; the sentinels promote the replica, the killed server
-                  comes back as a replica once recovered (--redis sentinel)
+  redis-primary-kill  kill -9 of the Redis primary (of a random shard with --redis cluster); its replica is
+                  promoted, the killed server comes back as a replica once recovered (--redis sentinel|cluster)
   worker-kill     kill -9 of a replica's mediasoup worker
   ai-worker-kill  kill -9 of an AI worker (while it holds a job when there is one), a new one started
   replica-pause   SIGSTOP of a replica (Node and its mediasoup worker) for staleAfter + --pause-extra-ms, then SIGCONT
@@ -153,8 +154,8 @@ Every breach is a failure (figure "failures"); recovery percentiles per fault ki
   options: [
     { name: 'faults', type: 'number', default: 10, smoke: 5, help: 'faults to inject (each kind once per round)' },
     { name: 'kinds', type: 'list', default: [], help: `fault kinds to draw from (${FAULT_KINDS.join(',')}); default: every kind the --redis mode takes` },
-    { name: 'redis', type: 'string', default: 'single', help: 'single (one redis-server; its fault: redis-restart) or sentinel (primary, replica, 3 sentinels; its fault: redis-primary-kill)' },
-    { name: 'sentinel-down-after-ms', type: 'number', default: 2000, help: 'with --redis sentinel: how long a silent primary takes to be judged down (sentinel down-after-milliseconds)' },
+    { name: 'redis', type: 'string', default: 'single', help: 'single (one redis-server; its fault: redis-restart), sentinel (primary, replica, 3 sentinels) or cluster (3 primaries, a replica each); the last two: redis-primary-kill' },
+    { name: 'sentinel-down-after-ms', type: 'number', default: 2000, help: 'with --redis sentinel|cluster: how long a silent primary takes to be judged down (sentinel down-after-milliseconds, cluster-node-timeout)' },
     { name: 'seed', type: 'number', default: 7, help: 'seed of the fault order, targets and moments' },
     { name: 'replicas', type: 'number', default: 3, help: 'gateway replicas' },
     { name: 'pages', type: 'number', default: 3, help: 'browser pages in the room (round-robin over the replicas)' },

@@ -83,14 +83,14 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     ...o.setupFailures.map((f) => `FAILURE ${f}`),
     ...(o.logs ? [`Logs of every replica, AI worker and page of this run: ${o.logs}`] : []),
     ...records.flatMap((r) => r.failures.map((f) => `FAILURE fault ${r.index} (${r.kind} on ${r.target}): ${f}`)),
-    `Cluster: ${o.options.replicas} replicas (heartbeat ${o.options['heartbeat-ms']} ms, staleness ${o.options['stale-after-ms']} ms, reconnect grace 8 s), ${o.options['ai-workers']} AI worker(s), ${o.options.pages} pages in one room (everyone listening in Spanish, the first page speaking English), all on this machine; Redis: ${o.options.redis === 'sentinel' ? `a Sentinel set (primary, replica, 3 sentinels, down-after ${o.options['sentinel-down-after-ms']} ms)` : 'one redis-server'}.`,
+    `Cluster: ${o.options.replicas} replicas (heartbeat ${o.options['heartbeat-ms']} ms, staleness ${o.options['stale-after-ms']} ms, reconnect grace 8 s), ${o.options['ai-workers']} AI worker(s), ${o.options.pages} pages in one room (everyone listening in Spanish, the first page speaking English), all on this machine; Redis: ${REDIS_LAYOUT[String(o.options.redis)]?.(o.options) ?? 'one redis-server'}.`,
     'A violation still present after a later fault is counted once, at the fault where it appeared (the later ones list it under carriedOver in the JSON); "clean" stays unset while any violation remains.',
     'Recovery is polled from the bench every ~150 ms over the pages\' in-page samplers (100 ms); a fault with no displaced page (Redis restart, AI worker kill) still needs fresh audio on every pair, so its recovery is the poll latency unless audio stopped.',
     `Console errors in the pages during the run: ${o.consoleErrors} (faults cause some; not counted as failures).`,
   ];
   return {
     // A run on a Sentinel set keeps its own files (chaos-sentinel-*), beside the single-Redis run's.
-    ...(o.options.redis === 'sentinel' ? { variant: 'sentinel' } : {}),
+    ...(o.options.redis !== 'single' ? { variant: String(o.options.redis) } : {}),
     summary: rows,
     figures,
     samples: { faults: records, setupFailures: o.setupFailures },
@@ -99,3 +99,10 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     environment: { replicas: Number(o.options.replicas), pages: Number(o.options.pages), aiWorkers: Number(o.options['ai-workers']), seed: Number(o.options.seed), staleAfterMs: Number(o.options['stale-after-ms']) },
   };
 }
+
+/** How each --redis mode was laid out, for the report. */
+const REDIS_LAYOUT: Record<string, (options: Record<string, unknown>) => string> = {
+  single: () => 'one redis-server',
+  sentinel: (op) => `a Sentinel set (primary, replica, 3 sentinels, down-after ${String(op['sentinel-down-after-ms'])} ms)`,
+  cluster: (op) => `a Redis Cluster (3 primaries with a replica each, node timeout ${String(op['sentinel-down-after-ms'])} ms; each redis-primary-kill hits the shard of a room name drawn at random)`,
+};

@@ -19,10 +19,12 @@ import { signJoinToken, tokenKey } from '../../../src/auth/tokens.js';
 import { bullName, PIPELINE_PREFIX } from '../../../src/ai/pipeline/names.js';
 import { quiet } from '../../../src/ai/pipeline/PipelineQueues.js';
 import { EmbeddedRedis } from '../../../src/state/EmbeddedRedis.js';
+import { RedisClusterSet } from '../../../src/state/RedisClusterSet.js';
 import { RedisSentinelSet } from '../../../src/state/RedisSentinelSet.js';
 import { createRedis, type RedisClient } from '../../../src/state/redisConnection.js';
 import { sleep, startAiWorker, startReplica } from '../../lib/stack.js';
 import type { RunContext } from '../../lib/types.js';
+import type { RedisMode } from './faults.js';
 
 export type MemberSpec = { roomId: string; name: string; spoken?: string; listening?: string; role?: 'speaker' | 'listener' };
 export type Member = MemberSpec & { page: Page; peerId: string; speaks: boolean };
@@ -37,8 +39,8 @@ export type ClusterOptions = {
    * jti, like production tokens); 'reusable' = the bench signs one without a jti (resumes always work).
    */
   tokens: 'dev' | 'reusable';
-  /** 'single': one redis-server; 'sentinel': a primary, its replica and three sentinels. */
-  redis?: 'single' | 'sentinel';
+  /** 'single': one redis-server; 'sentinel': a primary, its replica and three sentinels; 'cluster': three primaries with a replica each. */
+  redis?: RedisMode;
   /** Sentinel down-after-milliseconds (with redis 'sentinel'). */
   sentinelDownAfterMs?: number;
 };
@@ -76,33 +78,38 @@ export class Cluster {
   readonly #all: Array<{ name: string; logs(): string }> = [];
   /** The tooling's own Redis client (reconnects by itself after a Redis restart or a promotion). */
   readonly admin: RedisClient;
-  /** One redis-server, or a Sentinel set (exactly one of the two). */
+  /** One redis-server, or a Sentinel set or a Redis Cluster (exactly one of the two). */
   #single: EmbeddedRedis | null;
-  readonly #sentinel: RedisSentinelSet | null;
+  readonly #replicated: RedisSentinelSet | RedisClusterSet | null;
   #started = 0;
   readonly #o: ClusterOptions;
 
-  private constructor(ctx: RunContext, browser: ParleyBrowser, redis: EmbeddedRedis | RedisSentinelSet, o: ClusterOptions) {
+  private constructor(ctx: RunContext, browser: ParleyBrowser, redis: EmbeddedRedis | RedisSentinelSet | RedisClusterSet, o: ClusterOptions) {
     this.ctx = ctx;
     this.browser = browser;
     this.#single = redis instanceof EmbeddedRedis ? redis : null;
-    this.#sentinel = redis instanceof RedisSentinelSet ? redis : null;
+    this.#replicated = redis instanceof EmbeddedRedis ? null : redis;
     this.#o = o;
     this.admin = createRedis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200, lazyConnect: false });
     this.admin.on('error', () => undefined);
   }
 
   static async start(ctx: RunContext, browser: ParleyBrowser, o: ClusterOptions): Promise<Cluster> {
-    const redis = o.redis === 'sentinel' ? await RedisSentinelSet.start({ downAfterMs: o.sentinelDownAfterMs }) : await EmbeddedRedis.start();
+    const redis =
+      o.redis === 'sentinel'
+        ? await RedisSentinelSet.start({ downAfterMs: o.sentinelDownAfterMs })
+        : o.redis === 'cluster'
+          ? await RedisClusterSet.start({ nodeTimeoutMs: o.sentinelDownAfterMs })
+          : await EmbeddedRedis.start();
     const cluster = new Cluster(ctx, browser, redis, o);
     // Registered first, so it runs last: whichever Redis is current then.
-    ctx.defer(() => (cluster.#sentinel ? cluster.#sentinel.stop() : cluster.#single!.stop()));
+    ctx.defer(() => (cluster.#replicated ? cluster.#replicated.stop() : cluster.#single!.stop()));
     ctx.defer(() => void cluster.admin.disconnect());
     return cluster;
   }
 
   get redisUrl(): string {
-    return this.#sentinel?.url ?? this.#single!.url;
+    return this.#replicated?.url ?? this.#single!.url;
   }
 
   /** A BullMQ queue of the AI pipeline, for inspection, on the admin client (closing the queue leaves the client open). */
@@ -139,20 +146,20 @@ export class Cluster {
   /** Crash Redis (SIGKILL), wait `downMs`, start an empty one on the same port (single mode). */
   async restartRedis(downMs: number): Promise<void> {
     const redis = this.#single;
-    if (!redis) throw new TypeError('redis-restart needs --redis single (a Sentinel set has redis-primary-kill)');
+    if (!redis) throw new TypeError('redis-restart needs --redis single (Sentinel and Cluster have redis-primary-kill)');
     await redis.kill();
     await sleep(this.ctx, downMs);
     this.#single = await EmbeddedRedis.start({ port: redis.port });
   }
 
   /**
-   * kill -9 of the Redis primary (Sentinel mode); resolves once the sentinels promoted the replica, with
-   * `restore()` to start the killed server again as a replica of the new primary.
+   * kill -9 of the Redis primary (Sentinel), or of the primary serving `key`'s shard (Cluster); resolves once
+   * its replica was promoted, with `restore()` to start the killed server again as a replica of the new primary.
    */
-  async killRedisPrimary(): Promise<{ target: string; promotedAfterMs: number; restore(): Promise<void> }> {
-    const set = this.#sentinel;
-    if (!set) throw new TypeError('redis-primary-kill needs --redis sentinel');
-    const { killed, promotedAfterMs } = await set.killPrimary();
+  async killRedisPrimary(key: string): Promise<{ target: string; promotedAfterMs: number; restore(): Promise<void> }> {
+    const set = this.#replicated;
+    if (!set) throw new TypeError('redis-primary-kill needs --redis sentinel or cluster');
+    const { killed, promotedAfterMs } = set instanceof RedisClusterSet ? await set.killPrimary(key) : await set.killPrimary();
     return { target: `redis primary :${killed.port}`, promotedAfterMs, restore: async () => void (await set.restartAsReplica(killed)) };
   }
 

@@ -4,7 +4,7 @@
  * of them must come back through a new connection, and what to do once the
  * cluster has recovered (replace a killed replica).
  */
-import { QueueNames } from '../../../src/ai/pipeline/names.js';
+import { Keys, QueueNames } from '../../../src/ai/pipeline/names.js';
 import { sleep } from '../../lib/stack.js';
 import type { GatewayProcess } from '../../../tests/helpers/gateway.js';
 import { mediasoupWorkerPids, type Cluster, type Member } from './cluster.js';
@@ -14,13 +14,15 @@ import type { Rng } from './rng.js';
 export const FAULT_KINDS = ['replica-kill', 'redis-restart', 'redis-primary-kill', 'worker-kill', 'ai-worker-kill', 'replica-pause'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** The Redis fault each Redis mode has: one server is restarted empty; a Sentinel set loses its primary. */
-export const REDIS_FAULT = { single: 'redis-restart', sentinel: 'redis-primary-kill' } as const satisfies Record<string, FaultKind>;
+/** The Redis fault each Redis mode has: one server is restarted empty; a Sentinel set or a cluster shard loses its primary. */
+export const REDIS_FAULT = { single: 'redis-restart', sentinel: 'redis-primary-kill', cluster: 'redis-primary-kill' } as const satisfies Record<string, FaultKind>;
 
-/** Every fault kind a cluster on this Redis mode can take. */
-export function kindsFor(redis: keyof typeof REDIS_FAULT): FaultKind[] {
-  const other = redis === 'single' ? REDIS_FAULT.sentinel : REDIS_FAULT.single;
-  return FAULT_KINDS.filter((k) => k !== other);
+export type RedisMode = keyof typeof REDIS_FAULT;
+
+/** Every fault kind a cluster on this Redis mode can take: the other modes' Redis faults left out. */
+export function kindsFor(redis: RedisMode): FaultKind[] {
+  const redisFaults: readonly FaultKind[] = Object.values(REDIS_FAULT);
+  return FAULT_KINDS.filter((k) => k === REDIS_FAULT[redis] || !redisFaults.includes(k));
 }
 
 export type FaultTimings = {
@@ -99,7 +101,8 @@ export async function inject(kind: FaultKind, cluster: Cluster, views: Views, rn
     }
     case 'redis-primary-kill': {
       const at = Date.now();
-      const { target, restore } = await cluster.killRedisPrimary();
+      // On a Redis Cluster, the shard of a room name drawn at random.
+      const { target, restore } = await cluster.killRedisPrimary(Keys.room(`shard-${rng.pick([...'abcdefghijklmnop'])}`));
       return { kind, target, at, displaced: [], mustReconnect: new Map(), needsCaption: false, after: restore };
     }
     case 'worker-kill': {
