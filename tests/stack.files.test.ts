@@ -139,9 +139,9 @@ describe('stack files: Swarm (several machines)', () => {
     expect((gateway.deploy as { update_config: { order: string } }).update_config.order).toBe('stop-first');
   });
 
-  it('keeps the ports of everything that may share a machine apart (gateway, coturn, Traefik, the Redis mesh port)', () => {
+  it('keeps the ports of everything that may share a machine apart (gateway, coturn, Traefik, Redis and its sentinels)', () => {
     const ports = hostPorts(swarm, read('coturn/turnserver.conf'));
-    expect(ports.map((p) => p.service)).toEqual(expect.arrayContaining(['gateway', 'coturn', 'traefik', 'redis']));
+    expect(ports.map((p) => p.service)).toEqual(expect.arrayContaining(['gateway', 'coturn', 'traefik', 'redis', 'sentinel']));
     expect(portCollisions(ports)).toEqual([]);
   });
 
@@ -159,7 +159,7 @@ describe('stack files: Swarm (several machines)', () => {
   // Docker's own loader and schema, run by the CLI alone. Reported as skipped (never passed) without a Docker CLI.
   it.skipIf(!DOCKER)('docker stack config accepts swarm.yaml (Docker CLI schema validation, no engine needed)', async () => {
     const { stdout } = await promisify(execFile)(DOCKER!, ['stack', 'config', '-c', join(STACK, 'swarm.yaml')], {
-      env: { ...process.env, PARLEY_DOMAIN: 'parley.example.com', ACME_EMAIL: 'ops@example.com' },
+      env: { ...process.env, PARLEY_DOMAIN: 'parley.example.com', ACME_EMAIL: 'ops@example.com', PARLEY_REDIS_SENTINELS: 'r1:26379,r2:26379,r3:26379', PARLEY_REDIS_SEED: 'r1:6379' },
     });
     expect(stdout).toMatch(/PARLEY_REPLICA_ID: '\{\{\.Node\.Hostname\}\}'/);
   });
@@ -242,6 +242,18 @@ describe('image entry point (stack/docker/entrypoint.sh)', () => {
     expect(stdout).toContain('PARLEY_MEDIA_ANNOUNCED_IP=203.0.113.7');
     expect(stdout).toContain('PARLEY_REDIS_URL=redis://:abc123@127.0.0.1:6379');
     expect(stderr).toMatch(/ignoring line .*NOT_OURS/);
+  });
+
+  it('puts the Redis password into Sentinel and Cluster connection strings too, never into one that has credentials', async () => {
+    const urlFor = async (url: string) => {
+      const { stdout } = await promisify(execFile)('sh', [join(STACK, 'docker/entrypoint.sh'), 'up'], {
+        env: { PATH: `${dir}:/usr/bin:/bin`, MACHINE_ENV_FILE: join(dir, 'none'), REDIS_PASSWORD_FILE: join(dir, 'redis'), PARLEY_REDIS_URL: url },
+      });
+      return /^PARLEY_REDIS_URL=(.*)$/m.exec(stdout)?.[1];
+    };
+    expect(await urlFor('redis-sentinel://r1:26379,r2:26379,r3:26379/parley')).toBe('redis-sentinel://:abc123@r1:26379,r2:26379,r3:26379/parley');
+    expect(await urlFor('rediss-cluster://n1:6379,n2:6379')).toBe('rediss-cluster://:abc123@n1:6379,n2:6379');
+    expect(await urlFor('redis-sentinel://:other@r1:26379/parley')).toBe('redis-sentinel://:other@r1:26379/parley');
   });
 
   it('stops with a clear message when a secret file is missing', async () => {

@@ -4,17 +4,19 @@
  * same run, with the CPU of the gateways and of Redis at each rate, so the
  * bottleneck is named from measurements, not assumed.
  */
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisClusterSet } from '../../src/state/RedisClusterSet.js';
 import { EmbeddedRedis } from '../../src/state/EmbeddedRedis.js';
 import { startReplicas } from '../../tests/helpers/cluster.js';
 import { SignalingClient, testToken } from '../../tests/helpers/signaling.js';
 import { CpuMeter, childPids } from '../clients/procCpu.js';
+import { metricValue, replicaCpu } from '../lib/metrics.js';
 import { summarize } from '../lib/stats.js';
 import type { RunContext, Scenario, Series } from '../lib/types.js';
 
 type Mode = 'single' | 'cluster';
-type Step = { mode: Mode; rate: number; joins: number; failed: number; p50: number; p95: number; max: number; gatewayCpu: number; redisCpu: number; redisBusiestCpu: number };
+type Step = { mode: Mode; rate: number; joins: number; failed: number; firstError: string | null; p50: number; p95: number; max: number; gatewayCpu: number; nodeCpu: number; workerCpu: number; loopLagP99Ms: number; redisCpu: number; redisBusiestCpu: number; clientCpu: number };
 type Ramp = { mode: Mode; steps: Step[]; stoppedBy: string };
 
 const LABEL: Record<Mode, string> = { single: 'one Redis', cluster: 'Redis Cluster, 3 shards' };
@@ -51,7 +53,17 @@ export const scenario: Scenario = {
 async function ramp(ctx: RunContext, mode: Mode, o: Record<string, unknown>): Promise<Ramp> {
   ctx.log(`${LABEL[mode]}: starting Redis and ${String(o.replicas)} gateway(s)`);
   const { url, redisPids } = await startRedis(ctx, mode);
-  const cluster = { PARLEY_CLUSTER_HEARTBEAT_MS: '2000', PARLEY_CLUSTER_STALE_AFTER_MS: '5000', PARLEY_LOG_LEVEL: 'warn', PARLEY_AI_ENABLED: 'false' };
+  // Production cluster timings; every bench client comes from 127.0.0.1, so the per-address limits (64
+  // sockets, 500 messages/s by default) are raised to stand for many users' addresses.
+  const cluster = {
+    PARLEY_CLUSTER_HEARTBEAT_MS: '2000',
+    PARLEY_CLUSTER_STALE_AFTER_MS: '5000',
+    PARLEY_LOG_LEVEL: 'warn',
+    PARLEY_AI_ENABLED: 'false',
+    PARLEY_HTTP_MAX_CONNECTIONS_PER_IP: '100000',
+    PARLEY_HTTP_IP_RATE_LIMIT_PER_SECOND: '100000',
+    PARLEY_HTTP_IP_RATE_LIMIT_BURST: '100000',
+  };
   const gateways = await startReplicas(url, Number(o.replicas), `sig-${mode}-${process.pid}`, cluster);
   const stopGateways = async () => void (await Promise.all(gateways.map((g) => g.stop())));
   ctx.defer(stopGateways);
@@ -65,7 +77,7 @@ async function ramp(ctx: RunContext, mode: Mode, o: Record<string, unknown>): Pr
     steps.push(step);
     ctx.log(`${LABEL[mode]} ${rate}/s: p95 ${step.p95} ms, ${step.failed} failed, gateways ${step.gatewayCpu}% CPU, Redis ${step.redisCpu}%`);
     if (step.failed > step.joins * 0.01) {
-      stoppedBy = `joins failed at ${rate}/s`;
+      stoppedBy = `joins failed at ${rate}/s (first: ${step.firstError})`;
       break;
     }
     if (step.p95 > Number(o['slo-ms'])) {
@@ -95,11 +107,16 @@ async function runStep(ctx: RunContext, mode: Mode, rate: number, urls: string[]
   const ids = Array.from({ length: total }, (_, i) => ({ roomId: `sig-${mode}-${rate}-${Math.floor(i / roomSize)}`, identity: `p${i}` }));
   const tokens = await Promise.all(ids.map((p) => testToken(p.roomId, p.identity)));
   const gatewayCpu = new CpuMeter(gatewayPids);
+  const clientCpu = new CpuMeter([process.pid]);
   const redisCpu = redisPids.map((pids) => new CpuMeter(pids));
+  const cpuBefore = await Promise.all(urls.map(replicaCpu));
+  const cpuFrom = performance.now();
   gatewayCpu.start();
+  clientCpu.start();
   for (const m of redisCpu) m.start();
   const times: number[] = [];
   let failed = 0;
+  let firstError: string | null = null;
   const started = performance.now();
   const running: Array<Promise<void>> = [];
   for (let i = 0; i < total; i++) {
@@ -109,12 +126,20 @@ async function runStep(ctx: RunContext, mode: Mode, rate: number, urls: string[]
     running.push(
       joinOnce(urls[i % urls.length]!, ids[i]!.roomId, tokens[i]!, Number(o['hold-ms'])).then(
         (ms) => void times.push(ms),
-        () => void failed++,
+        (err: unknown) => {
+          failed++;
+          firstError ??= err instanceof Error ? err.message : String(err);
+        },
       ),
     );
   }
   await Promise.all(running);
   const redisPercents = redisCpu.map((m) => m.percent());
+  const cpuAfter = await Promise.all(urls.map(replicaCpu));
+  const seconds = (performance.now() - cpuFrom) / 1000;
+  const share = (pick: (c: { worker: number; node: number }) => number) => Math.round((cpuAfter.reduce((n, c, i) => n + pick(c) - pick(cpuBefore[i]!), 0) / seconds) * 100);
+  // prom-client resets the event-loop histogram at each scrape: the p99 of this step's lag.
+  const lags = await Promise.all(urls.map(async (url) => metricValue(await (await fetch(`${url}/metrics`)).text(), 'parley_nodejs_eventloop_lag_p99_seconds') ?? 0));
   const s = summarize(times);
   const r = (v: number) => Math.round(v * 10) / 10;
   return {
@@ -122,12 +147,17 @@ async function runStep(ctx: RunContext, mode: Mode, rate: number, urls: string[]
     rate,
     joins: total,
     failed,
+    firstError,
     p50: r(s.p50),
     p95: r(s.p95),
     max: r(s.max),
     gatewayCpu: Math.round(gatewayCpu.percent()),
+    nodeCpu: share((c) => c.node),
+    workerCpu: share((c) => c.worker),
+    loopLagP99Ms: Math.round(Math.max(...lags) * 1000),
     redisCpu: Math.round(redisPercents.reduce((a, b) => a + b, 0)),
     redisBusiestCpu: Math.round(Math.max(...redisPercents)),
+    clientCpu: Math.round(clientCpu.percent()),
   };
 }
 
@@ -158,8 +188,11 @@ function report(ramps: Ramp[], sloMs: number) {
       'p50 ms': s.p50,
       'p95 ms': s.p95,
       'gateways CPU %': s.gatewayCpu,
+      'Node / mediasoup %': `${s.nodeCpu} / ${s.workerCpu}`,
+      'event loop p99 ms': s.loopLagP99Ms,
       'Redis CPU %': s.redisCpu,
       'busiest redis-server %': s.redisBusiestCpu,
+      'bench client %': s.clientCpu,
     })),
   );
   const notes: string[] = [];
@@ -169,7 +202,7 @@ function report(ramps: Ramp[], sloMs: number) {
     figures[`signaling_${ramp.mode}_max_joins_per_s`] = best?.rate ?? 0;
     if (best) figures[`signaling_${ramp.mode}_p95_ms_at_max`] = best.p95;
     const last = ramp.steps.at(-1);
-    if (last) notes.push(`${LABEL[ramp.mode]}: ${ramp.stoppedBy}; at ${last.rate} joins/s the gateways used ${last.gatewayCpu}% of one core and Redis ${last.redisCpu}% (busiest redis-server ${last.redisBusiestCpu}%): the bottleneck is ${bottleneck(last)}.`);
+    if (last) notes.push(`${LABEL[ramp.mode]}: ${ramp.stoppedBy}; at ${last.rate} joins/s the gateways used ${last.gatewayCpu}% of one core, Redis ${last.redisCpu}% (busiest redis-server ${last.redisBusiestCpu}%) and the bench client ${last.clientCpu}%: the bottleneck is ${bottleneck(last)}.`);
   }
   const series: Series[] = ramps.map((ramp) => ({ name: LABEL[ramp.mode], points: ramp.steps.map((s) => [s.rate, s.p95] as [number, number]) }));
   notes.push(
@@ -186,12 +219,15 @@ function report(ramps: Ramp[], sloMs: number) {
   };
 }
 
-/** The process group closest to its ceiling at the last step: a redis-server near one core, else the gateways. */
+/** What was at its ceiling at the last step: a redis-server near one core, the gateways' event loops, else the shared cores. */
 function bottleneck(s: Step): string {
   if (s.redisBusiestCpu >= 80) return `Redis (one redis-server at ${s.redisBusiestCpu}% of its single core)`;
-  return `the gateways (${s.gatewayCpu}% CPU on a ${availableCores()}-core machine shared with the bench client; Redis idle at ${s.redisCpu}%)`;
-}
-
-function availableCores(): number {
-  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+  if (s.loopLagP99Ms >= 100) {
+    return `the gateways' Node event loops (p99 lag ${s.loopLagP99Ms} ms; Node ${s.nodeCpu}% and mediasoup workers ${s.workerCpu}% of one core over ${s.joins / s.rate} s), not Redis (${s.redisCpu}%)`;
+  }
+  const machine = Math.round((s.gatewayCpu + s.redisCpu + s.clientCpu) / availableParallelism());
+  return (
+    `not Redis (${s.redisCpu}%, busiest server ${s.redisBusiestCpu}%): the gateways (Node ${s.nodeCpu}%, mediasoup ${s.workerCpu}% of one core, event-loop p99 ` +
+    `${s.loopLagP99Ms} ms), Redis and the bench client (${s.clientCpu}%) together use ${machine}% of this ${availableParallelism()}-core machine`
+  );
 }

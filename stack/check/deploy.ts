@@ -44,6 +44,9 @@ export function hostPorts(stack: StackFile, turnserverConf: string): PortUse[] {
       add(name, 'udp', rtc, rtc + Math.max(workers, 1) - 1, 'WebRtcServer ports');
       add(name, 'tcp', rtc, rtc + Math.max(workers, 1) - 1, 'WebRtcServer ports');
       add(name, 'udp', Number(env.get('PARLEY_MEDIA_PIPE_PORT_MIN') ?? 41000), Number(env.get('PARLEY_MEDIA_PIPE_PORT_MAX') ?? 41999), 'pipe range');
+    } else if (/^redis:/.test(String(svc.image))) {
+      if (env.has('REDIS_PORT')) add(name, 'tcp', Number(env.get('REDIS_PORT')), Number(env.get('REDIS_PORT')), 'Redis');
+      if (env.has('SENTINEL_PORT')) add(name, 'tcp', Number(env.get('SENTINEL_PORT')), Number(env.get('SENTINEL_PORT')), 'Redis Sentinel');
     } else if (/coturn/.test(String(svc.image))) {
       const conf = (key: string, def: number) => Number(new RegExp(`^${key}=(\\d+)`, 'm').exec(turnserverConf)?.[1] ?? def);
       for (const proto of ['udp', 'tcp'] as const) add(name, proto, conf('listening-port', 3478), conf('listening-port', 3478), 'TURN');

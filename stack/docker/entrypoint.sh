@@ -10,8 +10,9 @@
 #  2. Secrets: for every PARLEY_<KEY>_FILE variable, the file's content becomes
 #     PARLEY_<KEY> (Docker/Swarm secrets are files under /run/secrets).
 #  3. Redis password: with REDIS_PASSWORD_FILE set and a PARLEY_REDIS_URL that
-#     carries no credentials, the password is put into the URL
-#     (redis://host:6379 -> redis://:<password>@host:6379; use a hex password).
+#     carries no credentials, the password is put into the URL, whatever the
+#     mode (redis://host:6379 -> redis://:<password>@host:6379, likewise
+#     redis-sentinel://... and redis-cluster://...; use a hex password).
 set -eu
 
 machine_env="${MACHINE_ENV_FILE:-/etc/parley/machine.env}"
@@ -35,8 +36,9 @@ done
 if [ -n "${REDIS_PASSWORD_FILE:-}" ] && [ -n "${PARLEY_REDIS_URL:-}" ]; then
   [ -r "$REDIS_PASSWORD_FILE" ] || { echo "parley-entrypoint: REDIS_PASSWORD_FILE=$REDIS_PASSWORD_FILE is not readable" >&2; exit 64; }
   case "$PARLEY_REDIS_URL" in
-    redis://*@*) ;;
-    redis://*) PARLEY_REDIS_URL="redis://:$(cat "$REDIS_PASSWORD_FILE")@${PARLEY_REDIS_URL#redis://}" ;;
+    *://*@*) ;;
+    redis://* | rediss://* | redis-sentinel://* | rediss-sentinel://* | redis-cluster://* | rediss-cluster://*)
+      PARLEY_REDIS_URL="${PARLEY_REDIS_URL%%://*}://:$(cat "$REDIS_PASSWORD_FILE")@${PARLEY_REDIS_URL#*://}" ;;
   esac
   export PARLEY_REDIS_URL
 fi
