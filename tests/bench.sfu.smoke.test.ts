@@ -1,5 +1,5 @@
 /**
- * The SFU bench scenarios (ports, capacity, join) run in --smoke mode through
+ * The SFU bench scenarios (ports, capacity, join) and signaling run in --smoke mode through
  * the bench CLI, as CI does: each must finish, exit 0 and write a results JSON
  * with the structure the report relies on. Timings are never asserted.
  */
@@ -93,5 +93,19 @@ describe('bench SFU scenarios, --smoke through the CLI', () => {
       expect(mine.filter((s) => !s.warmup && !s.error).length).toBeGreaterThan(0);
     }
     expect(Object.keys(results.figures)).toEqual(expect.arrayContaining(['join_single_n', 'join_cross_n', 'join_janus_n']));
+  });
+
+  it('signaling: a step per Redis mode (one server, a 3-shard cluster) with join times and the CPU of gateways and Redis', { timeout: 300_000 }, () => {
+    const { results, files } = runSmoke('signaling');
+    expectCommon(results, files, 'signaling');
+    const ramps = results.samples as Array<{ mode: string; steps: Array<{ joins: number; failed: number; p95: number; redisCpu: number; nodeCpu: number }> }>;
+    expect(ramps.map((r) => r.mode)).toEqual(['single', 'cluster']);
+    for (const r of ramps) {
+      expect(r.steps.length).toBeGreaterThan(0);
+      expect(r.steps[0]!.failed).toBe(0);
+      expect(r.steps[0]!.p95).toBeGreaterThan(0);
+      expect(r.steps[0]!.nodeCpu).toBeGreaterThan(0);
+    }
+    expect(Object.keys(results.figures)).toEqual(expect.arrayContaining(['signaling_single_max_joins_per_s', 'signaling_cluster_max_joins_per_s']));
   });
 });
