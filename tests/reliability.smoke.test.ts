@@ -64,10 +64,10 @@ describe('reliability suites (--smoke)', () => {
     for (const f of faults) expect(f.recoveryMs, `${f.kind} recovered`).not.toBeNull();
   }, 660_000);
 
-  it('chaos --redis sentinel: the Redis primary killed (replica promoted), then a replica, and every invariant holds', async () => {
-    const dir = join(OUT, 'chaos-sentinel');
+  it.each(['sentinel', 'cluster'])('chaos --redis %s: the Redis primary killed (replica promoted), then a replica, and every invariant holds', async (mode) => {
+    const dir = join(OUT, `chaos-${mode}`);
     const kinds = ['redis-primary-kill', 'replica-kill'];
-    const run = await suite('chaos', dir, 600_000, ['--redis', 'sentinel', '--kinds', kinds.join(','), '--faults', String(kinds.length)]);
+    const run = await suite('chaos', dir, 600_000, ['--redis', mode, '--kinds', kinds.join(','), '--faults', String(kinds.length)]);
     const record = outputs(dir, 'chaos', run, ['recovery', 'survivors']);
     const faults = (record.samples as { faults: Array<{ kind: string; target: string; recoveryMs: number | null }> }).faults;
     expect(faults.map((f) => f.kind).sort()).toEqual([...kinds].sort());
