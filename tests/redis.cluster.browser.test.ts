@@ -7,37 +7,19 @@
  * slots and every client follows (tests/helpers/redisFailover.ts).
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Keys, Channels } from '../src/state/keys.js';
 import { RedisClusterSet } from '../src/state/RedisClusterSet.js';
-import { RedisStore } from '../src/state/RedisStore.js';
 import { slotOf } from '../src/state/slot.js';
-import { launchBrowser, joinAs, type ParleyBrowser } from './helpers/browser.js';
-import { speechWithPauses } from './helpers/media.js';
-import { describeFigures, primaryKilledMidCall, type FailoverRun } from './helpers/redisFailover.js';
+import { joinAs } from './helpers/browser.js';
+import { describeFigures, primaryKilledMidCall, redisFailoverSetup } from './helpers/redisFailover.js';
 
-let set: RedisClusterSet;
-let store: RedisStore;
-let browser: ParleyBrowser;
-const run: FailoverRun = { replicas: [], worker: null, pages: [] };
-
-beforeAll(async () => {
-  // A primary silent for 1 s is failed over (production: 5 s; see docs/operations.md).
-  set = await RedisClusterSet.start({ nodeTimeoutMs: 1000 });
-  store = await RedisStore.create({ url: set.url });
-  browser = await launchBrowser({ fakeAudioWav: speechWithPauses() });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(run.pages.splice(0).map((p) => p.close().catch(() => undefined)));
-  await Promise.all([...run.replicas, ...(run.worker ? [run.worker] : [])].map((p) => p.kill()));
-  await browser?.close();
-  await store?.close();
-  await set?.stop();
-});
+// A primary silent for 1 s is failed over (production: 5 s; see docs/operations.md).
+const setup = redisFailoverSetup(() => RedisClusterSet.start({ nodeTimeoutMs: 1000 }));
 
 describe('Parley on a Redis Cluster (3 shards)', () => {
   it('the primary holding the room killed mid-call: calls go on, the room and replicas are re-asserted, joins, translation and replica failover work after it', async () => {
+    const { set, store, browser, run } = setup;
     const roomId = 'cluster-room';
     const figures = await primaryKilledMidCall({
       label: 'cluster',
@@ -55,6 +37,7 @@ describe('Parley on a Redis Cluster (3 shards)', () => {
   }, 300_000);
 
   it('rooms spread over the three shards, each room\'s keys and event channel in one slot', async () => {
+    const { set, store, browser, run } = setup;
     await Promise.all(run.pages.splice(0).map((p) => p.close()));
     // Twelve rooms, one page each, through the gateways still running after the failover.
     const primaries = new Set<number>();

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { infoOf } from '../src/state/askRedis.js';
 import { RedisStore } from '../src/state/RedisStore.js';
 import { sentinelUrl } from '../src/state/redisConnection.js';
 import { freeTcpPort } from '../src/util/ports.js';
@@ -56,18 +56,7 @@ function run(script: string, environment: NodeJS.ProcessEnv): ChildProcess {
   return child;
 }
 
-async function info(port: number, section: string, auth = true): Promise<string> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(auth ? { password: PASSWORD } : {}) });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.info(section);
-  } catch {
-    return '';
-  } finally {
-    client.disconnect();
-  }
-}
+const info = (port: number, section: string, auth = true): Promise<string> => infoOf(port, section, auth ? PASSWORD : undefined);
 
 async function primaryPort(machines: Machine[]): Promise<number | null> {
   for (const m of machines) {

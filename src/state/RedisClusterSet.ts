@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { askRedis, infoOf } from './askRedis.js';
 import { EmbeddedRedis } from './EmbeddedRedis.js';
 import { clusterUrl } from './redisConnection.js';
 import { slotOf } from './slot.js';
@@ -200,22 +200,9 @@ export function parseClusterNodes(text: string): ClusterNode[] {
     });
 }
 
-/** One command to one node; null when it does not answer (unless `must`). */
-async function ask(port: number, command: string[], must = false): Promise<unknown> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(command[0]!, ...command.slice(1));
-  } catch (err) {
-    if (must) throw new Error(`127.0.0.1:${port} ${command.join(' ')}: ${(err as Error).message}`);
-    return null;
-  } finally {
-    client.disconnect();
-  }
-}
+const ask = (port: number, command: string[], must = false): Promise<unknown> => askRedis(port, command, { must });
 
 async function replicaInSync(port: number): Promise<boolean> {
-  const info = await ask(port, ['INFO', 'replication']);
-  return typeof info === 'string' && /role:slave/.test(info) && /master_link_status:up/.test(info);
+  const info = await infoOf(port, 'replication');
+  return /role:slave/.test(info) && /master_link_status:up/.test(info);
 }

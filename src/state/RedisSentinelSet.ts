@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { askRedis, infoOf } from './askRedis.js';
 import { EmbeddedRedis } from './EmbeddedRedis.js';
 import { sentinelUrl } from './redisConnection.js';
 
@@ -121,16 +121,11 @@ export class RedisSentinelSet {
   async #askPrimaryPort(): Promise<number> {
     let lastError: unknown = null;
     for (const sentinel of this.sentinels) {
-      const client = new Redis({ port: sentinel.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      client.on('error', () => undefined);
       try {
-        await client.connect();
-        const answer = (await client.call('SENTINEL', 'get-master-addr-by-name', this.masterName)) as [string, string] | null;
+        const answer = (await askRedis(sentinel.port, ['SENTINEL', 'get-master-addr-by-name', this.masterName], { must: true })) as [string, string] | null;
         if (answer) return Number(answer[1]);
       } catch (err) {
         lastError = err;
-      } finally {
-        client.disconnect();
       }
     }
     throw new Error(`no sentinel named a primary for ${this.masterName}: ${String(lastError)}`);
@@ -164,19 +159,6 @@ function sentinelConf(masterName: string, primaryPort: number, options: RedisSen
     `sentinel parallel-syncs ${masterName} 1`,
     '',
   ].join('\n');
-}
-
-async function infoOf(port: number, section: string): Promise<string> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.info(section);
-  } catch {
-    return '';
-  } finally {
-    client.disconnect();
-  }
 }
 
 async function replicaInSync(port: number): Promise<boolean> {

@@ -8,14 +8,14 @@
  * still failed over with no key of it left.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expect, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Keys } from '../../src/state/keys.js';
-import type { RedisStore } from '../../src/state/RedisStore.js';
-import { joinCall, type ParleyBrowser } from './browser.js';
+import { RedisStore } from '../../src/state/RedisStore.js';
+import { joinCall, launchBrowser, type ParleyBrowser } from './browser.js';
 import { backWithAudio, everyoneHearsEveryone, keysMentioning, startReplicas, watchGap } from './cluster.js';
 import { spawnAiWorker, type AiWorkerProcess, type GatewayProcess } from './gateway.js';
-import { waitFor } from './media.js';
+import { speechWithPauses, waitFor } from './media.js';
 
 type Caption = { speakerPeerId: string; language: string; text: string; original: boolean; receivedAt: number };
 
@@ -32,6 +32,30 @@ export type FailoverFigures = { promotedAfterMs: number; joinMs: number; joinAft
 
 /** How long the calls are watched after the promotion, before anything else happens. */
 const SETTLE_MS = 3000;
+
+export type FailoverSetup<S> = { set: S; store: RedisStore; browser: ParleyBrowser; run: FailoverRun };
+
+/**
+ * Starts the Redis of a mode (`start`), a store on it and a browser whose pages speak with pauses before
+ * the tests, and stops everything after them (pages, gateways, AI worker, browser, store, Redis).
+ */
+export function redisFailoverSetup<S extends { url: string; stop(): Promise<void> }>(start: () => Promise<S>): FailoverSetup<S> {
+  const setup = { run: { replicas: [], worker: null, pages: [] } } as unknown as FailoverSetup<S>;
+  beforeAll(async () => {
+    setup.set = await start();
+    setup.store = await RedisStore.create({ url: setup.set.url });
+    setup.browser = await launchBrowser({ fakeAudioWav: speechWithPauses() });
+  }, 60_000);
+  afterAll(async () => {
+    const { run } = setup;
+    await Promise.all(run.pages.splice(0).map((p) => p.close().catch(() => undefined)));
+    await Promise.all([...run.replicas, ...(run.worker ? [run.worker] : [])].map((p) => p.kill()));
+    await setup.browser?.close();
+    await setup.store?.close();
+    await setup.set?.stop();
+  });
+  return setup;
+}
 
 /** Log lines that tell a Redis, pipe or signaling fault apart (level info and up, without the expected noise). */
 function telling(logs: string): string {
