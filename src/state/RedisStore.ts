@@ -29,11 +29,6 @@ export type RedisStoreOptions = {
   onStatus?: (status: 'ready' | 'down' | 'failover') => void;
 };
 
-/**
- * The state store on Redis: snapshots through single-key Lua scripts, plain keys, and pub/sub. On a Redis
- * Cluster the same calls work shard by shard: every script touches one key, SCAN runs on each primary, and
- * pub/sub is sharded (SPUBLISH/SSUBSCRIBE), so a room's events stay on the shard that holds its keys.
- */
 /** Calls `changed` after a slot-map refresh that names other primaries than the one before (not on the first). */
 function watchPrimaries(cluster: Cluster, changed: () => void): void {
   let primaries: string | null = null;
@@ -48,6 +43,11 @@ function watchPrimaries(cluster: Cluster, changed: () => void): void {
   });
 }
 
+/**
+ * The state store on Redis: snapshots through single-key Lua scripts, plain keys, and pub/sub. On a Redis
+ * Cluster the same calls work shard by shard: every script touches one key, SCAN runs on each primary, and
+ * pub/sub is sharded (SPUBLISH/SSUBSCRIBE), so a room's events stay on the shard that holds its keys.
+ */
 export class RedisStore implements Store {
   readonly #cmd: ScriptedRedis;
   readonly #sub: RedisClient;
@@ -115,7 +115,12 @@ export class RedisStore implements Store {
       return;
     }
     const bySlot = new Map<number, string[]>();
-    for (const key of keys) bySlot.set(slotOf(key), [...(bySlot.get(slotOf(key)) ?? []), key]);
+    for (const key of keys) {
+      const slot = slotOf(key);
+      const group = bySlot.get(slot);
+      if (group) group.push(key);
+      else bySlot.set(slot, [key]);
+    }
     await Promise.all([...bySlot.values()].map((group) => this.#cmd.del(...group)));
   }
 

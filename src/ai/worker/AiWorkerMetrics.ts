@@ -125,7 +125,7 @@ export class AiWorkerMetrics {
       });
     };
     cacheCounter('parley_ai_cache_hits_total', 'Translation and audio cache hits', (kind) => (kind === 'translation' ? worker.cacheStats?.translationHits : worker.cacheStats?.audioHits) ?? 0);
-    cacheCounter('parley_ai_cache_misses_total', 'Translation and audio cache misses (RedisClient errors count as misses)', (kind) => (kind === 'translation' ? worker.cacheStats?.translationMisses : worker.cacheStats?.audioMisses) ?? 0);
+    cacheCounter('parley_ai_cache_misses_total', 'Translation and audio cache misses (Redis errors count as misses)', (kind) => (kind === 'translation' ? worker.cacheStats?.translationMisses : worker.cacheStats?.audioMisses) ?? 0);
 
     // One series per (stage, language, engine) the worker serves now; rebuilt at every scrape.
     const { engines } = options;
@@ -139,14 +139,15 @@ export class AiWorkerMetrics {
     });
 
     const prefix = options.prefix ?? PIPELINE_PREFIX;
-    this.#queues = STAGES.map((stage) => quiet(new Queue(bullName(stageQueue(stage)), { connection: options.redis, prefix })));
-    const queues = this.#queues;
+    // Labelled with the queue's name (parley-stt), not the hash-tagged one BullMQ is given ({parley-stt}).
+    const labelled = STAGES.map((stage) => ({ queue: stageQueue(stage), q: quiet(new Queue(bullName(stageQueue(stage)), { connection: options.redis, prefix })) }));
+    this.#queues = labelled.map((l) => l.q);
     new Gauge({
       name: 'parley_ai_queue_depth', help: 'Jobs waiting in a pipeline queue (shared by every AI worker)', labelNames: ['queue'], registers: [r],
       async collect() {
-        await Promise.all(queues.map(async (q) => {
+        await Promise.all(labelled.map(async ({ queue, q }) => {
           const count = await withTimeout(q.getWaitingCount(), DEPTH_TIMEOUT_MS).catch(() => null);
-          if (count !== null) this.set({ queue: q.name.replace(/^\{(.*)\}$/, '$1') }, count);
+          if (count !== null) this.set({ queue }, count);
         }));
       },
     });
