@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { infoOf } from '../src/state/askRedis.js';
 import { RedisStore } from '../src/state/RedisStore.js';
 import { sentinelUrl } from '../src/state/redisConnection.js';
-import { freePortRange } from '../src/util/ports.js';
+import { freeTcpPort } from '../src/util/ports.js';
 import { waitFor } from './helpers/media.js';
 
 const SCRIPTS = fileURLToPath(new URL('../stack/redis/', import.meta.url));
@@ -30,12 +30,6 @@ let store: RedisStore | null = null;
 function printLogs(): void {
   for (const f of readdirSync(dir).filter((n) => n.startsWith('log-')).sort()) console.log(`--- ${f}\n${readFileSync(join(dir, f), 'utf8')}`);
 }
-
-/**
- * A port below the kernel's ephemeral range (32768 and up here): the killed server is started again on
- * its port, and a port in that range can meanwhile be taken as the source port of any outgoing connection.
- */
-const listenPort = (): Promise<number> => freePortRange(1, '127.0.0.1', 10_000, 32_000);
 
 afterAll(async () => {
   await store?.close();
@@ -92,7 +86,7 @@ describe('stack: the Redis Sentinel layout of the Swarm file (stack/redis), with
     onTestFailed(printLogs);
     writeFileSync(join(dir, 'password'), PASSWORD);
     const machines: Machine[] = [];
-    for (let i = 0; i < 3; i++) machines.push({ port: await listenPort(), sentinelPort: await listenPort(), server: null });
+    for (let i = 0; i < 3; i++) machines.push({ port: await freeTcpPort(), sentinelPort: await freeTcpPort(), server: null });
     for (const [i, m] of machines.entries()) {
       mkdirSync(join(dir, `data-${i}`));
       m.server = run('redis-start.sh', env(m, i, machines));

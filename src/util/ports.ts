@@ -1,16 +1,29 @@
+import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-/** A TCP port that is free right now on `host` (the OS picks it). */
-export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+/** The low end of the kernel's range of source ports for outgoing connections (Linux; 32768 elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A TCP port free right now on `host`, below the kernel's ephemeral range: a server stopped and started
+ * again on it (a restart, a failover test) cannot find it taken meanwhile as the source port of some
+ * outgoing connection, or by a client's reconnect connecting to itself.
+ */
+export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await canBindTcp(port, host)) return port;
+  }
+  throw new Error(`no free TCP port found in 10000-${low - 1}`);
 }
 
 function canBindTcp(port: number, host: string): Promise<boolean> {
