@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
-import { joinCall, launchBrowser } from '../tests/helpers/browser.js';
-import { startTestGateway } from '../tests/helpers/gateway.js';
-import { SPEECH_WAV, waitFor } from '../tests/helpers/media.js';
+import { joinCall, launchBrowser } from '../src/devkit/browser.js';
+import { startTestGateway } from '../src/devkit/gateway.js';
+import { SPEECH_WAV, waitFor } from '../src/devkit/media.js';
 
 const out = process.argv[2] ?? join(fileURLToPath(new URL('..', import.meta.url)), 'docs', 'call.png');
 const PEOPLE = [

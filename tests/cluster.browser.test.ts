@@ -3,10 +3,10 @@ import type { Page } from 'playwright-core';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Channels } from '../src/state/keys.js';
 import { RedisStore } from '../src/state/RedisStore.js';
-import { inboundAudio, joinAs, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
-import { ADMIN_TOKEN, backWithAudio, bytesFrom, everyoneHearsEveryone, keysMentioning, startReplicas, watchGap } from './helpers/cluster.js';
-import type { GatewayProcess } from './helpers/gateway.js';
-import { SPEECH_WAV, waitFor } from './helpers/media.js';
+import { inboundAudio, joinAs, launchBrowser, type ParleyBrowser } from '../src/devkit/browser.js';
+import { ADMIN_TOKEN, backWithAudio, bytesFrom, everyoneHearsEveryone, keysMentioning, startReplicas, watchGap } from '../src/devkit/cluster.js';
+import type { GatewayProcess } from '../src/devkit/gateway.js';
+import { SPEECH_WAV, waitFor } from '../src/devkit/media.js';
 
 let redis: EmbeddedRedis;
 let store: RedisStore;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
-import { startReplicas } from './helpers/cluster.js';
-import type { GatewayProcess } from './helpers/gateway.js';
-import { waitFor } from './helpers/media.js';
-import { SignalingClient, testToken } from './helpers/signaling.js';
+import { startReplicas } from '../src/devkit/cluster.js';
+import type { GatewayProcess } from '../src/devkit/gateway.js';
+import { waitFor } from '../src/devkit/media.js';
+import { SignalingClient, testToken } from '../src/devkit/signaling.js';
 
 let redis: EmbeddedRedis;
 let replicas: GatewayProcess[] = [];

@@ -3,9 +3,9 @@ import type { Page } from 'playwright-core';
 import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
-import { inboundAudio, joinAs, launchBrowser, leaveCall, type ParleyBrowser } from './helpers/browser.js';
-import { startTestGateway } from './helpers/gateway.js';
-import { SPEECH_WAV, waitFor } from './helpers/media.js';
+import { inboundAudio, joinAs, launchBrowser, leaveCall, type ParleyBrowser } from '../src/devkit/browser.js';
+import { startTestGateway } from '../src/devkit/gateway.js';
+import { SPEECH_WAV, waitFor } from '../src/devkit/media.js';
 
 let redis: EmbeddedRedis;
 let gateway: Gateway;

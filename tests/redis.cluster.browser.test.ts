@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Keys, Channels } from '../src/state/keys.js';
 import { RedisClusterSet } from '../src/state/RedisClusterSet.js';
 import { slotOf } from '../src/state/slot.js';
-import { joinAs } from './helpers/browser.js';
+import { joinAs } from '../src/devkit/browser.js';
 import { describeFigures, primaryKilledMidCall, redisFailoverSetup } from './helpers/redisFailover.js';
 
 // A primary silent for 1 s is failed over (production: 5 s; see docs/operations.md).

@@ -3,11 +3,11 @@ import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
 import { RedisStore } from '../src/state/RedisStore.js';
 import { freePortRange, freeTcpPort } from '../src/util/ports.js';
-import { joinAs, launchBrowser, waitForState, type ParleyBrowser } from './helpers/browser.js';
-import { bytesFrom } from './helpers/cluster.js';
-import { spawnGateway, type GatewayProcess } from './helpers/gateway.js';
-import { SPEECH_WAV, waitFor } from './helpers/media.js';
-import { SignalingClient, testToken } from './helpers/signaling.js';
+import { joinAs, launchBrowser, waitForState, type ParleyBrowser } from '../src/devkit/browser.js';
+import { bytesFrom } from '../src/devkit/cluster.js';
+import { spawnGateway, type GatewayProcess } from '../src/devkit/gateway.js';
+import { SPEECH_WAV, waitFor } from '../src/devkit/media.js';
+import { SignalingClient, testToken } from '../src/devkit/signaling.js';
 
 let redis: EmbeddedRedis;
 let store: RedisStore;

@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
-import { TEST_SECRET, spawnGateway, startTestGateway } from './helpers/gateway.js';
-import { SignalingClient, testToken } from './helpers/signaling.js';
+import { TEST_SECRET, spawnGateway, startTestGateway } from '../src/devkit/gateway.js';
+import { SignalingClient, testToken } from '../src/devkit/signaling.js';
 
 let redis: EmbeddedRedis;
 let open: Array<{ close(): Promise<unknown> }> = [];

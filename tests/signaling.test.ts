@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
-import { startTestGateway } from './helpers/gateway.js';
-import { waitFor } from './helpers/media.js';
-import { SignalingClient, testToken } from './helpers/signaling.js';
+import { startTestGateway } from '../src/devkit/gateway.js';
+import { waitFor } from '../src/devkit/media.js';
+import { SignalingClient, testToken } from '../src/devkit/signaling.js';
 
 let redis: EmbeddedRedis;
 let gateway: Gateway;

@@ -16,7 +16,7 @@ import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { freeTcpPort } from '../src/util/ports.js';
 import { dashboardQueries } from '../stack/check/dashboards.js';
 import { exportedMetrics, isExported, metricNames } from '../stack/check/promql.js';
-import { spawnAiWorker, spawnGateway, startTestGateway, type GatewayProcess } from './helpers/gateway.js';
+import { spawnAiWorker, spawnGateway, startTestGateway, type GatewayProcess } from '../src/devkit/gateway.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -18,7 +18,7 @@ import { infoOf } from '../src/state/askRedis.js';
 import { RedisStore } from '../src/state/RedisStore.js';
 import { sentinelUrl } from '../src/state/redisConnection.js';
 import { freeTcpPort } from '../src/util/ports.js';
-import { waitFor } from './helpers/media.js';
+import { waitFor } from '../src/devkit/media.js';
 
 const SCRIPTS = fileURLToPath(new URL('../stack/redis/', import.meta.url));
 const PASSWORD = 'stack-test-password';

@@ -6,9 +6,9 @@ import type { EngineSet } from '../src/ai/types.js';
 import type { Gateway } from '../src/app/gateway.js';
 import { createLogger } from '../src/logger.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
-import { inboundAudio, joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
-import { startTestGateway } from './helpers/gateway.js';
-import { speechWithPauses, waitFor } from './helpers/media.js';
+import { inboundAudio, joinCall, launchBrowser, type ParleyBrowser } from '../src/devkit/browser.js';
+import { startTestGateway } from '../src/devkit/gateway.js';
+import { speechWithPauses, waitFor } from '../src/devkit/media.js';
 
 // The clip's reference transcript (Debian's pocketsphinx-testdata):
 // "and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them"

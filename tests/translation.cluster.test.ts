@@ -3,10 +3,10 @@ import type { Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { bullName, QueueNames } from '../src/state/keys.js';
-import { joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
-import { startReplicas } from './helpers/cluster.js';
-import { spawnAiWorker, type AiWorkerProcess, type GatewayProcess } from './helpers/gateway.js';
-import { speechWithPauses, waitFor } from './helpers/media.js';
+import { joinCall, launchBrowser, type ParleyBrowser } from '../src/devkit/browser.js';
+import { startReplicas } from '../src/devkit/cluster.js';
+import { spawnAiWorker, type AiWorkerProcess, type GatewayProcess } from '../src/devkit/gateway.js';
+import { speechWithPauses, waitFor } from '../src/devkit/media.js';
 
 let redis: EmbeddedRedis;
 let browser: ParleyBrowser;

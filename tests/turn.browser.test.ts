@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import type { IceRoute } from '../src/web/call.js';
-import { joinCall, launchBrowser, type ParleyBrowser } from './helpers/browser.js';
-import { bytesFrom } from './helpers/cluster.js';
-import { startTestGateway } from './helpers/gateway.js';
-import { SPEECH_WAV, waitFor } from './helpers/media.js';
+import { joinCall, launchBrowser, type ParleyBrowser } from '../src/devkit/browser.js';
+import { bytesFrom } from '../src/devkit/cluster.js';
+import { startTestGateway } from '../src/devkit/gateway.js';
+import { SPEECH_WAV, waitFor } from '../src/devkit/media.js';
 import { startCoturn, type Coturn } from './helpers/turn.js';
 
 const SECRET = `turn-${randomUUID()}`;

@@ -8,10 +8,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
-import { joinAs, launchBrowser, waitForState, type ParleyBrowser } from './helpers/browser.js';
-import { startReplicas } from './helpers/cluster.js';
-import { startTestGateway, type GatewayProcess } from './helpers/gateway.js';
-import { SPEECH_WAV, waitFor } from './helpers/media.js';
+import { joinAs, launchBrowser, waitForState, type ParleyBrowser } from '../src/devkit/browser.js';
+import { startReplicas } from '../src/devkit/cluster.js';
+import { startTestGateway, type GatewayProcess } from '../src/devkit/gateway.js';
+import { SPEECH_WAV, waitFor } from '../src/devkit/media.js';
 import { inboundVideo, layout, setVideo, waitForVideo } from './helpers/video.js';
 
 let redis: EmbeddedRedis;

@@ -7,7 +7,7 @@
  * when it joins (video at a chosen layer, through the tile it reports),
  * counting loss and jitter per stream.
  */
-import { SignalingClient, testToken, type Response } from '../../tests/helpers/signaling.js';
+import { SignalingClient, testToken, type Response } from '../../src/devkit/signaling.js';
 import { MediaPeer } from './MediaPeer.js';
 import type { Pacer } from './opusSource.js';
 import { offerToIceLite } from './negotiate.js';

@@ -4,7 +4,7 @@
  * replicas, one mediasoup worker each) and Janus (VideoRoom).
  */
 import { EmbeddedRedis } from '../../src/state/EmbeddedRedis.js';
-import { startReplicas } from '../../tests/helpers/cluster.js';
+import { startReplicas } from '../../src/devkit/cluster.js';
 import type { RunContext } from '../lib/types.js';
 import { startJanus, type JanusOptions, type JanusProcess } from './JanusLauncher.js';
 import { childPids } from './procCpu.js';

@@ -1,11 +1,11 @@
 /**
  * The real parts a scenario runs against, each registered for cleanup on the run context
  * as soon as it exists: embedded Redis, `parley up` replicas and `parley ai-worker`
- * children (tests/helpers/gateway.ts), headless Chromium (tests/helpers/browser.ts).
+ * children (src/devkit/gateway.ts), headless Chromium (src/devkit/browser.ts).
  */
-import { launchBrowser, type LaunchOptions, type ParleyBrowser } from '../../tests/helpers/browser.js';
-import { FAST_CLUSTER_ENV } from '../../tests/helpers/cluster.js';
-import { spawnAiWorker, spawnGateway, type AiWorkerProcess, type GatewayProcess } from '../../tests/helpers/gateway.js';
+import { launchBrowser, type LaunchOptions, type ParleyBrowser } from '../../src/devkit/browser.js';
+import { FAST_CLUSTER_ENV } from '../../src/devkit/cluster.js';
+import { spawnAiWorker, spawnGateway, type AiWorkerProcess, type GatewayProcess } from '../../src/devkit/gateway.js';
 import { EmbeddedRedis } from '../../src/state/EmbeddedRedis.js';
 import { freePortRange, freeTcpPort } from '../../src/util/ports.js';
 import type { RunContext } from './types.js';

@@ -5,7 +5,7 @@
  * staleness window. After each: recovery time, survivors' audio gaps, and the cluster
  * invariants after the cleanup window. See bench/reliability/README.md.
  */
-import { speechWithPauses } from '../../tests/helpers/media.js';
+import { speechWithPauses } from '../../src/devkit/media.js';
 import { sleep, startBrowser } from '../lib/stack.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
 import { chaosResult, type FaultRecord } from './lib/chaosReport.js';

@@ -4,7 +4,7 @@
  * time (trend per hour after warm-up), errors counted, translation latency drift.
  * See bench/reliability/README.md.
  */
-import { speechWithPauses } from '../../tests/helpers/media.js';
+import { speechWithPauses } from '../../src/devkit/media.js';
 import { sleep, startBrowser } from '../lib/stack.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
 import { Cluster, type Member } from './lib/cluster.js';

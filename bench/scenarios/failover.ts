@@ -5,9 +5,9 @@
  * See bench/README.md ("failover").
  */
 import type { Page } from 'playwright-core';
-import { joinAs } from '../../tests/helpers/browser.js';
-import { bytesFrom, watchGap } from '../../tests/helpers/cluster.js';
-import { SPEECH_WAV } from '../../tests/helpers/media.js';
+import { joinAs } from '../../src/devkit/browser.js';
+import { bytesFrom, watchGap } from '../../src/devkit/cluster.js';
+import { SPEECH_WAV } from '../../src/devkit/media.js';
 import { readArrivals, startArrivalProbe } from '../lib/probes.js';
 import { figuresOf, summarize, summaryRow } from '../lib/stats.js';
 import { sleep, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullName, QueueNames } from '../../src/state/keys.js';
-import { joinCall, type ParleyBrowser } from '../../tests/helpers/browser.js';
+import { joinCall, type ParleyBrowser } from '../../src/devkit/browser.js';
 import { speakerTurns, speechInputs, type SpeechClip } from '../lib/inputs.js';
 import { aiWorkerReady, dropLines, dropsByCode, playedEnds, segmentLines, utteranceLines } from '../lib/logs.js';
 import {

@@ -3,7 +3,7 @@
  * (fake 1280x720 camera, simulcast 180p/360p/720p) on Parley replicas started here.
  */
 import type { Page } from 'playwright-core';
-import { joinCall, type ParleyBrowser } from '../../tests/helpers/browser.js';
+import { joinCall, type ParleyBrowser } from '../../src/devkit/browser.js';
 import { CpuMeter, pidsByName } from '../clients/procCpu.js';
 import { startParley, type ParleyTarget } from '../clients/targets.js';
 import { sleep, startBrowser, until } from '../lib/stack.js';

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, expect, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Keys } from '../../src/state/keys.js';
 import { RedisStore } from '../../src/state/RedisStore.js';
-import { joinCall, launchBrowser, type ParleyBrowser } from './browser.js';
-import { backWithAudio, everyoneHearsEveryone, keysMentioning, startReplicas, watchGap } from './cluster.js';
-import { spawnAiWorker, type AiWorkerProcess, type GatewayProcess } from './gateway.js';
-import { speechWithPauses, waitFor } from './media.js';
+import { joinCall, launchBrowser, type ParleyBrowser } from '../../src/devkit/browser.js';
+import { backWithAudio, everyoneHearsEveryone, keysMentioning, startReplicas, watchGap } from '../../src/devkit/cluster.js';
+import { spawnAiWorker, type AiWorkerProcess, type GatewayProcess } from '../../src/devkit/gateway.js';
+import { speechWithPauses, waitFor } from '../../src/devkit/media.js';
 
 type Caption = { speakerPeerId: string; language: string; text: string; original: boolean; receivedAt: number };
 

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import type { InboundVideo } from '../../src/web/call.js';
-import { waitFor } from './media.js';
+import { waitFor } from '../../src/devkit/media.js';
 
 /** What `page` decodes of each video it receives. */
 export function inboundVideo(page: Page): Promise<InboundVideo[]> {

@@ -4,8 +4,8 @@
  * few valid steps of `abandon`, a normal answer) without harming anyone else.
  */
 import { SignJWT } from 'jose';
-import { TEST_SECRET } from '../../../tests/helpers/gateway.js';
-import { testToken } from '../../../tests/helpers/signaling.js';
+import { TEST_SECRET } from '../../../src/devkit/gateway.js';
+import { testToken } from '../../../src/devkit/signaling.js';
 
 export const CATEGORIES = [
   'malformed', 'truncated', 'binary', 'deep', 'oversize', 'wrong-types', 'unknown-method',

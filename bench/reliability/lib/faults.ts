@@ -6,7 +6,7 @@
  */
 import { Keys, QueueNames } from '../../../src/ai/pipeline/names.js';
 import { sleep } from '../../lib/stack.js';
-import type { GatewayProcess } from '../../../tests/helpers/gateway.js';
+import type { GatewayProcess } from '../../../src/devkit/gateway.js';
 import { mediasoupWorkerPids, type Cluster, type Member } from './cluster.js';
 import type { PageView } from './hearing.js';
 import type { Rng } from './rng.js';

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
-import { freePortRange, freeTcpPort } from '../../src/util/ports.js';
-import type { RedisStore } from '../../src/state/RedisStore.js';
+import { freePortRange, freeTcpPort } from '../util/ports.js';
+import type { RedisStore } from '../state/RedisStore.js';
 import { inboundAudio } from './browser.js';
 import { spawnGateway, type GatewayProcess } from './gateway.js';
 import { waitFor } from './media.js';

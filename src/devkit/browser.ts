@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
-import type { InboundAudio } from '../../src/web/debug.js';
-import type { ConnectionState } from '../../src/web/session.js';
+import type { InboundAudio } from '../web/debug.js';
+import type { ConnectionState } from '../web/session.js';
 
 export type LaunchOptions = {
   /** WAV file Chromium loops as the fake microphone (made absolute here). */

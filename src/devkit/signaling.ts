@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { TEST_SECRET } from './gateway.js';
-import { signJoinToken, tokenKey } from '../../src/auth/tokens.js';
-import type { PeerRole } from '../../src/protocol/messages.js';
+import { signJoinToken, tokenKey } from '../auth/tokens.js';
+import type { PeerRole } from '../protocol/messages.js';
 
 type Pending = { resolve: (v: Response) => void; timer: NodeJS.Timeout };
 export type Response = { type: 'response'; id: number | null; ok: boolean; data?: any; error?: { code: string; message: string } };
