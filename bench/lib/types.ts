@@ -30,6 +30,13 @@ export type PlotSpec = {
   series: Series[];
   /** Horizontal reference lines (an SLO target, a published figure). */
   marks?: Array<{ label: string; y: number }>;
+  /**
+   * Bar plots: the name of each position on the x axis; a point's x is its index in this list.
+   * Without it the x values themselves are the categories (repeat 1, 2, 3...).
+   */
+  categories?: string[];
+  /** 'log' where figures span decades; left out, the renderer picks log when positive values span 2+ decades. */
+  yScale?: 'linear' | 'log';
 };
 
 /** One row of the summary table; the CLI prints rows as a table and writes them to the report. */
