@@ -3,7 +3,7 @@
  * signal (Ctrl-C), and a cleanup stack run in reverse order whatever happens.
  */
 import type { Progress } from './progress.js';
-import type { RunContext } from './types.js';
+import type { RemoteTarget, RunContext } from './types.js';
 
 export type OwnedContext = RunContext & {
   /** Runs every registered cleanup, newest first, each bounded by `timeoutMs`; safe to call twice. */
@@ -11,12 +11,13 @@ export type OwnedContext = RunContext & {
   abort(reason: string): void;
 };
 
-export function createContext(o: { smoke: boolean; resultsDir: string; progress: Progress }): OwnedContext {
+export function createContext(o: { smoke: boolean; resultsDir: string; progress: Progress; target?: RemoteTarget | null }): OwnedContext {
   const controller = new AbortController();
   const stack: Array<() => Promise<void> | void> = [];
   return {
     smoke: o.smoke,
     resultsDir: o.resultsDir,
+    target: o.target ?? null,
     signal: controller.signal,
     progress: (done, total, label) => o.progress.update(done, total, label),
     log: (message) => o.progress.log(message),

@@ -10,7 +10,7 @@ import type { Progress } from './progress.js';
 import { writeRun, type RunRecord, type WrittenFiles } from './report.js';
 import { evaluateSlo, verdictLines, type SloConfig, type SloVerdict } from './slo.js';
 import { textTable } from './table.js';
-import type { Scenario } from './types.js';
+import type { RemoteTarget, Scenario } from './types.js';
 
 export type RunOptions = {
   smoke: boolean;
@@ -20,6 +20,8 @@ export type RunOptions = {
   resultsDir: string;
   slo: SloConfig;
   progress: Progress;
+  /** `--target`: measure this deployment instead of starting gateways (scenarios that support it). */
+  target?: RemoteTarget | null;
   /** Printed output (the table, verdicts, file list); stdout by default. */
   print?: (text: string) => void;
   /** Receives the live context so a signal handler can abort it and run its cleanups. */
@@ -36,7 +38,8 @@ export async function runScenario(scenario: Scenario, argv: readonly string[], o
   const machine = await describeMachine();
   const started = new Date();
   const loadAtStart = loadavg();
-  const ctx = createContext({ smoke: o.smoke, resultsDir: o.resultsDir, progress: o.progress });
+  if (o.target && !scenario.remote) throw new Error(`${scenario.name} cannot run against --target (it starts the parts it measures)`);
+  const ctx = createContext({ smoke: o.smoke, resultsDir: o.resultsDir, progress: o.progress, target: o.target ?? null });
   o.onContext?.(ctx);
   o.progress.log(`bench ${scenario.name}${o.smoke ? ' (smoke)' : ''}: ${scenario.title}`);
   let result;
@@ -61,11 +64,11 @@ export async function runScenario(scenario: Scenario, argv: readonly string[], o
     machine,
     loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: loadavg(),
-    environment: result.environment ?? {},
+    environment: { ...(result.environment ?? {}), ...(o.target ? { target: o.target.urls } : {}) },
     figures: result.figures,
     slo: verdicts,
     summary: result.summary,
-    notes: result.notes,
+    notes: o.target && scenario.remote?.unavailable.length ? [`measured from outside ${o.target.urls.join(', ')}: not available there: ${scenario.remote.unavailable.join('; ')}`, ...result.notes] : result.notes,
     plots: [],
     samples: result.samples,
   };
@@ -77,7 +80,7 @@ export async function runScenario(scenario: Scenario, argv: readonly string[], o
   print('');
   for (const line of verdictLines(scenario.name, verdicts)) print(line);
   if (verdicts.length === 0) print(`SLO none set for ${scenario.name} in bench/slo.yaml`);
-  for (const n of result.notes) print(`note: ${n}`);
+  for (const n of record.notes) print(`note: ${n}`);
   print(`wrote ${[files.json, files.markdown, ...files.svgs].join('\n      ')}`);
   if (files.latest.length) print(`latest copies in ${o.outDir}/latest/`);
   return { verdicts, files };

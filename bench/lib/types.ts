@@ -75,6 +75,25 @@ export type RunContext = {
   signal: AbortSignal;
   /** Absolute path of bench/results. */
   resultsDir: string;
+  /** `--target`: an existing deployment to measure instead of starting gateways here; null = start our own. */
+  target: RemoteTarget | null;
+};
+
+/**
+ * A deployment the bench measures from outside (`parley bench <scenario> --target <url>`): the
+ * client side of the scenario runs here, against gateways it did not start.
+ */
+export type RemoteTarget = {
+  /** The gateways' base URLs (http/https), one per replica the operator names; the first is the default. */
+  urls: string[];
+  /** How join tokens are minted: with the deployment's auth.secret, or from a token endpoint. */
+  tokens: { kind: 'secret'; secret: string; issuer: string } | { kind: 'endpoint'; url: string };
+  /** Bearer token for the gateways' /metrics (engine-internal figures); null = not read. */
+  metricsToken: string | null;
+  /** Shell command that stops one replica (failover), `{url}` and `{index}` replaced; null = not allowed. */
+  stopCommand: string | null;
+  /** Bounds on the traffic the bench sends to a deployment it does not own. */
+  limits: { maxClients: number; maxSeconds: number };
 };
 
 export type Scenario = {
@@ -85,6 +104,11 @@ export type Scenario = {
   description: string;
   options: OptionSpec[];
   run(ctx: RunContext, options: OptionValues): Promise<ScenarioResult>;
+  /**
+   * Whether the scenario runs against a `--target` deployment, and what it cannot measure from
+   * outside (printed and noted in the report). Left out = the scenario needs to start its own parts.
+   */
+  remote?: { unavailable: string[] };
 };
 
 /** What a scenario ran on besides the machine: engine set, replica count, config that shapes the figures. */
