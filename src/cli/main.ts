@@ -6,7 +6,8 @@ import { CLUSTER_USAGE, runCluster } from './cluster.js';
 import { MODELS_USAGE, runModels } from './models.js';
 import { runUp } from './up.js';
 
-type Command = { summary: string; usage: string; run: (args: string[]) => Promise<number> };
+/** `ownHelp`: the command prints its own help (per subcommand), so `--help` is passed to it. */
+type Command = { summary: string; usage: string; run: (args: string[]) => Promise<number>; ownHelp?: boolean };
 
 const COMMANDS: Record<string, Command> = {
   up: {
@@ -36,6 +37,12 @@ Every config key can also be set from the environment: media.rtcBasePort -> PARL
     summary: 'Run an AI worker: speech recognition, translation and speech synthesis jobs from the gateways\' Redis',
     usage: AI_WORKER_USAGE,
     run: runAiWorker,
+  },
+  bench: {
+    summary: 'Measure latency, capacity and failover, here or against a deployment (--target); compare runs',
+    usage: 'parley bench --help',
+    run: runBench,
+    ownHelp: true,
   },
   models: {
     summary: 'List, download and verify production models (offline engines need none)',
@@ -67,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`parley: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  if (rest.includes('-h') || rest.includes('--help')) {
+  if (!command.ownHelp && (rest.includes('-h') || rest.includes('--help'))) {
     console.log(command.usage);
     return 0;
   }
@@ -111,4 +118,18 @@ async function runUpCommand(args: string[]): Promise<number> {
   const aiWorkers = values['ai-workers'] === undefined ? 1 : Number(values['ai-workers']);
   if (!Number.isInteger(aiWorkers) || aiWorkers < 0 || aiWorkers > 16) throw new TypeError(`--ai-workers must be 0..16, got "${values['ai-workers']}"`);
   return runUp(config, log, { aiWorkers: config.ai.enabled ? aiWorkers : 0, configFile: values.config });
+}
+
+/** The bench lives beside the sources (bench/); an install without it says so. */
+async function runBench(args: string[]): Promise<number> {
+  const entry = new URL('../../bench/lib/cli/index.ts', import.meta.url);
+  let bench: { benchMain: (argv: string[], prog: string) => Promise<number> };
+  try {
+    bench = (await import(entry.href)) as typeof bench;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    console.error('parley bench: the bench is not part of this install (bench/ is in the source repository; run it from a clone)');
+    return 2;
+  }
+  return bench.benchMain(args, 'parley bench');
 }
