@@ -5,7 +5,9 @@ import { loudest, onsetDelays, speechEndBefore, toneOnsets, type InboundSample }
 import { markdownReport, type RunRecord } from '../bench/lib/report.js';
 import { describeBound, evaluateSlo, parseSlo, verdictLines } from '../bench/lib/slo.js';
 import { figuresOf, percentile, summarize } from '../bench/lib/stats.js';
-import { escapeXml, niceTicks, renderSvg } from '../bench/lib/svg.js';
+import { linearAxis } from '../bench/lib/charts/axes.js';
+import { renderSvg } from '../bench/lib/charts/render.js';
+import { escapeHtml } from '../bench/lib/html/document.js';
 import { markdownTable, textTable } from '../bench/lib/table.js';
 import type { OptionSpec, SummaryRow } from '../bench/lib/types.js';
 import { aiWorkerReady, dropLines, dropsByCode, utteranceLines } from '../bench/lib/logs.js';
@@ -84,16 +86,16 @@ describe('SLOs', () => {
 
 describe('SVG plots', () => {
   it('picks round ticks covering the range', () => {
-    expect(niceTicks(0, 97)).toEqual([0, 20, 40, 60, 80, 100]);
-    expect(niceTicks(3, 3).length).toBeGreaterThan(1);
-    const t = niceTicks(-0.3, 1.7);
+    expect(linearAxis(0, 97, 6, false).ticks).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(linearAxis(3, 3, 6, false).ticks.length).toBeGreaterThan(1);
+    const t = linearAxis(-0.3, 1.7, 6, false).ticks;
     expect(t[0]).toBeLessThanOrEqual(-0.3);
     expect(t[t.length - 1]).toBeGreaterThanOrEqual(1.7);
   });
 
-  it('renders every kind as well-formed SVG with legend, marks and escaped text', () => {
+  it('renders every kind as well-formed SVG with legend, marks and escaped text', async () => {
     for (const kind of ['line', 'scatter', 'bar'] as const) {
-      const svg = renderSvg({
+      const svg = await renderSvg({
         id: 'x',
         title: 'A & <B>',
         kind,
@@ -112,19 +114,20 @@ describe('SVG plots', () => {
       expect(svg).toContain('SLO (510)');
       expect(svg).not.toMatch(/NaN|Infinity/);
       // Every opened element is closed (self-closing or with its end tag).
-      const opened = (svg.match(/<(?!\/)[a-z]+[^>]*[^/]>/g) ?? []).length;
+      const opened = (svg.match(/<(?!\/)[a-z]+(\s[^>]*[^/])?>/g) ?? []).length;
       const closed = (svg.match(/<\/[a-z]+>/g) ?? []).length;
       expect(opened).toBe(closed);
     }
-    // One bar per point, each with its tooltip.
-    expect(kindCount(renderSvg({ id: 'b', title: 't', kind: 'bar', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[1, 1], [2, 2]] }] }), '<title>')).toBe(2);
+    // One bar per point.
+    const bars = await renderSvg({ id: 'b', title: 't', kind: 'bar', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[1, 1], [2, 2]] }] });
+    expect(kindCount(/<g class="mark-rect role-mark[^>]*>(.*?)<\/g>/s.exec(bars)?.[1] ?? '', '<path')).toBe(2);
   });
 
-  it('says "no data" for an empty plot instead of failing', () => {
-    const svg = renderSvg({ id: 'e', title: 'empty', kind: 'line', xLabel: 'x', yLabel: 'y', series: [{ name: 'none', points: [] }] });
+  it('says "no data" for an empty plot instead of failing', async () => {
+    const svg = await renderSvg({ id: 'e', title: 'empty', kind: 'line', xLabel: 'x', yLabel: 'y', series: [{ name: 'none', points: [] }] });
     expect(svg).toContain('no data');
     expect(svg).not.toMatch(/NaN|Infinity/);
-    expect(escapeXml(`"'`)).toBe('&quot;&apos;');
+    expect(escapeHtml(`"'`)).toBe('&quot;&#39;');
   });
 });
 
@@ -463,21 +466,22 @@ describe('pipeline report (batch vs streaming)', () => {
     expect(notes[1]).toMatch(/max_speakers_within_slo = 2; max_speakers_streaming = 2 \(/);
   });
 
-  it('plot the sweep, the stages per mode and the recognizer alone as well-formed SVG', () => {
+  it('plot the sweep, the stages per mode and the recognizer alone as well-formed SVG', async () => {
     const plots = pipelinePlots(levels, stt, slo);
     expect(plots.map((p) => p.id)).toEqual(['sweep', 'stages', 'stages-batch', 'stages-simultaneous', 'cdf', 'stt-quality']);
     const sweep = plots[0]!;
     expect(sweep.series.map((s) => s.name)).toEqual(['batch p50', 'batch p95', 'simultaneous p50', 'simultaneous p95']);
     expect(sweep.marks).toEqual([{ label: 'SLO e2e_from_mic p50', y: 700 }]);
-    expect(plots[1]!.series.find((s) => s.name === 'simultaneous')!.points).toEqual(STAGE_ORDER.map((stage, i) => [i + 1, sample('x', 'simultaneous').stages[stage]]));
+    expect(plots[1]!.categories).toEqual([...STAGE_ORDER]);
+    expect(plots[1]!.series.find((s) => s.name === 'simultaneous')!.points).toEqual(STAGE_ORDER.map((stage, i) => [i, sample('x', 'simultaneous').stages[stage]]));
     for (const p of plots) {
-      const svg = renderSvg(p);
+      const svg = await renderSvg(p);
       expect(svg).not.toMatch(/NaN|Infinity/);
       expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     }
   });
 
-  it('report segment lag, backlog and playout rate of simultaneous translation, and the translation-quality figures', () => {
+  it('report segment lag, backlog and playout rate of simultaneous translation, and the translation-quality figures', async () => {
     const f = levelFigures(levels[2]!);
     expect(f).toMatchObject({ segments_n: 8, segment_lag_p50_ms: 835, backlog_p95_ms: 665, playout_rate_p50: 1.17, playout_rate_p95: 1.33 });
     expect(levelFigures(levels[0]!)).not.toHaveProperty('segment_lag_p50_ms');
@@ -502,7 +506,7 @@ describe('pipeline report (batch vs streaming)', () => {
     });
     expect(qualityFigures(null)).toEqual({});
     expect(qualityNotes(quality)[0]).toContain('default: 3 / 4.5 / 1000, 1773 ms / 0.79 / 90.9 / 47.4');
-    expect(renderSvg(qualityPlot(quality)[0]!)).not.toMatch(/NaN|Infinity/);
+    expect(await renderSvg(qualityPlot(quality)[0]!)).not.toMatch(/NaN|Infinity/);
   });
 
   it('cut a clip into the chunks the gateway streams, and score WER over the corpus', () => {

@@ -81,7 +81,8 @@ export async function runScenario(scenario: Scenario, argv: readonly string[], o
   for (const line of verdictLines(scenario.name, verdicts)) print(line);
   if (verdicts.length === 0) print(`SLO none set for ${scenario.name} in bench/slo.yaml`);
   for (const n of record.notes) print(`note: ${n}`);
-  print(`wrote ${[files.json, files.markdown, ...files.svgs].join('\n      ')}`);
+  print(`wrote ${[files.json, files.markdown, files.html, ...files.svgs].join('\n      ')}`);
+  if (files.indexes.length) print(`index ${files.indexes.join('\n      ')}`);
   if (files.latest.length) print(`latest copies in ${o.outDir}/latest/`);
   return { verdicts, files };
 }

@@ -217,7 +217,8 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     figures: { ...figures, invariant_failures: failures.length },
     samples: { tallies, leftoverKeys, baseline, after, elapsedS },
     plots: [{
-      id: 'codes', title: 'Frames sent per category', kind: 'bar', xLabel: 'category (index)', yLabel: 'frames',
+      id: 'codes', title: 'Frames sent per category', kind: 'bar', xLabel: 'category', yLabel: 'frames',
+      categories: [...CATEGORIES],
       series: [{ name: 'sent', points: CATEGORIES.map((c, i) => [i, tallies[c].sent] as [number, number]) }],
     }],
     notes: [

@@ -165,9 +165,10 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
         kind: 'bar',
         xLabel: 'replicas in the room',
         yLabel: '% of one core over the window',
+        categories: results.map((r) => `${r.replicas} replica${r.replicas === 1 ? '' : 's'}`),
         series: [
-          { name: 'mediasoup workers', points: results.map((r) => [r.replicas, r.workerCpuPct] as [number, number]) },
-          { name: 'gateway Node processes', points: results.map((r) => [r.replicas, r.nodeCpuPct] as [number, number]) },
+          { name: 'mediasoup workers', points: results.map((r, i) => [i, r.workerCpuPct] as [number, number]) },
+          { name: 'gateway Node processes', points: results.map((r, i) => [i, r.nodeCpuPct] as [number, number]) },
         ],
       },
     ],
