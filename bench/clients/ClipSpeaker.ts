@@ -31,8 +31,8 @@ export class ClipSpeaker {
     return this.client.peerId;
   }
 
-  /** Joins `roomId` speaking `language` and starts talking at once. */
-  static async join(o: { baseUrl: string; roomId: string; identity: string; clip: SpeechClip; language?: string }): Promise<ClipSpeaker> {
+  /** Joins `roomId` speaking `language` and starts talking at once; `token` and `host` as ParleyClient's (a deployment). */
+  static async join(o: { baseUrl: string; roomId: string; identity: string; clip: SpeechClip; language?: string; token?: string; host?: string }): Promise<ClipSpeaker> {
     const wav = parseWav(readFileSync(o.clip.wav));
     const pcm = wav.sampleRate === 48_000 ? wav.samples : resample(wav.samples, wav.sampleRate, 48_000);
     const frames = encodeOpusFrames(pcm, { sampleRate: 48_000, frameMs: 20, bitrate: 32_000 });
@@ -40,7 +40,7 @@ export class ClipSpeaker {
     const power = frames.map((_, i) => (rms(pcm.subarray(i * FRAME, (i + 1) * FRAME)) / 32768) ** 2);
     const mic: Array<[number, number]> = [];
     const pacer = new Pacer(frames, (index, wallMs) => mic.push([wallMs, power[index % power.length]!]));
-    const client = await ParleyClient.join({ baseUrl: o.baseUrl, roomId: o.roomId, identity: o.identity, publish: pacer, spokenLanguage: o.language ?? 'en', listeningLanguage: o.language ?? 'en' });
+    const client = await ParleyClient.join({ baseUrl: o.baseUrl, roomId: o.roomId, identity: o.identity, token: o.token, host: o.host, publish: pacer, spokenLanguage: o.language ?? 'en', listeningLanguage: o.language ?? 'en' });
     return new ClipSpeaker(client, pacer, mic);
   }
 

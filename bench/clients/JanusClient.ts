@@ -13,10 +13,10 @@
  * the answer, and for video configure the substream (layer) to receive.
  */
 import WebSocket from 'ws';
+import { bothSides, layerSsrcs, negotiated, SignaledClient, startPublishing, timedJoin, type ClientMedia } from './BenchClient.js';
 import { MediaPeer } from './MediaPeer.js';
 import type { Pacer } from './opusSource.js';
-import type { JoinTimes } from './ParleyClient.js';
-import { MID_EXTENSION_URI, parseLocalSdp } from './sdp.js';
+import { parseLocalSdp } from './sdp.js';
 import type { VideoPacer } from './vp8Source.js';
 
 /** The VP8 payload type the video publishers offer (Janus forwards it to subscribers as offered). */
@@ -122,35 +122,21 @@ export type JanusJoinOptions = {
   skip?: string;
 };
 
-export class JanusClient {
-  readonly identity: string;
-  readonly times: JoinTimes;
-  readonly sendPeer: MediaPeer | null;
-  readonly recvPeer: MediaPeer | null;
-  readonly consumed: number;
+export class JanusClient extends SignaledClient {
   readonly #session: JanusSession;
 
-  private constructor(identity: string, session: JanusSession, times: JoinTimes, sendPeer: MediaPeer | null, recvPeer: MediaPeer | null, consumed: number) {
-    this.identity = identity;
+  private constructor(identity: string, session: JanusSession, media: ClientMedia) {
+    super(identity, media);
     this.#session = session;
-    this.times = times;
-    this.sendPeer = sendPeer;
-    this.recvPeer = recvPeer;
-    this.consumed = consumed;
   }
 
   /** The clock in `times.start` starts before the WebSocket is opened; `joined` is when the session and handle exist. */
   static async join(options: JanusJoinOptions): Promise<JanusClient> {
-    const start = performance.now();
-    const session = await JanusSession.connect(options.wsUrl);
-    const wsOpen = performance.now();
-    let sendPeer: MediaPeer | null = null;
-    let recvPeer: MediaPeer | null = null;
-    try {
+    return timedJoin(() => JanusSession.connect(options.wsUrl), (session) => session.close(), async (session, clock) => {
       await session.create();
       const joined = performance.now();
       let feeds: number[] = [];
-      const [send, recv] = await Promise.all([
+      const [sendPeer, recvPeer] = await bothSides(
         options.publish || options.publishVideo ? publish(session, options, options.identity) : null,
         options.subscribe
           ? (async () => {
@@ -158,19 +144,12 @@ export class JanusClient {
               return feeds.length ? subscribe(session, options.room, feeds, options.host, options.layer) : null;
             })()
           : null,
-      ]);
-      sendPeer = send;
-      recvPeer = recv;
-      return new JanusClient(options.identity, session, { start, wsOpen, joined }, sendPeer, recvPeer, feeds.length);
-    } catch (err) {
-      await Promise.all([sendPeer?.close(), recvPeer?.close()]);
-      session.close();
-      throw err;
-    }
+      );
+      return new JanusClient(options.identity, session, { times: { ...clock, joined }, sendPeer, recvPeer, consumed: feeds.length });
+    });
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.sendPeer?.close(), this.recvPeer?.close()]);
+  protected async closeSignaling(): Promise<void> {
     this.#session.close();
   }
 }
@@ -186,37 +165,24 @@ async function publish(session: JanusSession, options: JanusJoinOptions, display
   const handle = await session.attachVideoRoom();
   await session.message(handle, { request: 'join', ptype: 'publisher', room: options.room, display });
   const video = options.publishVideo;
-  const peer = new MediaPeer({ opusPayloadType: 111, host: options.host, ...(video ? { vp8PayloadType: VP8_PT } : {}) });
-  try {
+  return negotiated(new MediaPeer({ opusPayloadType: 111, host: options.host, ...(video ? { vp8PayloadType: VP8_PT } : {}) }), async (peer) => {
     const transceiver = video ? peer.addVideoSender() : peer.addSender();
     await peer.pc.setLocalDescription(await peer.pc.createOffer());
     let offer = peer.pc.localDescription!.sdp;
-    const ssrcs = video ? video.layers.map(() => Math.floor(Math.random() * 0xfffffff0) + 1) : [];
+    const ssrcs = video ? layerSsrcs(video) : [];
     if (video) offer = withSimulcastGroup(offer, ssrcs);
     const { jsep } = await session.message(handle, { request: 'publish', audio: !video, video: !!video, data: false }, { type: 'offer', sdp: offer });
     if (!jsep) throw new Error('janus publish: no answer');
     await peer.pc.setRemoteDescription(jsep as { type: 'answer'; sdp: string });
-    await peer.connected();
-    if (video) {
-      const section = parseLocalSdp(offer).video[0]!;
-      const midExtensionId = section.extensions.find((e) => e.uri === MID_EXTENSION_URI)?.id ?? 1;
-      peer.startSimulcast(transceiver, video, { ssrcs, payloadType: VP8_PT, mid: section.mid, midExtensionId });
-    } else {
-      peer.startSending(transceiver, options.publish!);
-    }
-    return peer;
-  } catch (err) {
-    await peer.close();
-    throw err;
-  }
+    await startPublishing(peer, transceiver, video ? { video, ssrcs, payloadType: VP8_PT, section: parseLocalSdp(offer).video[0]! } : { audio: options.publish! });
+  });
 }
 
 async function subscribe(session: JanusSession, room: number, feeds: number[], host: string, layer?: number): Promise<MediaPeer> {
   const handle = await session.attachVideoRoom();
   const { jsep } = await session.message(handle, { request: 'join', ptype: 'subscriber', room, streams: feeds.map((feed) => ({ feed })) });
   if (!jsep) throw new Error('janus subscribe: no offer');
-  const peer = new MediaPeer({ opusPayloadType: 111, vp8PayloadType: VP8_PT, host });
-  try {
+  return negotiated(new MediaPeer({ opusPayloadType: 111, vp8PayloadType: VP8_PT, host }), async (peer) => {
     await peer.pc.setRemoteDescription(jsep as { type: 'offer'; sdp: string });
     await peer.pc.setLocalDescription(await peer.pc.createAnswer());
     await session.message(handle, { request: 'start' }, { type: 'answer', sdp: peer.pc.localDescription!.sdp });
@@ -224,11 +190,7 @@ async function subscribe(session: JanusSession, room: number, feeds: number[], h
     if (layer !== undefined && videoMids.length) {
       await session.message(handle, { request: 'configure', streams: videoMids.map((mid) => ({ mid, substream: layer })) });
     }
-    return peer;
-  } catch (err) {
-    await peer.close();
-    throw err;
-  }
+  });
 }
 
 /**

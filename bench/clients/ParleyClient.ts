@@ -8,16 +8,23 @@
  * counting loss and jitter per stream.
  */
 import { SignalingClient, testToken, type Response } from '../../src/devkit/signaling.js';
+import { bothSides, layerSsrcs, negotiated, SignaledClient, startPublishing, timedJoin, type ClientMedia } from './BenchClient.js';
 import { MediaPeer } from './MediaPeer.js';
 import type { Pacer } from './opusSource.js';
 import { offerToIceLite } from './negotiate.js';
-import { audioRtpCapabilities, buildRemoteSdp, consumerSection, localDtlsParameters, parseLocalSdp, producerRtpParameters, MID_EXTENSION_URI, simulcastRtpParameters, vp8RtpCapabilities, type IceLiteTransport, type MediaKind } from './sdp.js';
+import { audioRtpCapabilities, buildRemoteSdp, consumerSection, localDtlsParameters, parseLocalSdp, producerRtpParameters, simulcastRtpParameters, vp8RtpCapabilities, type IceLiteTransport, type MediaKind } from './sdp.js';
 import { CAMERA_LAYERS, type VideoPacer } from './vp8Source.js';
+
+export type { JoinTimes } from './BenchClient.js';
 
 export type ParleyJoinOptions = {
   baseUrl: string;
   roomId: string;
   identity: string;
+  /** The join token; left out, one is signed with the tests' secret (a gateway the bench started). */
+  token?: string;
+  /** Local IPv4 address the peer connections gather candidates on (default 127.0.0.1: loopback gateways). */
+  host?: string;
   /** Publish looped Opus through this pacer. */
   publish?: Pacer;
   /** Publish synthetic VP8 simulcast (a camera) through this pacer. */
@@ -35,39 +42,21 @@ export type ParleyJoinOptions = {
   listeningLanguage?: string;
 };
 
-/** Milestones of one join, performance.now() clock. */
-export type JoinTimes = { start: number; wsOpen: number; joined: number; mediaUp?: number };
-
-export class ParleyClient {
-  readonly identity: string;
+export class ParleyClient extends SignaledClient {
   /** Our peer id in the room. */
   readonly peerId: string;
-  readonly times: JoinTimes;
-  readonly sendPeer: MediaPeer | null;
-  readonly recvPeer: MediaPeer | null;
-  /** Remote audio streams this client consumes. */
-  readonly consumed: number;
   readonly #sig: SignalingClient;
 
-  private constructor(identity: string, peerId: string, sig: SignalingClient, times: JoinTimes, sendPeer: MediaPeer | null, recvPeer: MediaPeer | null, consumed: number) {
-    this.identity = identity;
+  private constructor(identity: string, peerId: string, sig: SignalingClient, media: ClientMedia) {
+    super(identity, media);
     this.peerId = peerId;
     this.#sig = sig;
-    this.times = times;
-    this.sendPeer = sendPeer;
-    this.recvPeer = recvPeer;
-    this.consumed = consumed;
   }
 
   /** Connects, joins and sets up media; the clock in `times.start` starts before the WebSocket is opened. */
   static async join(options: ParleyJoinOptions): Promise<ParleyClient> {
-    const token = await testToken(options.roomId, options.identity);
-    const start = performance.now();
-    const sig = await SignalingClient.connect(options.baseUrl);
-    const wsOpen = performance.now();
-    let sendPeer: MediaPeer | null = null;
-    let recvPeer: MediaPeer | null = null;
-    try {
+    const token = options.token ?? (await testToken(options.roomId, options.identity));
+    return timedJoin(() => SignalingClient.connect(options.baseUrl), (sig) => sig.close(), async (sig, clock) => {
       const languages = { ...(options.spokenLanguage ? { spokenLanguage: options.spokenLanguage } : {}), ...(options.listeningLanguage ? { listeningLanguage: options.listeningLanguage } : {}) };
       const join = ok(await sig.request('join', { token, roomId: options.roomId, ...languages }), 'join');
       const joined = performance.now();
@@ -77,21 +66,16 @@ export class ParleyClient {
       const producers: string[] = options.subscribe
         ? (join.peers as Listed[]).filter((p) => p.displayName !== options.skip).flatMap((p) => p.producers.filter((x) => x.kind === kind).map((x) => x.producerId))
         : [];
-      const [send, recv] = await Promise.all([
-        options.publish ? setUpSend(sig, options.publish) : options.publishVideo ? setUpVideoSend(sig, options.publishVideo, vp8PayloadType(join.routerRtpCapabilities)) : null,
-        producers.length ? setUpRecv(sig, producers, caps, kind, options.layer) : null,
-      ]);
-      sendPeer = send;
-      recvPeer = recv;
-      return new ParleyClient(options.identity, join.peerId, sig, { start, wsOpen, joined }, sendPeer, recvPeer, producers.length);
-    } catch (err) {
-      await Promise.all([sendPeer?.close(), recvPeer?.close(), sig.close()]);
-      throw err;
-    }
+      const host = options.host;
+      const [sendPeer, recvPeer] = await bothSides(
+        options.publish ? setUpSend(sig, options.publish, host) : options.publishVideo ? setUpVideoSend(sig, options.publishVideo, vp8PayloadType(join.routerRtpCapabilities), host) : null,
+        producers.length ? setUpRecv(sig, producers, caps, kind, options.layer, host) : null,
+      );
+      return new ParleyClient(options.identity, join.peerId, sig, { times: { ...clock, joined }, sendPeer, recvPeer, consumed: producers.length });
+    });
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.sendPeer?.close(), this.recvPeer?.close()]);
+  protected async closeSignaling(): Promise<void> {
     await this.#sig.request('leave', {}, 3000).catch(() => undefined);
     await this.#sig.close().catch(() => undefined);
   }
@@ -106,21 +90,15 @@ async function createTransport(sig: SignalingClient, direction: 'send' | 'recv')
   return ok(await sig.request('createTransport', { direction }), `createTransport ${direction}`);
 }
 
-async function setUpSend(sig: SignalingClient, pacer: Pacer): Promise<MediaPeer> {
+async function setUpSend(sig: SignalingClient, pacer: Pacer, host?: string): Promise<MediaPeer> {
   const transport = await createTransport(sig, 'send');
-  const peer = new MediaPeer();
-  try {
+  return negotiated(new MediaPeer({ host }), async (peer) => {
     const { transceiver, section } = await offerToIceLite(peer, transport, async (dtlsParameters) => {
       ok(await sig.request('connectTransport', { transportId: transport.id, dtlsParameters }), 'connectTransport send');
     });
     ok(await sig.request('produce', { transportId: transport.id, kind: 'audio', rtpParameters: producerRtpParameters(section), source: 'mic' }), 'produce');
-    await peer.connected();
-    peer.startSending(transceiver, pacer);
-    return peer;
-  } catch (err) {
-    await peer.close();
-    throw err;
-  }
+    await startPublishing(peer, transceiver, { audio: pacer });
+  });
 }
 
 function vp8PayloadType(router: { codecs?: Array<{ mimeType: string; preferredPayloadType?: number }> }): number {
@@ -130,10 +108,9 @@ function vp8PayloadType(router: { codecs?: Array<{ mimeType: string; preferredPa
 }
 
 /** A camera: VP8 simulcast, three layers as the web client sends them (1280x720 scaled by 4, 2, 1). */
-async function setUpVideoSend(sig: SignalingClient, pacer: VideoPacer, payloadType: number): Promise<MediaPeer> {
+async function setUpVideoSend(sig: SignalingClient, pacer: VideoPacer, payloadType: number, host?: string): Promise<MediaPeer> {
   const transport = await createTransport(sig, 'send');
-  const peer = new MediaPeer({ vp8PayloadType: payloadType });
-  try {
+  return negotiated(new MediaPeer({ vp8PayloadType: payloadType, host }), async (peer) => {
     const { transceiver, section } = await offerToIceLite(
       peer,
       transport,
@@ -142,25 +119,18 @@ async function setUpVideoSend(sig: SignalingClient, pacer: VideoPacer, payloadTy
       },
       'video',
     );
-    const ssrcs = pacer.layers.map(() => Math.floor(Math.random() * 0xfffffff0) + 1);
+    const ssrcs = layerSsrcs(pacer);
     const top = pacer.layers[pacer.layers.length - 1]!;
     const video = { width: top.width, height: top.height, scales: pacer.layers.map((l) => top.height / l.height) };
     ok(await sig.request('produce', { transportId: transport.id, kind: 'video', rtpParameters: simulcastRtpParameters(section, ssrcs), source: 'cam', video }), 'produce video');
-    await peer.connected();
-    const midExtensionId = section.extensions.find((e) => e.uri === MID_EXTENSION_URI)?.id ?? 1;
-    peer.startSimulcast(transceiver, pacer, { ssrcs, payloadType: section.payloadType, mid: section.mid, midExtensionId });
-    return peer;
-  } catch (err) {
-    await peer.close();
-    throw err;
-  }
+    await startPublishing(peer, transceiver, { video: pacer, ssrcs, payloadType: section.payloadType, section });
+  });
 }
 
-async function setUpRecv(sig: SignalingClient, producerIds: string[], caps: Record<string, any>, kind: MediaKind, layer?: number): Promise<MediaPeer> {
+async function setUpRecv(sig: SignalingClient, producerIds: string[], caps: Record<string, any>, kind: MediaKind, layer?: number, host?: string): Promise<MediaPeer> {
   const transport = await createTransport(sig, 'recv');
   const consumers = await Promise.all(producerIds.map(async (producerId) => ok(await sig.request('consume', { transportId: transport.id, producerId, rtpCapabilities: caps }), 'consume')));
-  const peer = new MediaPeer(kind === 'video' ? { vp8PayloadType: caps.codecs[0].preferredPayloadType } : {});
-  try {
+  return negotiated(new MediaPeer(kind === 'video' ? { vp8PayloadType: caps.codecs[0].preferredPayloadType, host } : { host }), async (peer) => {
     const offer = buildRemoteSdp(transport, consumers.map((c) => consumerSection(c.rtpParameters, kind)), 'offer');
     await peer.pc.setRemoteDescription({ type: 'offer', sdp: offer });
     // Connect before applying the answer (see negotiate.ts: ICE would otherwise race the request).
@@ -174,9 +144,5 @@ async function setUpRecv(sig: SignalingClient, producerIds: string[], caps: Reco
       const { width, height } = CAMERA_LAYERS[Math.min(layer, CAMERA_LAYERS.length - 1)]!;
       await Promise.all(consumers.map(async (c) => ok(await sig.request('setConsumerView', { consumerId: c.consumerId, width, height, visible: true }), 'setConsumerView')));
     }
-    return peer;
-  } catch (err) {
-    await peer.close();
-    throw err;
-  }
+  });
 }

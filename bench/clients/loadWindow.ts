@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile } from '../lib/stats.js';
 import type { ClientPool } from './ClientPool.js';
 import { FRAME_MS } from './opusSource.js';
-import { CpuMeter } from './procCpu.js';
+import { CpuMeter, type CpuGauge } from './procCpu.js';
 
 export type WindowResult = {
   /** Streams the subscribers asked for (consumers on the SFU). */
@@ -23,7 +23,7 @@ export type WindowResult = {
   jitterP50Ms: number;
   jitterP95Ms: number;
   jitterMaxMs: number;
-  /** Percent of one core over the window. */
+  /** Percent of one core over the window; NaN when not measured (a deployment whose /metrics is not readable). */
   sfuCpuPct: number;
   /** CPU of the `otherPids` passed in (e.g. the gateways beside their mediasoup workers), percent of one core. */
   otherCpuPct: number;
@@ -46,20 +46,21 @@ function cpuPressure(): number {
   }
 }
 
-export async function measureWindow(pool: ClientPool, sfuPids: number[], warmupMs: number, windowMs: number, signal?: AbortSignal, otherPids: number[] = []): Promise<WindowResult> {
+/** `sfu`: the SFU processes' pids on this machine, or a gauge that reads the SFU's CPU elsewhere. */
+export async function measureWindow(pool: ClientPool, sfuCpu: number[] | CpuGauge, warmupMs: number, windowMs: number, signal?: AbortSignal, otherPids: number[] = []): Promise<WindowResult> {
   await sleep(warmupMs, undefined, { signal });
   await pool.reset();
-  const sfu = new CpuMeter(sfuPids);
+  const sfu = Array.isArray(sfuCpu) ? new CpuMeter(sfuCpu) : sfuCpu;
   const other = new CpuMeter(otherPids);
   const clients = pool.cpuMeter();
-  sfu.start();
+  await sfu.start();
   other.start();
   clients.start();
   const began = performance.now();
   await sleep(windowMs, undefined, { signal });
   const stats = await pool.stats();
   const elapsed = performance.now() - began;
-  const sfuCpuPct = sfu.percent();
+  const sfuCpuPct = await sfu.percent();
   const otherCpuPct = otherPids.length ? other.percent() : 0;
   const clientCpuPct = clients.percent();
   const streams = stats.flatMap((s) => s.streams).filter((s) => s.expected > 0);

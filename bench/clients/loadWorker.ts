@@ -27,7 +27,7 @@ async function join(spec: JoinSpec): Promise<{ ms: number; consumed: number }> {
   };
   const client: BenchClient =
     spec.sfu === 'parley'
-      ? await ParleyClient.join({ baseUrl: spec.baseUrl, roomId: spec.roomId, kind: video ? 'video' : 'audio', ...media })
+      ? await ParleyClient.join({ baseUrl: spec.baseUrl, roomId: spec.roomId, kind: video ? 'video' : 'audio', token: spec.token, host: spec.host, ...media })
       : await JanusClient.join({ wsUrl: spec.wsUrl, host: spec.host, room: spec.room, ...media });
   clients.push(client);
   if (client.recvPeer) await client.recvPeer.connected();

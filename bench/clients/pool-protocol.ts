@@ -1,17 +1,25 @@
 /** Messages between ClientPool (the bench process) and its load-client processes (loadWorker.ts). */
-import type { MediaPeer } from './MediaPeer.js';
-import type { JoinTimes } from './ParleyClient.js';
 import type { RtpStatsSnapshot } from './RtpStats.js';
 
-/** What ParleyClient and JanusClient have in common. */
-export type BenchClient = { readonly times: JoinTimes; readonly sendPeer: MediaPeer | null; readonly recvPeer: MediaPeer | null; readonly consumed: number; close(): Promise<void> };
+export type { BenchClient } from './BenchClient.js';
 
 /** What a load client sends and receives: Opus, or synthetic VP8 simulcast (received at `layer`, the top one by default). */
 export type MediaSpec = { media?: 'audio' | 'video'; layer?: number; skip?: string };
 
 export type JoinSpec = MediaSpec &
   (
-    | { sfu: 'parley'; baseUrl: string; roomId: string; identity: string; publish: boolean; subscribe: boolean }
+    | {
+        sfu: 'parley';
+        baseUrl: string;
+        roomId: string;
+        identity: string;
+        publish: boolean;
+        subscribe: boolean;
+        /** A join token minted by the bench process (a deployment it did not start); left out, a test token. */
+        token?: string;
+        /** Local address the client's ICE candidates use (default 127.0.0.1). */
+        host?: string;
+      }
     | { sfu: 'janus'; wsUrl: string; host: string; room: number; identity: string; publish: boolean; subscribe: boolean }
   );
 

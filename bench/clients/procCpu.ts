@@ -50,8 +50,11 @@ export function pidsByName(comm: string): number[] {
   return out;
 }
 
+/** CPU use over a window, in percent of one core: from /proc here (CpuMeter), or a deployment's /metrics. */
+export type CpuGauge = { start(): void | Promise<void>; percent(): number | Promise<number> };
+
 /** Measures CPU use of a set of processes over a window, in percent of one core. */
-export class CpuMeter {
+export class CpuMeter implements CpuGauge {
   readonly #pids: number[];
   #startCpu = 0;
   #startAt = 0;

@@ -7,11 +7,14 @@
 import type { Page } from 'playwright-core';
 import { joinAs } from '../../src/devkit/browser.js';
 import { bytesFrom, watchGap } from '../../src/devkit/cluster.js';
+import type { GatewayProcess } from '../../src/devkit/gateway.js';
 import { SPEECH_WAV } from '../../src/devkit/media.js';
 import { readArrivals, startArrivalProbe } from '../lib/probes.js';
+import { TargetBudget } from '../lib/remote.js';
 import { figuresOf, summarize, summaryRow } from '../lib/stats.js';
 import { sleep, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
+import { remoteCluster, remoteFailoverNotes, REMOTE_FAILOVER_UNAVAILABLE } from './_remoteFailover.js';
 
 type Repeat = {
   repeat: number;
@@ -28,25 +31,51 @@ type Repeat = {
   stuck?: unknown;
 };
 
-type Ctx = { ctx: RunContext; o: OptionValues; browser: Awaited<ReturnType<typeof startBrowser>> };
+type Browser = Awaited<ReturnType<typeof startBrowser>>;
+type Ctx = { ctx: RunContext; o: OptionValues; browser: Browser };
+
+/**
+ * The replicas one repeat runs on: started here for the repeat (Redis and `parley up` children), or a
+ * deployment's (--target) whose last replica the operator's stop command stops.
+ */
+export type FailoverCluster = {
+  urls: string[];
+  /** A page joined to `url` (in `roomId`, named `name`) and its peer id. */
+  join(browser: Browser, url: string, roomId: string, name: string): Promise<{ page: Page; peerId: string }>;
+  /** Stops replica `index` at once (kill -9 here; the stop command on a deployment). */
+  kill(index: number): Promise<void>;
+  /** Stops what the repeat started (nothing on a deployment). */
+  close(): Promise<void>;
+};
+
+async function localCluster(ctx: RunContext, o: OptionValues, k: number): Promise<FailoverCluster> {
+  const redis = await startRedis(ctx);
+  const env = { PARLEY_CLUSTER_STALE_AFTER_MS: String(o['stale-after-ms']), PARLEY_CLUSTER_HEARTBEAT_MS: String(o['heartbeat-ms']) };
+  const replicas: GatewayProcess[] = [];
+  for (let i = 0; i < Number(o.replicas); i++) replicas.push(await startReplica(ctx, redis.url, `fo${k}-${i}`, env));
+  return {
+    urls: replicas.map((r) => r.url),
+    join: (browser, url, roomId, name) => joinAs(browser, url, roomId, name),
+    kill: (index) => replicas[index]!.kill(),
+    async close() {
+      for (const r of replicas) await r.kill();
+      await redis.stop();
+    },
+  };
+}
 
 async function hearsEveryone(page: Page, ids: string[], self: string): Promise<boolean> {
   for (const id of ids) if (id !== self && (await bytesFrom(page, id)) === 0) return false;
   return true;
 }
 
-async function oneRepeat({ ctx, o, browser }: Ctx, k: number): Promise<Repeat> {
-  const n = Number(o.replicas);
-  const redis = await startRedis(ctx);
-  const env = { PARLEY_CLUSTER_STALE_AFTER_MS: String(o['stale-after-ms']), PARLEY_CLUSTER_HEARTBEAT_MS: String(o['heartbeat-ms']) };
-  const replicas = [];
-  for (let i = 0; i < n; i++) replicas.push(await startReplica(ctx, redis.url, `fo${k}-${i}`, env));
-  const roomId = `bench-failover-${k}`;
+async function oneRepeat({ ctx, o, browser }: Ctx, cluster: FailoverCluster, k: number, roomId: string): Promise<Repeat> {
+  const n = cluster.urls.length;
   const pages: Page[] = [];
   const ids: string[] = [];
   try {
-    for (const [i, r] of replicas.entries()) {
-      const { page, peerId } = await joinAs(browser, r.url, roomId, `P${i}`);
+    for (const [i, url] of cluster.urls.entries()) {
+      const { page, peerId } = await cluster.join(browser, url, roomId, `P${i}`);
       pages.push(page);
       ids.push(peerId);
     }
@@ -65,7 +94,7 @@ async function oneRepeat({ ctx, o, browser }: Ctx, k: number): Promise<Repeat> {
     const before = await displaced.evaluate(() => window.parley!.reconnects);
 
     const killedAt = Date.now();
-    await replicas[victim]!.kill();
+    await cluster.kill(victim);
     const timeoutMs = Number(o.timeout) * 1000;
     // A page that does not come back is a result (recorded as null), not a crash of the bench.
     const recoveryMs = await until(ctx, async () => {
@@ -99,20 +128,24 @@ async function oneRepeat({ ctx, o, browser }: Ctx, k: number): Promise<Repeat> {
     return { repeat: k, replicas: n, recoveryMs, heardAgainMs, survivorGapsMs, movedTo, ...(stuck ? { stuck } : {}) };
   } finally {
     for (const p of pages) await p.close().catch(() => undefined);
-    for (const r of replicas) await r.kill();
-    await redis.stop();
+    await cluster.close();
   }
 }
 
-async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
-  const n = Number(o.replicas);
-  if (!Number.isInteger(n) || n < 2) throw new TypeError('--replicas must be 2 or more');
+async function run(outer: RunContext, o: OptionValues): Promise<ScenarioResult> {
+  const budget = outer.target ? new TargetBudget(outer.target) : null;
+  const ctx = budget ? budget.scope(outer) : outer;
+  const n = budget ? budget.target.urls.length : Number(o.replicas);
+  if (!budget && (!Number.isInteger(n) || n < 2)) throw new TypeError('--replicas must be 2 or more');
+  const deployment = budget ? remoteCluster(ctx, budget, o) : null;
   const browser = await startBrowser(ctx, { fakeAudioWav: SPEECH_WAV });
   const repeats: Repeat[] = [];
   const total = Number(o.repeats);
   for (let k = 0; k < total; k++) {
-    ctx.progress(k, total, `repeat ${k + 1}/${total}: ${n} replicas, kill -9 one`);
-    const r = await oneRepeat({ ctx, o, browser }, k);
+    ctx.progress(k, total, `repeat ${k + 1}/${total}: ${n} replicas, ${budget ? 'stop' : 'kill -9'} one`);
+    const cluster = deployment ? await deployment.next(k) : await localCluster(ctx, o, k);
+    if (!cluster) break;
+    const r = await oneRepeat({ ctx, o, browser }, cluster, k, deployment ? deployment.roomId(k) : `bench-failover-${k}`);
     repeats.push(r);
     const ms = (v: number | null) => (v === null ? 'never (timeout)' : `${v} ms`);
     ctx.log(`repeat ${k + 1}: back with audio after ${ms(r.recoveryMs)}; survivors heard it again after ${r.heardAgainMs.map(ms).join(', ')}; survivors' longest gap ${r.survivorGapsMs.length ? `${Math.max(...r.survivorGapsMs)} ms` : 'n/a (one survivor)'}`);
@@ -126,7 +159,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
   const unheard = repeats.flatMap((r) => r.heardAgainMs).filter((x) => x === null).length;
   const gap = summarize(repeats.flatMap((r) => r.survivorGapsMs));
   const stale = Number(o['stale-after-ms']);
-  return {
+  const result: ScenarioResult = {
     summary: [
       summaryRow({ measure: "killed replica's page hears the others again (kill -9 -> audio)" }, recovery),
       summaryRow({ measure: "survivors' pages hear the displaced peer again" }, heard),
@@ -158,6 +191,7 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     ],
     environment: { replicas: n, heartbeatMs: Number(o['heartbeat-ms']), staleAfterMs: stale },
   };
+  return budget ? remoteFailoverNotes(result, budget, repeats.length) : result;
 }
 
 export const scenario: Scenario = {
@@ -178,5 +212,6 @@ Repeated on a fresh cluster; percentiles over the repeats.`,
     { name: 'timeout', type: 'number', default: 30, help: 'seconds after the kill before a page that is not back counts as a failure' },
     { name: 'settle', type: 'number', default: 3, smoke: 1, help: 'seconds of call before the kill' },
   ],
+  remote: { unavailable: REMOTE_FAILOVER_UNAVAILABLE },
   run,
 };

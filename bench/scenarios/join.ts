@@ -9,9 +9,11 @@ import { createJanusRoom, JanusClient } from '../clients/JanusClient.js';
 import { Pacer } from '../clients/opusSource.js';
 import { ParleyClient } from '../clients/ParleyClient.js';
 import type { BenchClient } from '../clients/pool-protocol.js';
+import { joinsCounted } from '../clients/remoteMetrics.js';
 import { startJanusTarget, startParley } from '../clients/targets.js';
+import { localAddressFor, mintToken, TargetBudget, TargetError, TargetErrors } from '../lib/remote.js';
 import { figuresOf, summarize, summaryRow } from '../lib/stats.js';
-import type { RunContext, Scenario, Series } from '../lib/types.js';
+import type { RunContext, Scenario, ScenarioResult, Series } from '../lib/types.js';
 
 type Target = 'single' | 'cross' | 'janus';
 type Sample = { target: Target; index: number; warmup: boolean; totalMs: number; wsOpenMs: number; joinedMs: number; error?: string };
@@ -40,15 +42,25 @@ export const scenario: Scenario = {
     { name: 'targets', type: 'list', default: ['single', 'cross', 'janus'], help: 'single, cross, janus' },
     { name: 'timeout-ms', type: 'number', default: 10_000, help: 'a join with no audio after this long counts as failed' },
   ],
-  async run(ctx, o) {
-    const targets = (o.targets as string[]).map(String) as Target[];
-    for (const t of targets) if (!(t in LABEL)) throw new TypeError(`--targets: unknown target "${t}" (single, cross, janus)`);
-    const joiners = await setUp(ctx, targets);
+  remote: {
+    unavailable: [
+      'the Janus comparison (janus: Janus is started on this machine, not in the deployment)',
+      'cross-replica joins with a single --target URL (cross needs the publisher on the first URL and joiners on the second)',
+    ],
+  },
+  async run(outer, o) {
+    const asked = (o.targets as string[]).map(String) as Target[];
+    for (const t of asked) if (!(t in LABEL)) throw new TypeError(`--targets: unknown target "${t}" (single, cross, janus)`);
+    const budget = outer.target ? new TargetBudget(outer.target) : null;
+    const ctx = budget ? budget.scope(outer) : outer;
+    const targets = budget ? remoteTargets(asked, budget) : asked;
+    const joinsBefore = budget ? await countJoins(budget, targets) : null;
+    const joiners = budget ? await setUpRemote(ctx, budget, targets) : await setUp(ctx, targets);
     const rounds = Number(o.warmup) + Number(o.joins);
     const samples: Sample[] = [];
     const failuresInARow = new Map<Target, number>();
     let active = [...targets];
-    for (let round = 0; round < rounds && active.length > 0; round++) {
+    for (let round = 0; round < rounds && active.length > 0 && !budget?.expired('join'); round++) {
       ctx.progress(round, rounds, `round ${round + 1}/${rounds}`);
       for (const target of active) {
         const sample = await measure(joiners[target]!, target, round, round < Number(o.warmup), Number(o['timeout-ms']));
@@ -62,9 +74,65 @@ export const scenario: Scenario = {
       active = active.filter((t) => !broken.includes(t));
     }
     ctx.progress(rounds, rounds, 'done');
-    return report(samples, targets);
+    const result = report(samples, targets);
+    return budget && joinsBefore ? remoteReport(result, budget, targets, joinsBefore, await countJoins(budget, targets)) : result;
   },
 };
+
+/** The URL each target's joiners use on a deployment: single = the first, cross = the second. */
+const urlOf = (budget: TargetBudget, target: Target) => budget.target.urls[target === 'cross' ? 1 : 0]!;
+
+/** The targets a deployment can be measured on: no Janus; cross only with two URLs. */
+function remoteTargets(asked: Target[], budget: TargetBudget): Target[] {
+  const out = asked.filter((t) => t === 'single' || (t === 'cross' && budget.target.urls.length >= 2));
+  if (asked.includes('janus')) budget.notes.push('janus: skipped, the Janus comparison runs only against a Janus this machine starts (no --target).');
+  if (asked.includes('cross') && !out.includes('cross')) budget.notes.push('cross: skipped, it needs two --target URLs (the publisher on the first, joiners on the second).');
+  if (out.length === 0) throw new TargetError(TargetErrors.UNSUPPORTED, `join: none of --targets ${asked.join(',')} can run against --target (single, and cross with two URLs)`);
+  return out;
+}
+
+/** New joins each measured URL counted, from its /metrics (null where not readable). */
+async function countJoins(budget: TargetBudget, targets: Target[]): Promise<Record<string, number | null>> {
+  const urls = [...new Set(targets.map((t) => urlOf(budget, t)))];
+  return Object.fromEntries(await Promise.all(urls.map(async (u) => [u, await joinsCounted(budget.target, u)] as const)));
+}
+
+/** A publisher on the deployment's first URL and the joiners' factories, with tokens minted for a room of this run. */
+async function setUpRemote(ctx: RunContext, budget: TargetBudget, targets: Target[]): Promise<Partial<Record<Target, Joiner>>> {
+  budget.clients(2, 'join (the publisher and one joiner at a time)');
+  const target = budget.target;
+  const pacer = new Pacer();
+  ctx.defer(() => pacer.stop());
+  const host = await localAddressFor(target.urls[0]!);
+  const roomId = `bench-join-${Date.now().toString(36)}`;
+  // The token is minted before ParleyClient.join starts its clock: the token endpoint is not part of the join.
+  const join = async (url: string, identity: string, media: { publish?: Pacer; subscribe?: boolean }) =>
+    ParleyClient.join({ baseUrl: url, roomId, identity, token: await mintToken(target, { room: roomId, identity }), host, ...media });
+  const publisher = await join(target.urls[0]!, 'publisher', { publish: pacer });
+  ctx.defer(() => publisher.close());
+  const joiners: Partial<Record<Target, Joiner>> = {};
+  for (const t of targets) joiners[t] = { publisher, join: (identity) => join(urlOf(budget, t), identity, { subscribe: true }) };
+  await sleep(500, undefined, { signal: ctx.signal });
+  return joiners;
+}
+
+function remoteReport(result: ScenarioResult, budget: TargetBudget, targets: Target[], before: Record<string, number | null>, after: Record<string, number | null>): ScenarioResult {
+  const counted = Object.fromEntries(Object.keys(after).map((u) => [u, after[u] !== null && before[u] !== null ? after[u]! - before[u]! : null]));
+  const readable = Object.values(counted).every((n) => n !== null);
+  return {
+    ...result,
+    notes: [
+      ...budget.notes,
+      `Measured from this machine against ${targets.map((t) => `${t} = ${urlOf(budget, t)}`).join(', ')}: the clock includes the network between here and the deployment; join tokens ${budget.target.tokens.kind === 'secret' ? "signed with the deployment's secret" : `from ${budget.target.tokens.url}`}, minted before each clock starts.`,
+      readable
+        ? `The deployment counted ${Object.entries(counted).map(([u, n]) => `${n} new join(s) on ${u}`).join(', ')} during the run (parley_joins_total; other traffic on it counts too).`
+        : "The deployment's join counters were not read (/metrics not readable: no --metrics-token, or refused).",
+      'Noisy neighbour: only the clients (werift, in the bench process) run on this machine; the deployment\'s other traffic and the network path move the tail (p95) most.',
+      ...result.notes.filter((n) => !n.startsWith('Janus and mediasoup') && !n.startsWith('Noisy neighbour')),
+    ],
+    environment: { ...result.environment, deploymentJoins: counted },
+  };
+}
 
 async function setUp(ctx: RunContext, targets: Target[]): Promise<Partial<Record<Target, Joiner>>> {
   const pacer = new Pacer();

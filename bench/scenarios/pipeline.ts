@@ -7,11 +7,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullName, QueueNames } from '../../src/state/keys.js';
-import { joinCall, type ParleyBrowser } from '../../src/devkit/browser.js';
+import type { ParleyBrowser } from '../../src/devkit/browser.js';
 import { speakerTurns, speechInputs, type SpeechClip } from '../lib/inputs.js';
 import { aiWorkerReady, dropLines, dropsByCode, playedEnds, segmentLines, utteranceLines } from '../lib/logs.js';
 import {
@@ -26,15 +25,16 @@ import {
   type LevelResult,
   type PipelineSlo,
 } from '../lib/pipelineReport.js';
-import { installPeerConnectionTap, readArrivals, readMicProbe, startArrivalProbe, startMicProbe } from '../lib/probes.js';
+import { readArrivals } from '../lib/probes.js';
 import { loadSlo } from '../lib/slo.js';
 import { percentile } from '../lib/stats.js';
-import { ClipSpeaker } from '../clients/ClipSpeaker.js';
-import { checkAborted, sleep, startAiWorker, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
+import { sleep, startAiWorker, startBrowser, startRedis, startReplica, until } from '../lib/stack.js';
 import { measureStt, type SttClipResult } from '../lib/sttQuality.js';
 import { measureTranslationQuality, type QualityRun } from '../lib/translationQuality.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult } from '../lib/types.js';
-import { buildSample, type CaptionRecord, type UtteranceSample } from '../lib/utterances.js';
+import { buildSample, type UtteranceSample } from '../lib/utterances.js';
+import { closeRoom, collectCaptions, openRoom, type Room } from './_pipelineRooms.js';
+import { REMOTE_PIPELINE_UNAVAILABLE, runRemotePipeline } from './_remotePipeline.js';
 
 const MAX_AGE_MS = 15_000; // ai.maxAgeMs (default): an utterance older than this is dropped
 const CHUNK_MS = 160; // ai.chunkMs (default): the gateway streams an utterance in chunks of this much audio
@@ -69,47 +69,6 @@ const MODES: Record<string, ModeSpec> = {
     what: 'the defaults: streaming recognition and simultaneous translation (stable words committed while the speaker talks, each segment translated and spoken at once, the voice paced by its backlog)',
   },
 };
-
-/** A room's speaker: a Chromium page with a fake microphone, or a werift client (bench/clients/ClipSpeaker.ts). */
-type Speaker = { peerId: string; mic: () => Promise<Array<[number, number]>>; close: () => Promise<void> };
-
-type Room = { index: number; roomId: string; clip: SpeechClip; speaker: Speaker; listener: Page; speakerId: string; captions: Map<string, CaptionRecord> };
-
-async function chromiumSpeaker(browser: ParleyBrowser, url: string, roomId: string, index: number): Promise<Speaker> {
-  const page = await browser.newPage();
-  await installPeerConnectionTap(page);
-  await joinCall(page, url, { roomId, displayName: `Speaker ${index}`, spokenLanguage: 'en', listeningLanguage: 'en' });
-  await startMicProbe(page);
-  return { peerId: await page.evaluate(() => window.parley!.peerId!), mic: () => readMicProbe(page), close: () => page.close() };
-}
-
-async function weriftSpeaker(url: string, roomId: string, index: number, clip: SpeechClip): Promise<Speaker> {
-  const speaker = await ClipSpeaker.join({ baseUrl: url, roomId, identity: `speaker-${index}`, clip, language: 'en' });
-  return { peerId: speaker.peerId, mic: async () => speaker.micProbe(), close: () => speaker.close() };
-}
-
-async function openRoom(ctx: RunContext, url: string, tag: string, index: number, clip: SpeechClip, speakers: ParleyBrowser | null, listeners: ParleyBrowser): Promise<Room> {
-  checkAborted(ctx);
-  const roomId = `bench-pipeline-${tag}-${index}-${Date.now().toString(36)}`;
-  const listener = await listeners.newPage();
-  await joinCall(listener, url, { roomId, displayName: `Listener ${index}`, spokenLanguage: 'es', listeningLanguage: 'es', role: 'listener' });
-  const speaker = speakers ? await chromiumSpeaker(speakers, url, roomId, index) : await weriftSpeaker(url, roomId, index, clip);
-  await startArrivalProbe(listener, 'translation', speaker.peerId, 'translation:es');
-  return { index, roomId, clip, speaker, listener, speakerId: speaker.peerId, captions: new Map() };
-}
-
-/**
- * Adds the captions of each room's speaker that its listener page received since the last call to the
- * room's own record (the page keeps only its last 500, and partial captions come every few hundred ms).
- */
-async function collectCaptions(rooms: readonly Room[]): Promise<void> {
-  for (const room of rooms) {
-    const got = (await room.listener.evaluate(() => window.parley!.captions()).catch(() => [])) as CaptionRecord[];
-    for (const c of got) {
-      if (c.speakerPeerId === room.speakerId) room.captions.set(`${c.receivedAt}|${c.utteranceId}|${c.language}|${c.original}|${c.final}|${c.text}`, c);
-    }
-  }
-}
 
 /** Which room each utterance id belongs to (its listener got a caption of it). */
 function utterancesByRoom(rooms: readonly Room[]): Map<string, Room> {
@@ -249,10 +208,7 @@ async function runLevel(d: Deps, speakers: number, o: OptionValues, levelIndex: 
   }));
   const dropped = droppedNow();
   if (kept.length === 0) keepLogs(d, offset, workerOffset, `${mode}-${speakers}spk`);
-  for (const r of rooms) {
-    await r.speaker.close().catch(() => undefined);
-    await r.listener.close().catch(() => undefined);
-  }
+  for (const r of rooms) await closeRoom(r);
   await sleep(ctx, 1000);
   return { mode, suffix: modeSuffix(mode), speakers, samples, segments, dropped, durationS: Math.round((stopAt - started) / 100) / 10 };
 }
@@ -358,6 +314,7 @@ async function runMode(ctx: RunContext, o: OptionValues, mode: string, clips: Sp
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
+  if (ctx.target) return runRemotePipeline(ctx, o);
   const clips = speechInputs(String(o.inputs), Number(o.pause));
   if (clips.length === 0) throw new Error(`input set "${o.inputs}" has no clips`);
   if (!(o.speakers as number[]).some((n) => Number.isInteger(Number(n)) && Number(n) > 0)) throw new TypeError('--speakers needs at least one positive integer');
@@ -484,5 +441,6 @@ time), and the translation-quality pass compares simultaneous and consecutive ou
     { name: 'wer-clips', type: 'number', default: 0, smoke: 1, help: 'clips for the WER pass (0 = all)' },
     { name: 'quality', type: 'boolean', default: true, smoke: false, help: 'also compare the translation of simultaneous and consecutive on the same recognized text (LibriVox clips, commit policies side by side): chrF and commit delay' },
   ],
+  remote: { unavailable: REMOTE_PIPELINE_UNAVAILABLE },
   run,
 };

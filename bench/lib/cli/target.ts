@@ -73,7 +73,10 @@ function checkUrl(u: string): string {
     throw new TypeError(`not a URL: "${u}" (expected http(s)://host:port)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`not an http(s) URL: "${u}"`);
-  return `${url.origin}${url.pathname.replace(/\/$/, '')}`;
+  const clean = `${url.origin}${url.pathname.replace(/\/$/, '')}`;
+  // {url} goes into the operator's stop command: nothing a shell would read as syntax.
+  if (!/^[A-Za-z0-9.:/_~%[\]-]+$/.test(clean)) throw new TypeError(`unexpected characters in URL "${u}" (host, port and path only)`);
+  return clean;
 }
 
 function positive(v: string | undefined, fallback: number, flag: string): number {
