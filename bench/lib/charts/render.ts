@@ -18,7 +18,7 @@ const offlineLoader = { ...vega.loader(), load: refuse, sanitize: refuse, http: 
 
 async function toSvg(plot: ChartSpec, grow: { width: number; height: number }): Promise<string> {
   const { spec } = compile(toVegaLite(plot, grow));
-  const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: offlineLoader as unknown as vega.Loader, logLevel: vega.Warn });
+  const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: offlineLoader as unknown as vega.Loader, logLevel: vega.Error });
   try {
     return `${await view.toSVG()}\n`;
   } finally {
