@@ -8,8 +8,10 @@ export function columnsOf(rows: readonly SummaryRow[]): string[] {
   return cols;
 }
 
-function cell(v: string | number | undefined): string {
+function cell(v: string | number | null | undefined): string {
   if (v === undefined) return '';
+  // A NaN figure comes back from JSON as null.
+  if (v === null) return '-';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '-';
   return v;
 }
