@@ -20,11 +20,12 @@ import type { RemoteTarget, Scenario } from '../bench/lib/types.js';
 import { scenario as capacity } from '../bench/scenarios/capacity.js';
 import { scenario as failover } from '../bench/scenarios/failover.js';
 import { scenario as joinScenario } from '../bench/scenarios/join.js';
+import { scenario as pipeline } from '../bench/scenarios/pipeline.js';
 import { scenario as ports } from '../bench/scenarios/ports.js';
 import { turnSamples, voiceRuns } from '../bench/scenarios/_pipelineTurns.js';
 import { signJoinToken, tokenKey, verifyJoinToken } from '../src/auth/tokens.js';
 import { startReplicas } from '../src/devkit/cluster.js';
-import type { GatewayProcess } from '../src/devkit/gateway.js';
+import { spawnAiWorker, type GatewayProcess } from '../src/devkit/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 
 const SECRET = 'bench-target-secret-0123456789-abcdefghij';
@@ -160,6 +161,33 @@ describe('bench against a deployment (--target)', () => {
     await expect(run(failover, [], target({ stopCommand: 'true', limits: { maxClients: 1, maxSeconds: 60 } }))).rejects.toThrow(/ERR_BENCH_TARGET_LIMIT/);
   });
 
+  it('stays within --max-seconds and --max-clients: a long join run stops by itself, a capacity ramp is clamped', { timeout: 120_000 }, async () => {
+    const long = await run(joinScenario, ['--targets', 'single', '--joins', '1000', '--warmup', '0'], target({ limits: { maxClients: 20, maxSeconds: 3 } }));
+    const joins = (long.samples as unknown[]).length;
+    expect(joins).toBeGreaterThan(0);
+    expect(joins).toBeLessThan(1000);
+    expect(long.notes.some((n) => n.includes('stopped at --max-seconds 3'))).toBe(true);
+    // 1 publisher + 10 steps of 2 subscribers would hold 21 clients at once: clamped to 8, so 3 steps at most.
+    const clamped = await run(capacity, ['--sfus', 'parley', '--max-steps', '10', '--step', '2', '--loss-pct', '100', '--jitter-ms', '10000'], target({ limits: { maxClients: 8, maxSeconds: 60 } }));
+    const steps = (clamped.samples as Array<{ steps: Array<{ subscribers: number }> }>)[0]!.steps;
+    expect(steps.length).toBeGreaterThan(0);
+    expect(Math.max(...steps.map((x) => x.subscribers))).toBeLessThanOrEqual(7);
+    expect(clamped.notes.some((n) => n.includes('clamped to --max-clients 8'))).toBe(true);
+  });
+
+  it('pipeline: a speaker and a Spanish listener page on the deployment; turns timed from the microphone, engine spans from /metrics', { timeout: 240_000 }, async () => {
+    const worker = await spawnAiWorker(redis.url, { PARLEY_LOG_LEVEL: 'warn' });
+    try {
+      const record = await run(pipeline, ['--min-utterances', '2', '--duration', '10'], target());
+      expect(record.figures.finish_from_mic_n, record.notes.join('\n')).toBeGreaterThanOrEqual(1);
+      expect(record.figures.partial_interval_n).toBeGreaterThan(0);
+      expect(Object.keys(record.figures).some((f) => f.startsWith('metrics_') && f.endsWith('_n'))).toBe(true);
+      expect(record.notes[0]).toMatch(/^measured from outside .*not available there: /);
+    } finally {
+      await worker.kill();
+    }
+  });
+
   it('failover: the stop command stops the last replica, the displaced page comes back on the other', { timeout: 150_000 }, async () => {
     const pids = replicas.map((r) => r.child.pid!);
     const stopCommand = `case {index} in 0) kill -9 ${pids[0]} ;; 1) kill -9 ${pids[1]} ;; esac`;
@@ -172,6 +200,7 @@ describe('bench against a deployment (--target)', () => {
     expect(repeats[0]!.recoveryMs, logs.slice(-20).join('\n')).not.toBeNull();
     expect(repeats[0]!.movedTo).toContain(new URL(replicas[0]!.url).host);
     expect(record.notes.some((n) => n.includes('--stop-command'))).toBe(true);
+    expect(JSON.stringify(record)).not.toContain(stopCommand); // the command is not recorded (it may hold credentials)
   });
 });
 

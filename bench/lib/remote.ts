@@ -136,16 +136,22 @@ export class TargetBudget {
   }
 }
 
-/** `{url}` and `{index}` of the stop command replaced (as given: quote them in the command if needed). */
+/** `{url}`, `{host}` (its host name) and `{index}` (from 0, in --target's order) of the stop command replaced. */
 export function stopCommandFor(command: string, url: string, index: number): string {
-  return command.replaceAll('{url}', url).replaceAll('{index}', String(index));
+  return command.replaceAll('{url}', url).replaceAll('{host}', new URL(url).hostname).replaceAll('{index}', String(index));
+}
+
+/** How the run's join tokens were had, for its notes (an endpoint by its origin only: its query may hold a key). */
+export function tokenSource(target: RemoteTarget): string {
+  return target.tokens.kind === 'secret' ? "signed with the deployment's secret" : `from the token endpoint at ${new URL(target.tokens.url).origin}`;
 }
 
 /**
  * Runs the operator's stop command for replica `index` through `sh -c`, at most `timeoutMs` (then its
- * process group is killed); resolves when it exited 0, throws ERR_BENCH_STOP_COMMAND otherwise.
+ * process group is killed; on `signal`'s abort, Ctrl-C, too); resolves when it exited 0, throws
+ * ERR_BENCH_STOP_COMMAND otherwise. Errors name the replica, not the command (it may hold credentials).
  */
-export async function runStopCommand(target: RemoteTarget, index: number, timeoutMs = 30_000): Promise<{ command: string; output: string }> {
+export async function runStopCommand(target: RemoteTarget, index: number, timeoutMs = 30_000, signal?: AbortSignal): Promise<{ output: string }> {
   if (!target.stopCommand) throw new TargetError(TargetErrors.UNSUPPORTED, 'no --stop-command: the bench may not stop a replica of this deployment');
   const url = target.urls[index];
   if (url === undefined) throw new TypeError(`no replica ${index} in --target (${target.urls.length} URL(s))`);
@@ -155,23 +161,39 @@ export async function runStopCommand(target: RemoteTarget, index: number, timeou
   child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
   const tail = () => (output.trim() ? `: ${output.trim().slice(-500)}` : '');
+  const what = `the stop command for replica ${index} (${url})`;
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
   return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      killGroup();
+      reject(new TargetError(TargetErrors.STOP_COMMAND, `${what} stopped: the run was interrupted`));
+    };
     const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      reject(new TargetError(TargetErrors.STOP_COMMAND, `"${command}" did not finish in ${timeoutMs / 1000} s${tail()}`));
+      done();
+      killGroup();
+      reject(new TargetError(TargetErrors.STOP_COMMAND, `${what} did not finish in ${timeoutMs / 1000} s${tail()}`));
     }, timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new TargetError(TargetErrors.STOP_COMMAND, `"${command}" could not start: ${err.message}`));
+      done();
+      reject(new TargetError(TargetErrors.STOP_COMMAND, `${what} could not start: ${err.message}`));
     });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve({ command, output });
-      else reject(new TargetError(TargetErrors.STOP_COMMAND, `"${command}" exited with ${code ?? signal}${tail()}`));
+    child.once('exit', (code, sig) => {
+      done();
+      if (code === 0) resolve({ output });
+      else reject(new TargetError(TargetErrors.STOP_COMMAND, `${what} exited with ${code ?? sig}${tail()}`));
     });
   });
 }

@@ -1,11 +1,11 @@
 /**
  * failover against a deployment (--target): one page per target URL (one replica each), joined with
- * minted tokens; the last replica is stopped by the operator's --stop-command ({url} and {index}
+ * minted tokens; the last replica is stopped by the operator's --stop-command ({url}, {host} and {index}
  * replaced, run through `sh -c`, bounded in time) instead of a kill -9 of a child of the bench.
  * Recovery is then measured as on a cluster the bench starts (bench/scenarios/failover.ts).
  */
 import { joinCall } from '../../src/devkit/browser.js';
-import { mintToken, runStopCommand, TargetError, TargetErrors, waitReady, type TargetBudget } from '../lib/remote.js';
+import { mintToken, runStopCommand, TargetError, TargetErrors, tokenSource, waitReady, type TargetBudget } from '../lib/remote.js';
 import type { OptionValues, RunContext, ScenarioResult } from '../lib/types.js';
 import type { FailoverCluster } from './failover.js';
 
@@ -43,8 +43,8 @@ export function remoteCluster(ctx: RunContext, budget: TargetBudget, o: OptionVa
       return { page, peerId: await page.evaluate(() => window.parley!.peerId!) };
     },
     async kill(index) {
-      const { command } = await runStopCommand(target, index, STOP_TIMEOUT_MS);
-      ctx.log(`stopped replica ${index} (${target.urls[index]}) with: ${command}`);
+      await runStopCommand(target, index, STOP_TIMEOUT_MS, ctx.signal);
+      ctx.log(`stopped replica ${index} (${target.urls[index]}) with the stop command`);
     },
     async close() {
       // The deployment's replicas are not the bench's to stop; the pages are closed by the repeat.
@@ -77,11 +77,11 @@ export function remoteFailoverNotes(result: ScenarioResult, budget: TargetBudget
     plots: result.plots.map((p) => ({ ...p, title: `stop of 1 of ${n} replicas (--stop-command), per repeat`, marks: [] })),
     notes: [
       ...budget.notes,
-      `${repeats} repeat(s) against the deployment ${target.urls.join(', ')}: one Chromium page per replica (the LibriVox clip as microphone, a token ${target.tokens.kind === 'secret' ? "signed with the deployment's secret" : `from ${target.tokens.url}`}) in one room of this run; the last replica (${target.urls[n - 1]}) stopped with --stop-command "${target.stopCommand}".`,
+      `${repeats} repeat(s) against the deployment ${target.urls.join(', ')}: one Chromium page per replica (the LibriVox clip as microphone, a token ${tokenSource(target)}) in one room of this run; the last replica (${target.urls[n - 1]}) stopped with the operator's --stop-command (not recorded: it may hold host names or credentials).`,
       "Cluster timings: the deployment's own (its cluster.heartbeatMs and cluster.staleAfterMs bound the detection); the clock starts when the stop command starts.",
       ...rest.filter((n) => !n.startsWith('Everything runs on this machine')),
       "Noisy neighbour: the Chromium pages run on this machine beside its other work; the deployment's other traffic shares its replicas.",
     ],
-    environment: { replicas: n, target: target.urls, stopCommand: target.stopCommand },
+    environment: { replicas: n, target: target.urls, stopCommand: 'given (not recorded)' },
   };
 }

@@ -10,7 +10,7 @@ import { aiDropped, aiSpans, aiSpansDelta, AI_SPANS, scrapeAll, type AiSpans } f
 import { histogramQuantile } from '../clients/prometheus.js';
 import { speakerTurns, speechInputs, type SpeechClip } from '../lib/inputs.js';
 import { readArrivals } from '../lib/probes.js';
-import { localAddressFor, mintToken, targetOf, TargetBudget } from '../lib/remote.js';
+import { localAddressFor, mintToken, targetOf, TargetBudget, tokenSource } from '../lib/remote.js';
 import { sleep, startBrowser } from '../lib/stack.js';
 import { figuresOf, round, summarize, summaryRow, type Summary } from '../lib/stats.js';
 import type { OptionValues, PlotSpec, RunContext, ScenarioResult, SummaryRow } from '../lib/types.js';
@@ -167,7 +167,7 @@ function report(levels: RemoteLevel[], budget: TargetBudget, o: OptionValues, en
     plots,
     notes: [
       ...budget.notes,
-      `Measured from outside ${target.urls[0]}: per level, one room per speaker (a ${o['speaker-client']} speaker saying the clips in turns, each followed by ${o.pause} s of silence; a Chromium listener page in Spanish), tokens ${target.tokens.kind === 'secret' ? "signed with the deployment's secret" : `from ${target.tokens.url}`}. A turn is the speaker's voice at its own microphone probe (mean power above ${o['mic-threshold']}, split at pauses of ${TURN_GAP_MS / 1000} s or more); its window runs to the next turn's voice, and only turns followed by another are measured (the first ${o.warmup} per room are warm-up).`,
+      `Measured from outside ${target.urls[0]}: per level, one room per speaker (a ${o['speaker-client']} speaker saying the clips in turns, each followed by ${o.pause} s of silence; a Chromium listener page in Spanish), tokens ${tokenSource(target)}. A turn is the speaker's voice at its own microphone probe (mean power above ${o['mic-threshold']}, split at pauses of ${TURN_GAP_MS / 1000} s or more); its window runs to the next turn's voice, and only turns followed by another are measured (the first ${o.warmup} per room are warm-up).`,
       "finish_from_mic: end of the turn's voice -> the last translated audio the listener received in the window (the whole turn heard translated); first_audio_from_mic: -> the first (negative: translation started while the speaker talked); final_caption_from_mic: -> the last original-language final caption. They include this machine's network path to the deployment both ways. These are per turn, not per utterance: a turn the deployment cuts into several utterances counts once (the utterances column of the samples says how many).",
       readable
         ? "Engine-internal spans (endpoint, stt, translate, tts, playout, e2e_sent, processing_sent, segment_lag): the deployment's own histograms, read from every target URL's /metrics before and after each level; percentiles interpolated inside the buckets (coarse: bounds 50, 100, 200, 300, 400, 510, 750 ms, 1, 1.5, 2, 3 s ...), and they count every utterance the deployment handled meanwhile, not only the bench's."
@@ -180,7 +180,9 @@ function report(levels: RemoteLevel[], budget: TargetBudget, o: OptionValues, en
 
 /** The deployment's engines as its /ai/engines lists them (null when it does not answer). */
 async function enginesOf(url: string): Promise<unknown> {
-  return fetch(new URL('/ai/engines', url), { signal: AbortSignal.timeout(5000) }).then((r) => (r.ok ? r.json() : null), () => null);
+  return fetch(new URL('/ai/engines', url), { signal: AbortSignal.timeout(5000) })
+    .then((r) => (r.ok ? r.json() : null))
+    .catch(() => null);
 }
 
 export async function runRemotePipeline(outer: RunContext, o: OptionValues): Promise<ScenarioResult> {

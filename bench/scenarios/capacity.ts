@@ -11,7 +11,7 @@ import type { JoinSpec } from '../clients/pool-protocol.js';
 import type { CpuGauge } from '../clients/procCpu.js';
 import { MetricsCpuMeter } from '../clients/remoteMetrics.js';
 import { startJanusTarget, startParley } from '../clients/targets.js';
-import { localAddressFor, mintToken, TargetBudget, TargetError, TargetErrors } from '../lib/remote.js';
+import { localAddressFor, mintToken, TargetBudget, TargetError, TargetErrors, tokenSource } from '../lib/remote.js';
 import type { OptionValues, RunContext, Scenario, ScenarioResult, SummaryRow } from '../lib/types.js';
 
 type Sfu = 'parley' | 'janus';
@@ -198,7 +198,7 @@ function remoteReport(result: ScenarioResult, budget: TargetBudget, ramps: Ramp[
     ...result,
     notes: [
       ...budget.notes,
-      `Measured against ${url}: one room of this run on that gateway, every load client on this machine (tokens ${budget.target.tokens.kind === 'secret' ? "signed with the deployment's secret" : `from ${budget.target.tokens.url}`}); loss and jitter include the network between here and the deployment. The deployment's own limits (rooms.maxPeers, http.maxConnectionsPerIp, media.maxPeersPerRouter) apply: a refused join ends the ramp.`,
+      `Measured against ${url}: one room of this run on that gateway, every load client on this machine (tokens ${tokenSource(budget.target)}); loss and jitter include the network between here and the deployment. The deployment's own limits (rooms.maxPeers, http.maxConnectionsPerIp, media.maxPeersPerRouter) apply: a refused join ends the ramp.`,
       ...ramps.map((r) => `${r.sfu}: SFU CPU from ${r.sfuCpuFrom ?? 'nowhere'}.`),
       'Noisy neighbour: the load clients (pure-JS SRTP in werift) share this machine\'s cores with its other work; the deployment\'s other traffic shares its SFU.',
       ...result.notes.filter((n) => !n.startsWith('Noisy neighbour')),

@@ -11,7 +11,7 @@ import { ParleyClient } from '../clients/ParleyClient.js';
 import type { BenchClient } from '../clients/pool-protocol.js';
 import { joinsCounted } from '../clients/remoteMetrics.js';
 import { startJanusTarget, startParley } from '../clients/targets.js';
-import { localAddressFor, mintToken, TargetBudget, TargetError, TargetErrors } from '../lib/remote.js';
+import { localAddressFor, mintToken, TargetBudget, TargetError, TargetErrors, tokenSource } from '../lib/remote.js';
 import { figuresOf, summarize, summaryRow } from '../lib/stats.js';
 import type { RunContext, Scenario, ScenarioResult, Series } from '../lib/types.js';
 
@@ -123,7 +123,7 @@ function remoteReport(result: ScenarioResult, budget: TargetBudget, targets: Tar
     ...result,
     notes: [
       ...budget.notes,
-      `Measured from this machine against ${targets.map((t) => `${t} = ${urlOf(budget, t)}`).join(', ')}: the clock includes the network between here and the deployment; join tokens ${budget.target.tokens.kind === 'secret' ? "signed with the deployment's secret" : `from ${budget.target.tokens.url}`}, minted before each clock starts.`,
+      `Measured from this machine against ${targets.map((t) => `${t} = ${urlOf(budget, t)}`).join(', ')}: the clock includes the network between here and the deployment; join tokens ${tokenSource(budget.target)}, minted before each clock starts.`,
       readable
         ? `The deployment counted ${Object.entries(counted).map(([u, n]) => `${n} new join(s) on ${u}`).join(', ')} during the run (parley_joins_total; other traffic on it counts too).`
         : "The deployment's join counters were not read (/metrics not readable: no --metrics-token, or refused).",

@@ -128,7 +128,9 @@ async function runBench(args: string[]): Promise<number> {
     bench = (await import(entry.href)) as typeof bench;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    console.error('parley bench: the bench is not part of this install (bench/ is in the source repository; run it from a clone)');
+    const missing = String((err as { url?: string }).url ?? (err as Error).message);
+    if (missing.includes('bench/lib/cli/index.ts')) console.error('parley bench: the bench is not part of this install (bench/ is in the source repository; run it from a clone)');
+    else console.error(`parley bench: a development dependency is missing (${(err as Error).message.split('\n')[0]}); run ./parley setup --test`);
     return 2;
   }
   return bench.benchMain(args, 'parley bench');

@@ -15,10 +15,11 @@ repeats when a side lists several runs: a.json,b.json), and whether the change i
 
   --all      list every figure (default: figures with an SLO, changes beyond the noise, and
              figures only one run has)
-  --strict   an SLO that flips to FAIL within the noise also fails the comparison
+  --strict   an SLO that passed in the old run and has no data in the new one fails too
 
-Exit codes: 0 no SLO regression; 3 an SLO that passed in the old run fails in the new one (beyond
-the noise, or --strict); 2 bad usage or unreadable runs.`;
+Exit codes: 0 no SLO regression; 3 an SLO that passed in the old run fails in the new one (a flip
+within the run-to-run noise is marked so, and still fails: re-run to confirm); 2 bad usage or
+unreadable runs.`;
 
 async function loadRuns(list: string): Promise<RecordedRun[]> {
   const files = list.split(',').filter(Boolean);
@@ -36,7 +37,7 @@ async function loadRuns(list: string): Promise<RecordedRun[]> {
   );
 }
 
-const sloLine = (c: SloChange) => `${describeBound(c.figure, c.bound)}: ${c.old.toUpperCase()} (${c.oldValue ?? 'no data'}) -> ${c.new.toUpperCase()} (${c.newValue ?? 'no data'})${c.withinNoise ? ', within the run-to-run noise' : ''}`;
+const sloLine = (c: SloChange) => `${describeBound(c.figure, c.bound)}: ${c.old.toUpperCase()} (${c.oldValue ?? 'no data'}) -> ${c.new.toUpperCase()} (${c.newValue ?? 'no data'})`;
 
 export async function runCompare(args: string[], prog: string, print: (s: string) => void): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -67,8 +68,13 @@ export async function runCompare(args: string[], prog: string, print: (s: string
   print(shown.length ? textTable(comparisonRows(shown)) : '(no figure with an SLO, and every change within the run-to-run noise)');
   if (hidden > 0) print(`(${hidden} other figure(s) within the noise or of unknown noise not shown; --all lists them)`);
   print('');
-  const failing = c.regressions.filter((r) => !r.withinNoise || flags.has('--strict'));
-  for (const r of c.regressions) print(`SLO REGRESSION ${sloLine(r)}${r.withinNoise && !flags.has('--strict') ? ' (not gating: re-run to confirm, or --strict)' : ''}`);
+  const strict = flags.has('--strict');
+  const failing = c.regressions.filter((r) => r.new === 'fail' || strict);
+  for (const r of c.regressions) {
+    const label = r.new === 'fail' ? 'SLO REGRESSION' : `SLO no data   `;
+    const note = r.new === 'fail' ? (r.withinNoise ? ' (within the noise: re-run to confirm)' : '') : strict ? '' : ' (not gating without --strict)';
+    print(`${label} ${sloLine(r)}${note}`);
+  }
   for (const r of c.fixed) print(`SLO fixed      ${sloLine(r)}`);
   if (c.regressions.length === 0) print('no SLO that passed in the old run fails in the new one');
   return failing.length > 0 ? 3 : 0;

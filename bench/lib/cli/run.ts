@@ -11,7 +11,7 @@ import { optionsHelp } from '../options.js';
 import { createProgress } from '../progress.js';
 import { runScenario } from '../runner.js';
 import { loadSlo } from '../slo.js';
-import { takeTarget, TARGET_HELP } from './target.js';
+import { takeTarget, TARGET_HELP, targetResultsDir } from './target.js';
 
 const BENCH = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = join(BENCH, 'results');
@@ -118,7 +118,7 @@ export async function runScenarios(argv: string[], prog: string): Promise<number
   }
 
   const slo = await loadSlo(g.slo);
-  const outDir = g.resultsDir ?? (g.smoke ? join(RESULTS, 'smoke') : RESULTS);
+  const outDir = g.resultsDir ?? (g.smoke ? join(RESULTS, 'smoke') : target ? targetResultsDir(RESULTS, target) : RESULTS);
   const progress = createProgress();
   let live: OwnedContext | null = null;
   let interrupted = 0;
