@@ -176,7 +176,7 @@ describe('bench against a deployment (--target)', () => {
   });
 
   it('pipeline: a speaker and a Spanish listener page on the deployment; turns timed from the microphone, engine spans from /metrics', { timeout: 240_000 }, async () => {
-    const worker = await spawnAiWorker(redis.url, { PARLEY_LOG_LEVEL: 'warn' });
+    const worker = await spawnAiWorker(redis.url);
     try {
       const record = await run(pipeline, ['--min-utterances', '2', '--duration', '10'], target());
       expect(record.figures.finish_from_mic_n, record.notes.join('\n')).toBeGreaterThanOrEqual(1);
