@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/app/gateway.js';
+import { CLOSE_CODES } from '../src/protocol/messages.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
 import { startTestGateway } from '../src/devkit/gateway.js';
@@ -168,6 +169,19 @@ describe('sockets that drop', () => {
     await back.request('leave');
     await watcher.request('leave');
     expect(await roomKeys('drop')).toEqual([]);
+  });
+});
+
+describe('the same identity joining again', () => {
+  it('tells the first connection why it ends (disconnecting, not to reconnect), then closes it as replaced', async () => {
+    const first = await joined('twice', 'same');
+    const second = await client();
+    const res = await second.request('join', { token: await testToken('twice', 'same'), roomId: 'twice' });
+    expect(res.data.resumed).toBe(true);
+    const note = await first.waitFor('disconnecting');
+    expect(note.data).toEqual({ code: 'ERR_SESSION_REPLACED', message: 'The same identity joined from another connection', reconnect: false });
+    await waitFor(async () => (first.closeCode === CLOSE_CODES.replaced ? true : null), 5000, 'the first socket closed as replaced');
+    await second.request('leave');
   });
 });
 

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { Errors, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
-import { CLOSE_CODES } from '../protocol/messages.js';
+import { disconnectClient } from '../session/PeerSession.js';
 import type { SessionManager } from '../session/SessionManager.js';
 import type { Store } from '../state/Store.js';
 import { PipeManager } from './PipeManager.js';
@@ -135,9 +135,7 @@ export class Cluster {
       const target = this.registry.leastLoaded(this.#o.replicaId);
       const link = session.link;
       if (!link) continue;
-      const err = createError(Errors.REPLICA_DRAINING);
-      link.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: true, ...(target ? { url: target.url } : {}) } });
-      link.close(CLOSE_CODES.goingAway, err.code);
+      disconnectClient(link, createError(Errors.REPLICA_DRAINING), { reconnect: true, ...(target ? { url: target.url } : {}) });
     }
     while (sessions.size > 0 && Date.now() < deadline) await sleep(200);
     log.info({ left: sessions.size }, sessions.size === 0 ? 'drained' : 'drain deadline reached');

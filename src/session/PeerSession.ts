@@ -2,7 +2,8 @@ import { createActor, type Actor, type Snapshot } from 'xstate';
 import { peerCodec } from '../actors/peer/codec.js';
 import { peerMachine, type PeerContext, type PeerEvent, type PeerInput } from '../actors/peer/machine.js';
 import type { Logger } from '../logger.js';
-import type { NotificationMap, NotificationName, ResponseMessage } from '../protocol/messages.js';
+import type { ParleyError } from '../errors.js';
+import { CLOSE_CODES, type NotificationMap, type NotificationName, type ResponseMessage } from '../protocol/messages.js';
 import { Keys } from '../state/keys.js';
 import { SnapshotWriter } from '../state/SnapshotWriter.js';
 import type { Store } from '../state/Store.js';
@@ -12,6 +13,17 @@ import type { PeerMedia } from './PeerMedia.js';
 export interface ClientLink {
   send(message: ResponseMessage | { type: 'notification'; method: string; data: unknown }): void;
   close(code: number, reason: string): void;
+}
+
+/**
+ * Ends a client's connection with a reason it can act on: the `disconnecting` notification (the
+ * error's code and message, whether to reconnect, and where), then the socket closed with
+ * `goingAway` when it should come back, `replaced` when it should not (or `closeCode`).
+ */
+export function disconnectClient(link: ClientLink, err: ParleyError, how: { reconnect: boolean; url?: string; closeCode?: number }): void {
+  const data: NotificationMap['disconnecting'] = { code: err.code, message: err.message, reconnect: how.reconnect, ...(how.url ? { url: how.url } : {}) };
+  link.send({ type: 'notification', method: 'disconnecting', data });
+  link.close(how.closeCode ?? (how.reconnect ? CLOSE_CODES.goingAway : CLOSE_CODES.replaced), err.code);
 }
 
 export type PeerSessionOptions = {

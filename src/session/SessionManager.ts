@@ -5,11 +5,10 @@ import type { JoinClaims } from '../auth/tokens.js';
 import { Errors, ParleyError, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
-import { CLOSE_CODES } from '../protocol/messages.js';
 import { Keys } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 import { PeerMedia, type PeerMediaLimits } from './PeerMedia.js';
-import { PeerSession, type ClientLink } from './PeerSession.js';
+import { disconnectClient, PeerSession, type ClientLink } from './PeerSession.js';
 import { RoomRelay } from './RoomRelay.js';
 
 export type SessionManagerOptions = {
@@ -140,9 +139,7 @@ export class SessionManager {
   movedAway(session: PeerSession): void {
     const link = this.#detach(session);
     if (link) {
-      const err = createError(Errors.SESSION_REPLACED, 'joined through another replica');
-      link.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: false } });
-      link.close(CLOSE_CODES.replaced, err.code);
+      disconnectClient(link, createError(Errors.SESSION_REPLACED, 'joined through another replica'), { reconnect: false });
     }
     session.send({ type: 'peer.leave', reason: 'moved' });
   }
@@ -155,8 +152,7 @@ export class SessionManager {
     const err = createError(Errors.MEDIA_RESTART, 'this replica lost its place in the cluster');
     for (const session of this.all()) {
       const link = this.#detach(session);
-      link?.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: true } });
-      link?.close(CLOSE_CODES.goingAway, err.code);
+      if (link) disconnectClient(link, err, { reconnect: true });
       session.actor.stop();
       this.#sessions.delete(sessionKey(session.roomId, session.peerId));
       await this.relay.unwatchIfIdle(session.roomId).catch(() => undefined);
@@ -256,9 +252,7 @@ export class SessionManager {
   #replace(session: PeerSession): void {
     const old = this.#detach(session);
     if (!old) return;
-    const err = createError(Errors.SESSION_REPLACED);
-    old.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: false } });
-    old.close(CLOSE_CODES.replaced, err.code);
+    disconnectClient(old, createError(Errors.SESSION_REPLACED), { reconnect: false });
   }
 
   /** Keeps the peer actor and the room actor in step with the media objects. */
@@ -301,8 +295,7 @@ export class SessionManager {
       const session = this.get(roomId, peerId);
       const link = session?.link;
       if (!session || !link) continue;
-      link.send({ type: 'notification', method: 'disconnecting', data: { code: err.code, message: err.message, reconnect: true } });
-      link.close(CLOSE_CODES.goingAway, err.code);
+      disconnectClient(link, err, { reconnect: true });
     }
   }
 }
