@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { signJoinToken, tokenKey } from '../../src/auth/tokens.js';
 import type { PeerRole } from '../../src/protocol/messages.js';
-import { checkAborted, sleep } from './stack.js';
+import { until } from './stack.js';
 import type { RemoteTarget, RunContext } from './types.js';
 
 /** The codes a remote run fails with; each message says what to change. */
@@ -198,15 +198,14 @@ export async function runStopCommand(target: RemoteTarget, index: number, timeou
   });
 }
 
-/** Waits (at most `timeoutMs`) until `${url}/ready` answers 200; false when it did not. */
+/** Waits (at most `timeoutMs`) until `${url}/ready` answers 200; false when it did not (an interruption still throws). */
 export async function waitReady(ctx: RunContext, url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    checkAborted(ctx);
-    const ok = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
-    if (ok) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(ctx, 500);
+  const ready = () => fetch(new URL('/ready', url), { signal: AbortSignal.timeout(5000) }).then((r) => (r.ok ? true : null));
+  try {
+    return await until(ctx, ready, timeoutMs, `${url}/ready`, 500);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    return false;
   }
 }
 
