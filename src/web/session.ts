@@ -1,6 +1,9 @@
 /**
  * The call as the user sees it: join, stay joined across socket drops (same token, new media),
  * mute, camera and screen, languages, leave. Owns the SignalingClient, the current Call and the Roster.
+ *
+ * When to connect, join, re-join, follow a draining replica, renew the token or give up is decided by
+ * the state table in sessionMachine.ts: this class feeds it events and performs the effects it returns.
  */
 
 import type { NotificationMap, PeerInfo } from '../protocol/messages.js';
@@ -8,22 +11,19 @@ import { obtainToken } from './auth.js';
 import { Call } from './call.js';
 import type { RemoteMedia } from './call.js';
 import type { PageConfig } from './config.js';
-import { ClientError, ClientErrors, drainTarget, FATAL_JOIN_ERRORS, PRODUCER_GONE, RENEWABLE_TOKEN_ERRORS, REPLICA_DRAINING, toClientError } from './errors.js';
+import { ClientError, ClientErrors, PRODUCER_GONE, toClientError } from './errors.js';
 import { Emitter } from './events.js';
-import { replicaUrls, sameReplica, toBaseUrl } from './failover.js';
+import { replicaUrls, toBaseUrl } from './failover.js';
 import { locateReplica } from './locate.js';
 import { LocalVideo, type VideoSource } from './localVideo.js';
 import { captureMicrophone } from './media.js';
 import { Roster } from './roster.js';
+import { canJoin, initialState, isCurrent, shown, step } from './sessionMachine.js';
+import type { ConnectionState, SessionEffect, SessionEvent, SessionState } from './sessionMachine.js';
 import { SignalingClient, toSocketUrl } from './signaling.js';
 import type { AnyNotification } from './signaling.js';
 
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
-
-/** How many draining replicas in a row the first join follows before it gives up. */
-const MAX_DRAIN_HOPS = 3;
-/** How long the first join waits for the socket to a replica a draining one named. */
-const MOVE_TIMEOUT_MS = 15_000;
+export type { ConnectionState } from './sessionMachine.js';
 
 export type JoinForm = { roomId: string; displayName: string; spokenLanguage: string; listeningLanguage: string };
 
@@ -50,21 +50,17 @@ export type SessionEvents = {
 export class Session extends Emitter<SessionEvents> {
   readonly #config: PageConfig;
   readonly #roster = new Roster();
-  #state: ConnectionState = 'idle';
+  #machine: SessionState;
+  /** The state last emitted, so nested dispatches (an effect that makes the client emit) emit in order. */
+  #shown: ConnectionState = 'idle';
   #signaling: SignalingClient | null = null;
   #call: Call | null = null;
-  #token: string | null = null;
   #form: JoinForm | null = null;
   #peerId: string | null = null;
-  #joinedOnce = false;
-  /** Successful re-joins (after a drop or a move to another replica) since the call started. */
-  #reconnects = 0;
-  /** Base URL of the replica last connected to. */
-  #lastUrl: string;
-  /** Bumped by join() and leave(), so a join that the user abandoned fails quietly. */
-  #attempt = 0;
-  /** Bumped whenever the media session is torn down, so stale async work can tell. */
-  #generation = 0;
+  /** Settles the promise of the pending join(). */
+  #settle: ((error: ClientError | null) => void) | null = null;
+  /** The goodbye of the last leave(), which leave() waits for. */
+  #closing: Promise<void> = Promise.resolve();
   #micTrack: MediaStreamTrack | null = null;
   readonly #video = new LocalVideo(() => this.emit('local'));
   #activeSpeaker: string | null = null;
@@ -74,10 +70,10 @@ export class Session extends Emitter<SessionEvents> {
   constructor(config: PageConfig) {
     super();
     this.#config = config;
-    this.#lastUrl = toBaseUrl(config.socketUrl);
+    this.#machine = initialState({ pageUrl: toBaseUrl(config.socketUrl), canRenewToken: !config.token });
   }
 
-  get state(): ConnectionState { return this.#state; }
+  get state(): ConnectionState { return shown(this.#machine); }
   get peerId(): string | null { return this.#peerId; }
   get muted(): boolean { return this.#muted; }
   get form(): JoinForm | null { return this.#form; }
@@ -86,8 +82,8 @@ export class Session extends Emitter<SessionEvents> {
   get screenTrack(): MediaStreamTrack | null { return this.#video.track('screen'); }
   get activeSpeaker(): string | null { return this.#activeSpeaker; }
   /** Base URL of the replica in use (or being reconnected to). */
-  get url(): string { return this.#signaling?.baseUrl ?? this.#lastUrl; }
-  get reconnects(): number { return this.#reconnects; }
+  get url(): string { return this.#signaling?.baseUrl ?? this.#machine.url; }
+  get reconnects(): number { return this.#machine.reconnects; }
   peers(): PeerInfo[] { return this.#roster.peers(); }
   remoteMedia(): RemoteMedia[] { return this.#call?.remoteMedia() ?? []; }
   inboundAudio(producerId?: string): ReturnType<Call['audioStats']> { return this.#call?.audioStats(producerId) ?? Promise.resolve([]); }
@@ -105,59 +101,21 @@ export class Session extends Emitter<SessionEvents> {
     }
   }
 
-  /** Gets a token, the microphone and a socket, then joins. Rejects (and shows why) on failure. */
-  async join(form: JoinForm): Promise<void> {
-    if (this.#state === 'connecting' || this.#state === 'connected' || this.#state === 'reconnecting') {
-      throw new ClientError('ERR_WRONG_STATE', 'Already in a call');
-    }
-    const attempt = ++this.#attempt;
+  /** Gets a token, the microphone and a socket, then joins. Rejects (and shows why) on failure; resolves quietly if left meanwhile. */
+  join(form: JoinForm): Promise<void> {
+    if (!canJoin(this.#machine)) return Promise.reject(new ClientError('ERR_WRONG_STATE', 'Already in a call'));
     this.#form = { ...form };
-    this.#joinedOnce = false;
-    this.#reconnects = 0;
     this.#peerId = null;
-    this.#setState('connecting');
-    try {
-      const [token] = await Promise.all([
-        obtainToken(this.#config, form.roomId, form.displayName),
-        this.#config.role === 'listener' ? null : this.#ensureMicrophone(),
-      ]);
-      if (attempt !== this.#attempt) throw new ClientError(ClientErrors.SESSION_ENDED, 'Join cancelled');
-      this.#token = token.token;
-      const signaling = await this.#createSignaling(form.roomId);
-      if (attempt !== this.#attempt) throw new ClientError(ClientErrors.SESSION_ENDED, 'Join cancelled');
-      this.#signaling = signaling;
-      this.#wire(signaling);
-      await signaling.connect();
-      await this.#joinFollowingDrain(signaling);
-      this.#joinedOnce = true;
-    } catch (err) {
-      const error = toClientError(err, ClientErrors.CONNECT_FAILED);
-      if (attempt !== this.#attempt) {
-        if (this.#state === 'idle') this.#stopLocalTracks(); // the user left while joining
-        return;
-      }
-      this.#teardown();
-      this.#signaling?.close(error);
-      this.#signaling = null;
-      this.#stopLocalTracks();
-      this.#fail(error);
-      throw error;
-    }
+    return new Promise((resolve, reject) => {
+      this.#settle = (error) => (error ? reject(error) : resolve());
+      this.#dispatch({ type: 'user.join' });
+    });
   }
 
   /** Says goodbye to the server, closes everything and returns to idle. */
   async leave(): Promise<void> {
-    this.#attempt++;
-    const signaling = this.#signaling;
-    this.#signaling = null;
-    this.#teardown();
-    if (signaling?.connected) await signaling.request('leave', {}, 2_000).catch(() => undefined);
-    signaling?.close(null);
-    this.#stopLocalTracks();
-    this.#peerId = null;
-    this.#roster.clear();
-    this.emit('roster');
-    this.#setState('idle');
+    this.#dispatch({ type: 'user.leave' });
+    await this.#closing;
   }
 
   async setMuted(muted: boolean): Promise<void> {
@@ -178,7 +136,7 @@ export class Session extends Emitter<SessionEvents> {
   /** Turns the camera or the screen share on or off (sent at once when in a call). */
   async setVideo(source: VideoSource, on: boolean): Promise<void> {
     try {
-      await this.#video.set(source, on, this.#state === 'connected' ? this.#call : null);
+      await this.#video.set(source, on, this.state === 'connected' ? this.#call : null);
     } catch (err) {
       this.#report(toClientError(err));
     }
@@ -188,7 +146,7 @@ export class Session extends Emitter<SessionEvents> {
     if (!this.#form) return;
     Object.assign(this.#form, languages);
     this.emit('local');
-    if (this.#state !== 'connected' || !this.#signaling) return;
+    if (this.state !== 'connected' || !this.#signaling) return;
     try {
       await this.#signaling.request('updatePeer', languages);
     } catch (err) {
@@ -196,44 +154,133 @@ export class Session extends Emitter<SessionEvents> {
     }
   }
 
-  /**
-   * A client for the replica the cluster suggests for this room (`/rooms/<id>/connect` on the
-   * page's own replica), else the page's own one. Later failovers ask every known replica.
-   */
-  async #createSignaling(roomId: string): Promise<SignalingClient> {
-    const pageUrl = toBaseUrl(this.#config.socketUrl);
-    const located = await locateReplica([pageUrl], roomId);
-    const first = located && !sameReplica(located, pageUrl) ? located : null;
-    return new SignalingClient({
-      url: first ? toSocketUrl(first, this.#config.socketUrl) : this.#config.socketUrl,
-      replicas: first ? [first, pageUrl] : [pageUrl],
-      locate: (failedUrl, known) => locateReplica([...known, pageUrl], roomId, failedUrl),
-    });
+  /** Feeds `event` to the machine, performs what it decided, then tells the page if the state changed. */
+  #dispatch(event: SessionEvent): void {
+    const { state, effects } = step(this.#machine, event);
+    this.#machine = state;
+    for (const effect of effects) this.#perform(effect);
+    const now = shown(this.#machine);
+    if (now === this.#shown) return;
+    this.#shown = now;
+    this.emit('state', now);
   }
 
-  /** The first join: a replica that refuses because it is draining names another one, which we follow. */
-  async #joinFollowingDrain(signaling: SignalingClient): Promise<void> {
-    for (let hops = 0; ; hops++) {
-      try {
-        await this.#establish(signaling);
+  #perform(effect: SessionEffect): void {
+    switch (effect.type) {
+      case 'prepare':
+        void this.#prepare(effect.call);
         return;
-      } catch (err) {
-        const error = toClientError(err, ClientErrors.CONNECT_FAILED);
-        if (error.code !== REPLICA_DRAINING || hops >= MAX_DRAIN_HOPS) throw error;
-        const opened = nextOpen(signaling, MOVE_TIMEOUT_MS);
-        signaling.moveTo(drainTarget(error), REPLICA_DRAINING);
-        await opened;
+      case 'connect':
+        this.#connect(effect.call, effect.replica, effect.replicas);
+        return;
+      case 'join': {
+        const first = this.state === 'connecting';
+        this.#establish(effect.gen, effect.token).then(
+          () => this.#dispatch({ type: 'join.done', gen: effect.gen }),
+          (err: unknown) => this.#dispatch({ type: 'join.failed', gen: effect.gen, error: toClientError(err, first ? ClientErrors.CONNECT_FAILED : ClientErrors.MEDIA) }),
+        );
+        return;
+      }
+      case 'hopTimer': // no need to cancel it: once the hop is over, its gen is stale and the machine ignores it
+        setTimeout(() => this.#dispatch({ type: 'hop.timeout', gen: effect.gen }), effect.ms);
+        return;
+      case 'renewToken': {
+        const form = this.#form as JoinForm;
+        obtainToken(this.#config, form.roomId, form.displayName).then(
+          (fresh) => this.#dispatch({ type: 'token.renewed', gen: effect.gen, token: fresh.token }),
+          (err: unknown) => this.#dispatch({ type: 'token.failed', gen: effect.gen, error: toClientError(err) }),
+        );
+        return;
+      }
+      case 'teardown':
+        this.#teardown();
+        return;
+      case 'retry':
+        this.#signaling?.retry(effect.reason);
+        return;
+      case 'moveTo':
+        this.#signaling?.moveTo(effect.url, effect.reason);
+        return;
+      case 'resetBackoff':
+        this.#signaling?.resetBackoff();
+        return;
+      case 'close':
+        this.#closeSignaling(effect.error, effect.goodbye);
+        return;
+      case 'stopLocal':
+        this.#stopLocalTracks();
+        return;
+      case 'clearRoster':
+        this.#peerId = null;
+        this.#roster.clear();
+        this.emit('roster');
+        return;
+      case 'report':
+        this.#report(effect.error);
+        return;
+      case 'settle': {
+        const settle = this.#settle;
+        this.#settle = null;
+        settle?.(effect.error);
+        return;
       }
     }
   }
 
+  /** Token and microphone at once, then which replica the cluster suggests for the room (null: ours). */
+  async #prepare(call: number): Promise<void> {
+    const form = this.#form as JoinForm;
+    let result: SessionEvent;
+    try {
+      const [token] = await Promise.all([
+        obtainToken(this.#config, form.roomId, form.displayName),
+        this.#config.role === 'listener' ? null : this.#ensureMicrophone(),
+      ]);
+      const located = await locateReplica([this.#machine.pageUrl], form.roomId);
+      result = { type: 'prepare.done', call, token: token.token, located };
+    } catch (err) {
+      result = { type: 'prepare.failed', call, error: toClientError(err, ClientErrors.CONNECT_FAILED) };
+    }
+    this.#dispatch(result);
+  }
+
+  /** Opens the call's socket. Failovers later ask every known replica (and the page's own) where to go. */
+  #connect(call: number, replica: string | null, replicas: string[]): void {
+    const pageUrl = this.#machine.pageUrl;
+    const roomId = (this.#form as JoinForm).roomId;
+    const signaling = new SignalingClient({
+      url: replica ? toSocketUrl(replica, this.#config.socketUrl) : this.#config.socketUrl,
+      replicas,
+      locate: (failedUrl, known) => locateReplica([...known, pageUrl], roomId, failedUrl),
+    });
+    this.#signaling = signaling;
+    this.#wire(signaling, call);
+    // A first socket that never opens ends the client, and its `ended` event fails the join.
+    signaling.connect().catch(() => undefined);
+  }
+
+  /** Stops the call's client for good; with `goodbye`, tells the server first (waiting at most 2 s). */
+  #closeSignaling(error: ClientError | null, goodbye: boolean): void {
+    const signaling = this.#signaling;
+    this.#signaling = null;
+    if (!signaling) return;
+    if (!goodbye || !signaling.connected) {
+      signaling.close(error);
+      return;
+    }
+    this.#closing = signaling.request('leave', {}, 2_000).then(
+      () => signaling.close(null),
+      () => signaling.close(null),
+    );
+  }
+
   /** Join on the current socket, build media, send our tracks and receive everyone else's. */
-  async #establish(signaling: SignalingClient): Promise<void> {
-    const generation = this.#generation;
+  async #establish(gen: number, token: string): Promise<void> {
+    const signaling = this.#signaling;
     const form = this.#form;
-    if (!form || !this.#token) throw new ClientError('ERR_WRONG_STATE', 'No join details');
+    if (!signaling || !form) throw new ClientError('ERR_WRONG_STATE', 'No join details');
     const joined = await signaling.request('join', {
-      token: this.#token,
+      token,
       roomId: form.roomId,
       spokenLanguage: form.spokenLanguage,
       listeningLanguage: form.listeningLanguage,
@@ -246,21 +293,17 @@ export class Session extends Emitter<SessionEvents> {
     this.emit('roster');
     const relay = this.#config.relay || joined.iceTransportPolicy === 'relay';
     const call = await Call.create(signaling, joined.routerRtpCapabilities, { iceServers: joined.iceServers ?? [], iceTransportPolicy: relay ? 'relay' : 'all' });
-    if (generation !== this.#generation || signaling !== this.#signaling) {
-      call.close();
+    if (!isCurrent(this.#machine, { gen })) {
+      call.close(); // the socket dropped (or the user left) while it was built: never install it
       throw new ClientError(ClientErrors.SOCKET_CLOSED, 'Connection dropped while joining');
     }
     this.#call = call;
     call.on('consumeradded', (media) => this.emit('mediaadded', media));
     call.on('consumerremoved', (media) => this.emit('mediaremoved', media));
     call.on('error', (error) => this.#report(error));
-    call.on('transportfailed', (direction) => signaling.retry(`${direction} transport failed`));
+    call.on('transportfailed', (direction) => this.#dispatch({ type: 'media.failed', gen, reason: `${direction} transport failed` }));
     await this.#produceLocal(call);
     await Promise.all(this.#roster.producers().map((p) => call.ensureConsumer(p)));
-    if (generation !== this.#generation) throw new ClientError(ClientErrors.SOCKET_CLOSED, 'Connection dropped while joining');
-    signaling.resetBackoff();
-    if (this.#joinedOnce) this.#reconnects++;
-    this.#setState('connected');
   }
 
   async #produceLocal(call: Call): Promise<void> {
@@ -277,62 +320,17 @@ export class Session extends Emitter<SessionEvents> {
     }
   }
 
-  #wire(signaling: SignalingClient): void {
-    signaling.on('notification', (msg) => {
-      if (signaling === this.#signaling) this.#onNotification(msg);
-    });
+  /** Every event of the call's client goes to the machine tagged with `call`; a closed client's are ignored there. */
+  #wire(signaling: SignalingClient, call: number): void {
+    signaling.on('open', ({ url }) => this.#dispatch({ type: 'socket.opened', call, url: toBaseUrl(url) }));
+    signaling.on('close', ({ retryInMs }) => this.#dispatch({ type: 'socket.closed', call, retrying: retryInMs !== null }));
+    signaling.on('ended', (error) => this.#dispatch({ type: 'socket.ended', call, error }));
     signaling.on('servererror', (error) => this.#report(error));
-    signaling.on('close', ({ retryInMs }) => {
-      if (signaling !== this.#signaling || retryInMs === null || !this.#joinedOnce) return;
-      this.#teardown();
-      this.#setState('reconnecting');
+    signaling.on('notification', (msg) => {
+      if (!isCurrent(this.#machine, { call })) return;
+      if (msg.method === 'disconnecting') this.#dispatch({ type: 'server.disconnecting', call, reconnect: msg.data.reconnect });
+      else this.#onNotification(msg);
     });
-    signaling.on('open', ({ reconnect, url }) => {
-      if (signaling !== this.#signaling) return;
-      this.#lastUrl = toBaseUrl(url);
-      // Before the first join succeeded, join() itself handles every socket.
-      if (!reconnect || !this.#joinedOnce) return;
-      this.#establish(signaling).catch((err: unknown) => this.#onRejoinFailed(signaling, toClientError(err)));
-    });
-    signaling.on('ended', (error) => {
-      if (signaling !== this.#signaling) return;
-      this.#signaling = null;
-      this.#teardown();
-      this.#stopLocalTracks();
-      if (error && this.#joinedOnce) this.#fail(error);
-    });
-  }
-
-  #onRejoinFailed(signaling: SignalingClient, error: ClientError): void {
-    if (signaling !== this.#signaling) return;
-    this.#teardown();
-    // A dev token we minted ourselves is single use and expires: once spent (we were removed from the room
-    // meanwhile, e.g. our replica died) or expired, mint a new one and join again as a new participant.
-    if (RENEWABLE_TOKEN_ERRORS.has(error.code) && !this.#config.token && this.#form) {
-      this.#setState('reconnecting');
-      const form = this.#form;
-      obtainToken(this.#config, form.roomId, form.displayName).then(
-        (fresh) => {
-          if (signaling !== this.#signaling) return;
-          this.#token = fresh.token;
-          signaling.retry(error.code);
-        },
-        (err: unknown) => this.#onRejoinFailed(signaling, toClientError(err)),
-      );
-      return;
-    }
-    if (FATAL_JOIN_ERRORS.has(error.code)) {
-      signaling.close(error);
-      return;
-    }
-    if (error.code === REPLICA_DRAINING) {
-      this.#setState('reconnecting');
-      signaling.moveTo(drainTarget(error), REPLICA_DRAINING);
-      return;
-    }
-    if (error.code !== ClientErrors.SOCKET_CLOSED) this.#report(error);
-    this.#setState('reconnecting');
-    signaling.retry(error.code);
   }
 
   #onNotification(msg: AnyNotification): void {
@@ -379,9 +377,7 @@ export class Session extends Emitter<SessionEvents> {
         if (producer && call) void call.ensureConsumer(producer, [PRODUCER_GONE]);
         return;
       }
-      case 'disconnecting':
-        if (msg.data.reconnect) this.#setState('reconnecting');
-        return;
+      case 'disconnecting': // a state event: see #wire
       case 'replicas': // the signaling client keeps the list
         return;
       case 'activeSpeaker':
@@ -400,7 +396,6 @@ export class Session extends Emitter<SessionEvents> {
 
   /** Drops the current media session (client side). */
   #teardown(): void {
-    this.#generation++;
     const call = this.#call;
     this.#call = null;
     if (!call) return;
@@ -416,11 +411,6 @@ export class Session extends Emitter<SessionEvents> {
     this.emit('local');
   }
 
-  #fail(error: ClientError): void {
-    this.#report(error);
-    this.#setState('disconnected');
-  }
-
   #report(error: ClientError): void {
     this.lastError = error;
     console.warn(`[parley] ${error.code}: ${error.message}`);
@@ -432,26 +422,4 @@ export class Session extends Emitter<SessionEvents> {
     this.#activeSpeaker = peerId;
     this.emit('activeSpeaker', peerId);
   }
-
-  #setState(state: ConnectionState): void {
-    if (state === this.#state) return;
-    this.#state = state;
-    this.emit('state', state);
-  }
-}
-
-/** Resolves on the client's next `open`; rejects when it ends or nothing opens within `timeoutMs`. */
-function nextOpen(signaling: SignalingClient, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err: ClientError | null): void => {
-      clearTimeout(timer);
-      stopOpen();
-      stopEnded();
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => done(new ClientError(ClientErrors.CONNECT_FAILED, 'No replica answered')), timeoutMs);
-    const stopOpen = signaling.on('open', () => done(null));
-    const stopEnded = signaling.on('ended', (err) => done(err ?? new ClientError(ClientErrors.SESSION_ENDED, 'Connection closed')));
-  });
 }
