@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RoomStore } from '../actors/room/RoomStore.js';
-import { startInterpreter, type InterpreterHandle } from '../ai/gateway/startInterpreter.js';
+import { startInterpreter } from '../ai/gateway/startInterpreter.js';
+import { dropResultsQueue } from '../ai/pipeline/ResultsConsumer.js';
 import { tokenKey } from '../auth/tokens.js';
 import { Cluster } from '../cluster/Cluster.js';
 import { probeAddress } from '../cluster/probe.js';
@@ -17,6 +18,7 @@ import { GatewayMetrics } from '../observability/metrics.js';
 import { PortBoundTransports } from '../observability/PortBoundTransports.js';
 import { measureVideo, registerVideoMetrics } from '../observability/videoMetrics.js';
 import { restoreSessions } from '../session/restore.js';
+import { RoomProducers } from '../session/RoomProducers.js';
 import { SessionManager } from '../session/SessionManager.js';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
 import { Keys } from '../state/keys.js';
@@ -48,21 +50,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     : await step('embedded redis', () => EmbeddedRedis.start({ port: config.redis.embeddedPort, dataDir: config.redis.embeddedDataDir || undefined }));
   if (embedded) log.info({ url: embedded.url }, 'embedded redis-server started');
   const lifecycle = { shuttingDown: false, redisUp: false };
-  let services: Services | undefined;
-  const store = await step('redis', () => RedisStore.create({
-    url: config.redis.url || embedded!.url,
-    onStatus: (status) => {
-      if (status === 'failover') {
-        if (services) reassertAll(services, 'a Redis shard failed over');
-        return;
-      }
-      const wasDown = !lifecycle.redisUp;
-      lifecycle.redisUp = status === 'ready';
-      if (status === 'ready' && wasDown && services) reassertAll(services, 'redis connection back');
-      // Once per outage, not once per failed reconnect attempt (a failover makes several a second).
-      if (status === 'down' && !wasDown && !lifecycle.shuttingDown) log.warn('redis connection lost; reconnecting');
-    },
-  }));
+  const store = await step('redis', () => RedisStore.create({ url: config.redis.url || embedded!.url }));
   lifecycle.redisUp = true;
   const replicaId = config.replica.id || (config.http.port ? defaultReplicaId(config.http.port) : `${defaultReplicaId(0)}-${randomBytes(3).toString('hex')}`);
   const rlog = log.child({ replica: replicaId });
@@ -84,35 +72,35 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const routers = new RoomRouters({ pool, log: rlog, maxPeersPerRouter: config.media.maxPeersPerRouter });
   const rooms = new RoomStore({ store, replicaId, maxPeers: config.rooms.maxPeers, log: rlog });
   const speakers = new ActiveSpeakers({ routers, ownerOf: (roomId, producerId) => rooms.ownerOf(roomId, producerId), log: rlog });
-  let sessionsRef: SessionManager | null = null;
-  const cluster = new Cluster({
-    config,
-    store,
-    rooms,
-    routers,
-    replicaId,
-    url: config.replica.publicUrl,
-    log: rlog,
-    load: () => ({ peers: sessionsRef?.size ?? 0, consumers: sessionsRef ? sumMedia(sessionsRef).consumers : 0 }),
-  });
+  const producers = new RoomProducers({ rooms, routers, replicaId, log: rlog });
   const sessions = new SessionManager({
     replicaId,
     store,
     rooms,
     routers,
+    producers,
     limits: { maxTransports: config.media.maxTransportsPerPeer, maxProducers: config.media.maxProducersPerPeer },
     reconnectGraceMs: config.rooms.reconnectGraceMs,
     log: rlog,
-    onRoomChanges: (roomId, message) => {
-      cluster.sync.onRoomChanges(roomId, message);
-      interpreter?.onRoomChanges(roomId);
-    },
   });
-  sessionsRef = sessions;
+  const cluster = new Cluster({
+    config,
+    store,
+    rooms,
+    routers,
+    sessions,
+    replicaId,
+    url: config.replica.publicUrl,
+    log: rlog,
+    load: () => ({ peers: sessions.size, consumers: sumMedia(sessions).consumers }),
+  });
+  // The AI pipeline drops what a reaped replica left in its queues (whether or not this replica translates).
+  cluster.observer.on('replicareaped', (id) => {
+    void dropResultsQueue(store, id).catch((err: unknown) => rlog.warn({ err, replica: id }, 'could not drop a gone replica\'s results queue'));
+  });
   speakers.observer.on('activespeaker', (roomId, peerIds, speaker) => {
     for (const peerId of peerIds) sessions.get(roomId, peerId)?.notify('activeSpeaker', { peerId: speaker });
   });
-  let interpreter: InterpreterHandle | null = null;
   const portBound = new PortBoundTransports();
   for (const slot of pool.slots) portBound.watchWorker(slot.worker);
   pool.observer.on('workerstarted', (slot) => portBound.watchWorker(slot.worker));
@@ -149,15 +137,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   );
   let requestDrain!: () => void;
   const drainRequested = new Promise<void>((resolve) => (requestDrain = resolve));
-  if (config.ai.enabled) {
-    interpreter = await step('translation', () => startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, routers, sessions, registry: metrics.registry, log: rlog }));
-  }
-  services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, speakers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
+  const interpreter = config.ai.enabled
+    ? await step('translation', () => startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, producers, sessions, registry: metrics.registry, log: rlog }))
+    : null;
+  const services: Services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, producers, speakers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
+  store.observer.on('status', (status) => onRedisStatus(services, status));
   await step('restore sessions', () => restoreSessions({ store, rooms, sessions, replicaId, log: rlog }));
-  const edge = await step('edge', () => startEdge(services!, { webDir: WEB_DIR }));
+  const edge = await step('edge', () => startEdge(services, { webDir: WEB_DIR }));
   const url = config.replica.publicUrl || `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${edge.port}`;
   cluster.registry.setSelfUrl(url, probeAddress(config.http.host, cluster.mediaIp, edge.port));
-  await step('cluster', () => cluster.start(sessions));
+  await step('cluster', () => cluster.start());
   const heartbeat = setInterval(() => pool.refreshSnapshots(), HEARTBEAT_MS);
   heartbeat.unref();
   rlog.info({ url, workers: pool.size, mode: config.mode }, 'gateway ready');
@@ -168,7 +157,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     url,
     drain: () => cluster.drain(),
     drainRequested,
-    close: () => (closing ??= shutdown({ services: services!, edge, heartbeat, embedded })),
+    close: () => (closing ??= shutdown({ services, edge, heartbeat, embedded })),
   };
 }
 
@@ -182,6 +171,16 @@ function sumMedia(sessions: SessionManager): { transports: number; producers: nu
     total.consumers += c.consumers;
   }
   return total;
+}
+
+/** Keeps /ready and metrics true to the Redis connection, and re-asserts this replica's state when it comes back. */
+function onRedisStatus(s: Services, status: 'ready' | 'down' | 'failover'): void {
+  if (status === 'failover') return reassertAll(s, 'a Redis shard failed over');
+  const wasDown = !s.lifecycle.redisUp;
+  s.lifecycle.redisUp = status === 'ready';
+  if (status === 'ready' && wasDown) reassertAll(s, 'redis connection back');
+  // Once per outage, not once per failed reconnect attempt (a failover makes several a second).
+  if (status === 'down' && !wasDown && !s.lifecycle.shuttingDown) s.log.warn('redis connection lost; reconnecting');
 }
 
 /** After Redis came back (possibly empty) or a shard failed over: write every local actor's snapshot and room entry again. */

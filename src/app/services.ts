@@ -8,6 +8,7 @@ import type { ActiveSpeakers } from '../media/ActiveSpeakers.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { RoomProducers } from '../session/RoomProducers.js';
 import type { SessionManager } from '../session/SessionManager.js';
 import type { Store } from '../state/Store.js';
 
@@ -25,6 +26,8 @@ export type Services = {
   /** Who speaks now in each room router of this replica. */
   speakers: ActiveSpeakers;
   sessions: SessionManager;
+  /** The one owner of this replica's producers in their rooms (publish, pause, close). */
+  producers: RoomProducers;
   cluster: Cluster;
   /** Speech translation for this replica's speakers (null when ai.enabled is false). */
   interpreter: InterpreterHandle | null;

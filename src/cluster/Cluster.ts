@@ -1,9 +1,9 @@
+import { EventEmitter } from 'node:events';
 import type { RoomStore } from '../actors/room/RoomStore.js';
 import type { Config } from '../config/schema.js';
 import { Errors, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
-import { disconnectClient } from '../session/PeerSession.js';
 import type { SessionManager } from '../session/SessionManager.js';
 import type { Store } from '../state/Store.js';
 import { PipeManager } from './PipeManager.js';
@@ -15,22 +15,41 @@ import { RoomMediaSync } from './RoomMediaSync.js';
 
 export type ClusterStats = { failovers: number; rpcLatencyMs: number[] };
 
+export type ClusterOptions = {
+  config: Config;
+  store: Store;
+  rooms: RoomStore;
+  routers: RoomRouters;
+  /** This replica's peers: moved on drain, fenced, told of other replicas. */
+  sessions: SessionManager;
+  replicaId: string;
+  url: string;
+  log: Logger;
+  /** This replica's load, published in its registry entry. */
+  load: () => { peers: number; consumers: number };
+};
+
 /**
  * Everything that makes one room span replicas: the registry (liveness, load,
  * drain flag), replica-to-replica requests, PipeTransports, the room-event
  * sync, reaping gone replicas and draining this one.
  */
+export type ClusterEvents = {
+  /** This replica reaped a gone one (removed its peers and keys): whatever else it left behind may go too. */
+  replicareaped: [replicaId: string];
+};
+
 export class Cluster {
+  readonly observer = new EventEmitter<ClusterEvents>();
   readonly registry: ReplicaRegistry;
   readonly rpc: ReplicaRpc;
   readonly pipes: PipeManager;
   readonly sync: RoomMediaSync;
   readonly stats: ClusterStats = { failovers: 0, rpcLatencyMs: [] };
-  readonly #o: { config: Config; store: Store; rooms: RoomStore; log: Logger; replicaId: string };
-  #sessions: SessionManager | null = null;
+  readonly #o: ClusterOptions;
   #drain: Promise<void> | null = null;
 
-  constructor(o: { config: Config; store: Store; rooms: RoomStore; routers: RoomRouters; replicaId: string; url: string; log: Logger; load: () => { peers: number; consumers: number } }) {
+  constructor(o: ClusterOptions) {
     this.#o = o;
     const media = o.config.media;
     const pipeIp = media.pipeListenIp || media.listenIp;
@@ -43,7 +62,7 @@ export class Cluster {
       pipe: { listenIp: pipeIp, announcedIp: media.pipeAnnouncedIp, srtp: media.pipeSrtp },
       log: o.log,
     });
-    this.sync = new RoomMediaSync({ replicaId: o.replicaId, rooms: o.rooms, pipes: this.pipes, routers: o.routers, log: o.log });
+    this.sync = new RoomMediaSync({ replicaId: o.replicaId, rooms: o.rooms, pipes: this.pipes, sessions: o.sessions, log: o.log });
     this.registry = new ReplicaRegistry({
       store: o.store,
       self: { replicaId: o.replicaId, url: o.url, mediaIp: this.mediaIp, startedAt: Date.now() },
@@ -54,11 +73,11 @@ export class Cluster {
       log: o.log,
     });
     this.registry.observer.on('replicagone', (id, reaper) => void this.#onReplicaGone(id, reaper));
-    this.registry.observer.on('fenced', () => void this.#sessions?.fence());
+    this.registry.observer.on('fenced', () => void o.sessions.fence());
     // Clients keep the list from their join to fail over with; replicas come and go during a call.
     this.registry.observer.on('viewchanged', () => {
       const replicas = this.alternatives();
-      for (const session of this.#sessions?.all() ?? []) session.notify('replicas', { replicas });
+      for (const session of o.sessions.all()) session.notify('replicas', { replicas });
     });
   }
 
@@ -71,9 +90,8 @@ export class Cluster {
     return this.#drain !== null;
   }
 
-  async start(sessions: SessionManager): Promise<void> {
-    this.#sessions = sessions;
-    this.sync.bind(sessions);
+  /** Starts answering other replicas and heartbeating (once this replica can serve). */
+  async start(): Promise<void> {
     await this.rpc.start();
     await this.registry.start();
   }
@@ -121,8 +139,7 @@ export class Cluster {
   }
 
   async #runDrain(): Promise<void> {
-    const { config, log } = this.#o;
-    const sessions = this.#sessions!;
+    const { config, log, sessions } = this.#o;
     await this.registry.setDraining(true);
     if (!this.registry.leastLoaded(this.#o.replicaId)) {
       log.warn('drain: no other live replica; stopping without moving peers');
@@ -133,9 +150,7 @@ export class Cluster {
     await sleep(config.cluster.drainMoveDelayMs);
     for (const session of sessions.all()) {
       const target = this.registry.leastLoaded(this.#o.replicaId);
-      const link = session.link;
-      if (!link) continue;
-      disconnectClient(link, createError(Errors.REPLICA_DRAINING), { reconnect: true, ...(target ? { url: target.url } : {}) });
+      session.disconnect(createError(Errors.REPLICA_DRAINING), { reconnect: true, ...(target ? { url: target.url } : {}) });
     }
     while (sessions.size > 0 && Date.now() < deadline) await sleep(200);
     log.info({ left: sessions.size }, sessions.size === 0 ? 'drained' : 'drain deadline reached');
@@ -145,9 +160,12 @@ export class Cluster {
     this.pipes.replicaGone(replicaId);
     if (!reaper) return;
     this.stats.failovers += 1;
-    await reapReplica({ store: this.#o.store, rooms: this.#o.rooms, deadReplicaId: replicaId, log: this.#o.log }).catch((err: unknown) =>
-      this.#o.log.error({ err, replica: replicaId }, 'reaping a gone replica failed'),
-    );
+    try {
+      await reapReplica({ store: this.#o.store, rooms: this.#o.rooms, deadReplicaId: replicaId, log: this.#o.log });
+    } catch (err) {
+      this.#o.log.error({ err, replica: replicaId }, 'reaping a gone replica failed');
+    }
+    this.observer.emit('replicareaped', replicaId);
   }
 }
 

@@ -1,20 +1,13 @@
-import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { Errors, ParleyError, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
 import type { ReplicaRpc } from './ReplicaRpc.js';
+import type { RpcParams, RpcResult } from './rpcMap.js';
 
 export type PipeOptions = { listenIp: string; announcedIp: string; srtp: boolean };
 
-type ConnectParams = { roomId: string; ip: string; port: number; srtpParameters?: types.SrtpParameters };
-type ConsumeParams = { roomId: string; producerId: string };
-type ConsumeReply = { kind: types.MediaKind; rtpParameters: types.RtpParameters; paused: boolean; appData: Record<string, unknown> };
-/** Owner -> asker notices: the sending end of the pipe that reached the asker's `port` closed, or one producer on it did. */
-type ClosedNotice = { roomId: string; port: number };
-type ProducerClosedNotice = { roomId: string; producerId: string };
-
-export type PipeManagerEvents = { pipeopen: [key: string]; pipeclose: [key: string] };
+type PipeEndpoint = RpcParams<'pipe.connect'>;
 
 const keyOf = (roomId: string, replicaId: string) => `${roomId}|${replicaId}`;
 
@@ -30,7 +23,6 @@ const keyOf = (roomId: string, replicaId: string) => `${roomId}|${replicaId}`;
  * new one.
  */
 export class PipeManager {
-  readonly observer = new EventEmitter<PipeManagerEvents>();
   readonly #self: string;
   readonly #routers: RoomRouters;
   readonly #rpc: ReplicaRpc;
@@ -41,6 +33,10 @@ export class PipeManager {
   readonly #ensuring = new Map<string, Promise<void>>();
   /** Producers piped in, by id. */
   readonly #piped = new Map<string, types.Producer>();
+  /** What each "in" pipe carries (producer ids), so it closes when it carries nothing. */
+  readonly #carried = new Map<types.PipeTransport, Set<string>>();
+  /** Consumers on each "out" pipe: the sending side closes with its last one. */
+  readonly #sending = new Map<types.PipeTransport, number>();
 
   constructor(options: { replicaId: string; routers: RoomRouters; rpc: ReplicaRpc; pipe: PipeOptions; log: Logger }) {
     this.#self = options.replicaId;
@@ -48,10 +44,10 @@ export class PipeManager {
     this.#rpc = options.rpc;
     this.#o = options.pipe;
     this.#log = options.log.child({ module: 'pipes' });
-    this.#rpc.handle('pipe.connect', (p, from) => this.#onConnect(p as ConnectParams, from));
-    this.#rpc.handle('pipe.consume', (p, from) => this.#onConsume(p as ConsumeParams, from));
-    this.#rpc.handle('pipe.closed', async (p, from) => this.#onClosedNotice(p as ClosedNotice, from));
-    this.#rpc.handle('pipe.producerClosed', async (p) => this.producerRemoved((p as ProducerClosedNotice).producerId));
+    this.#rpc.handle('pipe.connect', (p, from) => this.#onConnect(p, from));
+    this.#rpc.handle('pipe.consume', (p, from) => this.#onConsume(p, from));
+    this.#rpc.handle('pipe.closed', (p, from) => this.#onClosedNotice(p, from));
+    this.#rpc.handle('pipe.producerClosed', async (p) => this.producerRemoved(p.producerId));
   }
 
   get counts(): { pipes: number; pipedProducers: number } {
@@ -96,9 +92,9 @@ export class PipeManager {
   async #pipeIn(roomId: string, producerId: string, owner: string, retried = false): Promise<void> {
     const pending = this.#inTransport(roomId, owner);
     const transport = await pending;
-    let reply: ConsumeReply;
+    let reply: RpcResult<'pipe.consume'>;
     try {
-      reply = await this.#rpc.request<ConsumeReply>(owner, 'pipe.consume', { roomId, producerId } satisfies ConsumeParams);
+      reply = await this.#rpc.request(owner, 'pipe.consume', { roomId, producerId });
     } catch (err) {
       if (retried || (err as { code?: string }).code !== Errors.WRONG_STATE.code) throw remoteError(err, owner);
       // The owner closed its end and we missed the notice: what this pipe carried is dead; open a new one.
@@ -110,14 +106,16 @@ export class PipeManager {
     if (this.#piped.has(producerId)) return;
     const producer = await transport.produce({ id: producerId, kind: reply.kind, rtpParameters: reply.rtpParameters, paused: reply.paused, appData: reply.appData });
     this.#piped.set(producerId, producer);
+    const carried = this.#carried.get(transport) ?? new Set<string>();
+    this.#carried.set(transport, carried.add(producerId));
     const primary = this.#routers.get(roomId);
-    if (primary) this.#routers.markAvailable(roomId, producerId, primary);
+    if (primary) this.#routers.markAvailable(roomId, producer, primary);
     producer.observer.once('close', () => {
       this.#piped.delete(producerId);
+      carried.delete(producerId);
       // A pipe that carries nothing more is closed.
-      if (!transport.closed && ![...this.#piped.values()].some((p) => p.appData.__pipe === transport.id)) transport.close();
+      if (carried.size === 0 && !transport.closed) transport.close();
     });
-    producer.appData.__pipe = transport.id;
     this.#log.debug({ roomId, producerId, owner }, 'producer piped in');
   }
 
@@ -144,12 +142,12 @@ export class PipeManager {
   async #openIn(roomId: string, owner: string, key: string): Promise<types.PipeTransport> {
     const transport = await this.#createPipe(roomId, key, this.#in);
     try {
-      const remote = await this.#rpc.request<ConnectParams>(owner, 'pipe.connect', {
+      const remote = await this.#rpc.request(owner, 'pipe.connect', {
         roomId,
         ip: this.#o.announcedIp || this.#o.listenIp,
         port: transport.tuple.localPort,
         srtpParameters: transport.srtpParameters,
-      } satisfies ConnectParams);
+      });
       await transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
       return transport;
     } catch (err) {
@@ -159,18 +157,18 @@ export class PipeManager {
   }
 
   /** The other side asks for a pipe toward it: (re)create ours and connect it to theirs. */
-  async #onConnect(p: ConnectParams, from: string): Promise<ConnectParams> {
+  async #onConnect(p: PipeEndpoint, from: string): Promise<PipeEndpoint> {
     const key = keyOf(p.roomId, from);
     this.#out.get(key)?.close();
     const transport = await this.#createPipe(p.roomId, key, this.#out);
     this.#out.set(key, transport);
-    transport.observer.once('close', () => this.#rpc.notify(from, 'pipe.closed', { roomId: p.roomId, port: p.port } satisfies ClosedNotice));
+    transport.observer.once('close', () => this.#rpc.notify(from, 'pipe.closed', { roomId: p.roomId, port: p.port }));
     await transport.connect({ ip: p.ip, port: p.port, srtpParameters: p.srtpParameters });
     return { roomId: p.roomId, ip: this.#o.announcedIp || this.#o.listenIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters };
   }
 
   /** The other side wants one of our producers over the pipe toward it. */
-  async #onConsume(p: ConsumeParams, from: string): Promise<ConsumeReply> {
+  async #onConsume(p: RpcParams<'pipe.consume'>, from: string): Promise<RpcResult<'pipe.consume'>> {
     const transport = this.#out.get(keyOf(p.roomId, from));
     if (!transport || transport.closed) throw createError(Errors.WRONG_STATE, 'no pipe toward the asking replica');
     // Pipes live on the room's primary router; the producer may be on another of its routers here.
@@ -184,20 +182,20 @@ export class PipeManager {
     }
     consumer.on('producerclose', () => {
       consumer.close();
-      this.#rpc.notify(from, 'pipe.producerClosed', { roomId: p.roomId, producerId: p.producerId } satisfies ProducerClosedNotice);
+      this.#rpc.notify(from, 'pipe.producerClosed', { roomId: p.roomId, producerId: p.producerId });
     });
     // The sending side of a pipe closes with its last consumer: it carries nothing any more.
+    this.#sending.set(transport, (this.#sending.get(transport) ?? 0) + 1);
     consumer.observer.once('close', () => {
-      const open = (transport.appData.consumers as number) - 1;
-      transport.appData.consumers = open;
+      const open = (this.#sending.get(transport) ?? 1) - 1;
+      this.#sending.set(transport, open);
       if (open === 0 && !transport.closed) transport.close();
     });
-    transport.appData.consumers = ((transport.appData.consumers as number | undefined) ?? 0) + 1;
     return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: { ...consumer.appData, piped: true } };
   }
 
   /** The owner closed the sending end of a pipe toward us: close ours if it is still that pipe (its port). */
-  async #onClosedNotice(p: ClosedNotice, from: string): Promise<void> {
+  async #onClosedNotice(p: RpcParams<'pipe.closed'>, from: string): Promise<void> {
     const transport = await this.#in.get(keyOf(p.roomId, from))?.catch(() => null);
     if (transport && !transport.closed && transport.tuple.localPort === p.port) transport.close();
   }
@@ -211,12 +209,12 @@ export class PipeManager {
       enableSrtp: this.#o.srtp,
       appData: { key },
     });
-    this.observer.emit('pipeopen', key);
     transport.observer.once('close', () => {
+      this.#carried.delete(transport);
+      this.#sending.delete(transport);
       const current = registry.get(key);
       if (current === transport) registry.delete(key);
       else if (current instanceof Promise) void current.then((t) => t === transport && registry.delete(key), () => undefined);
-      this.observer.emit('pipeclose', key);
     });
     return transport;
   }

@@ -4,24 +4,25 @@ import type { Logger } from '../logger.js';
 import { Channels } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 
-/** A `notify` carries kind 'notify' and gets no reply. */
-type RpcRequest = { kind: 'request' | 'notify'; id: string; from: string; method: string; params: unknown; sentAt: number };
-type RpcReply = { kind: 'reply'; id: string; ok: boolean; data?: unknown; error?: { code: string; message: string } };
+import { isRpcMethod, ReplicaRpcMethods, rpcEnvelope, type RpcEnvelope, type RpcHandler, type RpcMethod, type RpcNotice, type RpcParams, type RpcResult } from './rpcMap.js';
 
-export type RpcHandler = (params: unknown, from: string) => Promise<unknown>;
+type RpcRequest = Extract<RpcEnvelope, { kind: 'request' | 'notify' }>;
+type RpcReply = Extract<RpcEnvelope, { kind: 'reply' }>;
 
 /**
  * Request/reply between replicas over Redis pub/sub: each replica listens on
  * its own channel; a reply goes to the asker's channel. Used for pipe setup,
  * which must be answered within a few seconds or not at all, and one-way
- * notices (best effort: lost while Redis is down).
+ * notices (best effort: lost while Redis is down). The methods and their
+ * shapes are `ReplicaRpcMethods` (rpcMap.ts); a message that does not match
+ * is refused with a coded error before any handler sees it.
  */
 export class ReplicaRpc {
   readonly #store: Store;
   readonly #self: string;
   readonly #timeoutMs: number;
   readonly #log: Logger;
-  readonly #handlers = new Map<string, RpcHandler>();
+  readonly #handlers: { [M in RpcMethod]?: RpcHandler<M> } = {};
   readonly #pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   readonly #listener = (raw: string) => void this.#onMessage(raw);
   /** Observed one-way latency of requests received (ms), for metrics. */
@@ -47,19 +48,26 @@ export class ReplicaRpc {
     this.#pending.clear();
   }
 
-  handle(method: string, handler: RpcHandler): void {
-    this.#handlers.set(method, handler);
+  handle<M extends RpcMethod>(method: M, handler: RpcHandler<M>): void {
+    (this.#handlers as Record<M, RpcHandler<M>>)[method] = handler;
   }
 
-  request<T>(to: string, method: string, params: unknown): Promise<T> {
+  async request<M extends RpcMethod>(to: string, method: M, params: RpcParams<M>): Promise<RpcResult<M>> {
+    const data = await this.#ask(to, method, params);
+    const result = ReplicaRpcMethods[method].result.safeParse(data);
+    if (!result.success) throw createError(Errors.REPLICA_UNREACHABLE, `${to} answered ${method} with a malformed result: ${result.error.issues[0]?.message ?? ''}`);
+    return result.data as RpcResult<M>;
+  }
+
+  #ask<M extends RpcMethod>(to: string, method: M, params: RpcParams<M>): Promise<unknown> {
     const id = randomUUID();
     const message: RpcRequest = { kind: 'request', id, from: this.#self, method, params, sentAt: Date.now() };
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(createError(Errors.REPLICA_UNREACHABLE, `${to} did not answer ${method} in ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.#pending.set(id, { resolve, reject, timer });
       this.#store.publish(Channels.replica(to), JSON.stringify(message)).catch((err: Error) => {
         clearTimeout(timer);
         this.#pending.delete(id);
@@ -69,16 +77,17 @@ export class ReplicaRpc {
   }
 
   /** One-way message: no reply, no timeout; lost if `to` is gone or Redis is down. */
-  notify(to: string, method: string, params: unknown): void {
+  notify<M extends RpcNotice>(to: string, method: M, params: RpcParams<M>): void {
     const message: RpcRequest = { kind: 'notify', id: randomUUID(), from: this.#self, method, params, sentAt: Date.now() };
     this.#store.publish(Channels.replica(to), JSON.stringify(message)).catch(() => undefined);
   }
 
   async #onMessage(raw: string): Promise<void> {
-    let msg: RpcRequest | RpcReply;
+    let msg: RpcEnvelope;
     try {
-      msg = JSON.parse(raw) as RpcRequest | RpcReply;
+      msg = rpcEnvelope.parse(JSON.parse(raw));
     } catch {
+      this.#log.warn('malformed replica message ignored');
       return;
     }
     if (msg.kind === 'reply') {
@@ -91,16 +100,27 @@ export class ReplicaRpc {
       return;
     }
     this.onLatency(Date.now() - msg.sentAt);
-    const handler = this.#handlers.get(msg.method);
     let reply: RpcReply;
     try {
-      if (!handler) throw createError(Errors.UNKNOWN_METHOD, msg.method);
-      reply = { kind: 'reply', id: msg.id, ok: true, data: await handler(msg.params, msg.from) };
+      reply = { kind: 'reply', id: msg.id, ok: true, data: await this.#dispatch(msg) };
     } catch (err) {
       if (!(err instanceof Error && 'code' in err)) this.#log.error({ err, method: msg.method }, 'rpc handler failed');
       reply = { kind: 'reply', id: msg.id, ok: false, error: toErrorBody(err) };
     }
     if (msg.kind === 'notify') return;
     await this.#store.publish(Channels.replica(msg.from), JSON.stringify(reply)).catch(() => undefined);
+  }
+
+  /** Checks the request against the method's schema, then runs its handler. */
+  async #dispatch(msg: RpcRequest): Promise<unknown> {
+    const method = msg.method;
+    const handler = isRpcMethod(method) ? (this.#handlers[method] as RpcHandler<typeof method> | undefined) : undefined;
+    if (!handler || !isRpcMethod(method)) throw createError(Errors.UNKNOWN_METHOD, method);
+    const params = ReplicaRpcMethods[method].params.safeParse(msg.params);
+    if (!params.success) {
+      const issue = params.error.issues[0];
+      throw createError(Errors.INVALID_PARAMS, `${method}: ${issue ? `${issue.path.join('.') || 'params'}: ${issue.message}` : 'invalid'}`);
+    }
+    return handler(params.data as RpcParams<typeof method>, msg.from);
   }
 }

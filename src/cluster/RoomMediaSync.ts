@@ -1,6 +1,5 @@
 import type { RoomBusMessage, RoomStore } from '../actors/room/RoomStore.js';
 import type { Logger } from '../logger.js';
-import type { RoomRouters } from '../media/RoomRouters.js';
 import type { SessionManager } from '../session/SessionManager.js';
 import type { PipeManager } from './PipeManager.js';
 
@@ -9,31 +8,26 @@ import type { PipeManager } from './PipeManager.js';
  * pipes in remote producers while a local peer is in the room, drops piped
  * copies of closed producers, closes pipes toward replicas that left the room,
  * and ends local sessions whose identity re-joined through another replica.
+ * Listens to the sessions' room relay; nothing calls into it.
  */
 export class RoomMediaSync {
   readonly #self: string;
   readonly #rooms: RoomStore;
   readonly #pipes: PipeManager;
-  readonly #routers: RoomRouters;
+  readonly #sessions: SessionManager;
   readonly #log: Logger;
-  #sessions: SessionManager | null = null;
 
-  constructor(options: { replicaId: string; rooms: RoomStore; pipes: PipeManager; routers: RoomRouters; log: Logger }) {
+  constructor(options: { replicaId: string; rooms: RoomStore; pipes: PipeManager; sessions: SessionManager; log: Logger }) {
     this.#self = options.replicaId;
-    this.#routers = options.routers;
     this.#rooms = options.rooms;
     this.#pipes = options.pipes;
+    this.#sessions = options.sessions;
     this.#log = options.log.child({ module: 'room-media-sync' });
+    options.sessions.relay.observer.on('changes', this.#onChanges);
   }
 
-  /** Set once the SessionManager exists (it takes `onRoomChanges` from us). */
-  bind(sessions: SessionManager): void {
-    this.#sessions = sessions;
-  }
-
-  readonly onRoomChanges = (roomId: string, message: RoomBusMessage): void => {
+  readonly #onChanges = (roomId: string, message: RoomBusMessage): void => {
     const sessions = this.#sessions;
-    if (!sessions) return;
     const hostsPeers = sessions.inRoom(roomId).length > 0;
     for (const change of message.changes) {
       switch (change.type) {
@@ -46,7 +40,6 @@ export class RoomMediaSync {
           break;
         case 'producerRemoved':
           if (change.replicaId !== this.#self) this.#pipes.producerRemoved(change.producerId);
-          this.#routers.producerGone(roomId, change.producerId);
           break;
         case 'producerPaused':
           this.#pipes.producerPaused(change.producerId, change.paused);

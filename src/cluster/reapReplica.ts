@@ -1,6 +1,5 @@
 import type { RoomStore } from '../actors/room/RoomStore.js';
 import type { Logger } from '../logger.js';
-import { bullName, PIPELINE_PREFIX, QueueNames } from '../ai/pipeline/names.js';
 import { Keys } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 
@@ -8,7 +7,8 @@ import type { Store } from '../state/Store.js';
  * Clean-up after a replica that stopped heartbeating, done by the one replica
  * that won its removal from the registry: its peers leave every room (the
  * others are told through the room events), their snapshots and the dead
- * replica's own keys are deleted.
+ * replica's own keys are deleted. (Its AI results queue is the AI pipeline's
+ * to drop: `dropResultsQueue`, wired on `replicareaped`.)
  */
 export async function reapReplica(options: { store: Store; rooms: RoomStore; deadReplicaId: string; log: Logger }): Promise<{ rooms: number; peers: number }> {
   const { store, rooms, deadReplicaId } = options;
@@ -27,12 +27,8 @@ export async function reapReplica(options: { store: Store; rooms: RoomStore; dea
     roomCount += 1;
     peerCount += orphans.length;
   }
-  // Its own keys, and its AI results queue (results nobody will play any more).
-  const own = [
-    ...(await store.keys(Keys.replicaPattern(deadReplicaId))),
-    ...(await store.keys(`${PIPELINE_PREFIX}:${bullName(QueueNames.results(deadReplicaId))}:*`)),
-  ];
-  await store.del(...own);
+  const own = await store.keys(Keys.replicaPattern(deadReplicaId));
+  if (own.length > 0) await store.del(...own);
   options.log.warn({ replica: deadReplicaId, rooms: roomCount, peers: peerCount, keys: own.length }, 'reaped a gone replica');
   return { rooms: roomCount, peers: peerCount };
 }

@@ -85,12 +85,18 @@ export class RoomRouters {
     this.#log.debug({ roomId, worker: rr.slot.index }, 'router closed');
   }
 
-  /** `producerId` can be consumed on `rr` (it was produced or piped in there). */
-  markAvailable(roomId: string, producerId: string, rr: RoomRouter): void {
+  /**
+   * `producer` can be consumed on `rr` (it was produced or piped in there). The room forgets where it can be
+   * consumed when it closes (its pipeToRouter copies close with it).
+   */
+  markAvailable(roomId: string, producer: types.Producer, rr: RoomRouter): void {
     const entry = this.#rooms.get(roomId);
-    if (!entry) return;
-    if (!entry.available.has(producerId)) entry.available.set(producerId, new Set());
-    entry.available.get(producerId)!.add(rr);
+    if (!entry || producer.closed) return;
+    if (!entry.available.has(producer.id)) {
+      entry.available.set(producer.id, new Set());
+      producer.observer.once('close', () => entry.available.delete(producer.id));
+    }
+    entry.available.get(producer.id)!.add(rr);
   }
 
   /** Makes `producerId` consumable on `target` by piping it from a router of the room that has it. */
@@ -116,11 +122,6 @@ export class RoomRouters {
       entry.piping.set(key, pending);
     }
     await pending;
-  }
-
-  /** The producer is gone from the room. */
-  producerGone(roomId: string, producerId: string): void {
-    this.#rooms.get(roomId)?.available.delete(producerId);
   }
 
   closeAll(): void {

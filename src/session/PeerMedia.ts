@@ -16,7 +16,6 @@ export type PeerMediaLimits = { maxTransports: number; maxProducers: number };
 
 export type PeerMediaEvents = {
   transportclosed: [transportId: string];
-  producerclosed: [producerId: string];
   /** A consumer closed because its producer went away (not by this peer's request). */
   consumerclosed: [consumerId: string, producerId: string];
 };
@@ -109,10 +108,8 @@ export class PeerMedia {
     if (this.#producers.size >= this.#limits.maxProducers) throw createError(Errors.PRODUCER_LIMIT, `limit ${this.#limits.maxProducers}`);
     const producer = await clientInput(() => transport.produce({ kind, rtpParameters, appData, ...(kind === 'video' ? { keyFrameRequestDelay: KEYFRAME_REQUEST_DELAY_MS } : {}) }), Errors.INVALID_PARAMS);
     this.#producers.set(producer.id, producer);
-    producer.observer.once('close', () => {
-      this.#producers.delete(producer.id);
-      this.observer.emit('producerclosed', producer.id);
-    });
+    // Its room and peer actor hear of the close from RoomProducers, which published it.
+    producer.observer.once('close', () => this.#producers.delete(producer.id));
     return producer;
   }
 

@@ -116,6 +116,13 @@ export class PeerSession {
     return link;
   }
 
+  /** Asks the connected client to go (see disconnectClient); false when no client is connected. */
+  disconnect(err: ParleyError, how: { reconnect: boolean; url?: string }): boolean {
+    if (!this.#link) return false;
+    disconnectClient(this.#link, err, how);
+    return true;
+  }
+
   notify<N extends NotificationName>(method: N, data: NotificationMap[N]): void {
     this.#link?.send({ type: 'notification', method, data });
   }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { RoomChange } from '../actors/room/diff.js';
 import type { RoomBusMessage } from '../actors/room/RoomStore.js';
 import type { Logger } from '../logger.js';
@@ -14,17 +15,24 @@ export type RoomRelayOptions = {
   sessionsIn: (roomId: string) => PeerSession[];
   /** True while a join into the room is under way here (its session does not exist yet). */
   joining: (roomId: string) => boolean;
-  /** Every change, once per message, before sessions are notified (cross-replica work hangs off this). */
-  onChanges?: (roomId: string, message: RoomBusMessage) => void;
 };
 
+export type RoomRelayEvents = {
+  /** Every room event this replica sees, once and in order, before its sessions are notified (pipes and translation follow it). */
+  changes: [roomId: string, message: RoomBusMessage];
+};
+
+type Subscription = { events: (raw: string) => void; translation: (raw: string) => void };
+
 /**
- * Subscribes to the channel of every room that has a session on this replica
- * and turns each room event into notifications for those sessions.
+ * Subscribes to the channels of every room that has a session on this replica
+ * (room events, translation) and turns each message into notifications for
+ * those sessions.
  */
 export class RoomRelay {
+  readonly observer = new EventEmitter<RoomRelayEvents>();
   readonly #options: RoomRelayOptions;
-  readonly #handlers = new Map<string, (message: string) => void>();
+  readonly #handlers = new Map<string, Subscription>();
   /** Newest seq seen per room: an event that arrives after a newer one is stale and dropped. */
   readonly #lastSeq = new Map<string, number>();
   readonly #log: Logger;
@@ -40,58 +48,70 @@ export class RoomRelay {
 
   async watch(roomId: string): Promise<void> {
     if (this.#handlers.has(roomId)) return;
-    const handler = (raw: string) => this.#deliver(roomId, raw);
-    this.#handlers.set(roomId, handler);
+    const sub: Subscription = { events: (raw) => this.#deliverEvent(roomId, raw), translation: (raw) => this.#deliverTranslation(roomId, raw) };
+    this.#handlers.set(roomId, sub);
+    const { store } = this.#options;
     try {
-      await this.#options.store.subscribe(Channels.room(roomId), handler);
+      await Promise.all([store.subscribe(Channels.room(roomId), sub.events), store.subscribe(Channels.translation(roomId), sub.translation)]);
     } catch (err) {
       this.#handlers.delete(roomId);
+      await this.#unsubscribe(roomId, sub).catch(() => undefined);
       throw err;
     }
   }
 
   /** Stops listening to a room that has no session here any more. */
   async unwatchIfIdle(roomId: string): Promise<void> {
-    const handler = this.#handlers.get(roomId);
-    if (!handler || this.#options.sessionsIn(roomId).length > 0 || this.#options.joining(roomId)) return;
+    const sub = this.#handlers.get(roomId);
+    if (!sub || this.#options.sessionsIn(roomId).length > 0 || this.#options.joining(roomId)) return;
     this.#handlers.delete(roomId);
     this.#lastSeq.delete(roomId);
-    await this.#options.store.unsubscribe(Channels.room(roomId), handler);
+    await this.#unsubscribe(roomId, sub);
   }
 
-  #deliver(roomId: string, raw: string): void {
-    let parsed: RoomBusMessage | TranslationMessage;
-    try {
-      parsed = JSON.parse(raw) as RoomBusMessage | TranslationMessage;
-    } catch {
-      this.#log.warn({ roomId }, 'unreadable room event ignored');
-      return;
+  async #unsubscribe(roomId: string, sub: Subscription): Promise<void> {
+    const { store } = this.#options;
+    await Promise.all([store.unsubscribe(Channels.room(roomId), sub.events), store.unsubscribe(Channels.translation(roomId), sub.translation)]);
+  }
+
+  #deliverTranslation(roomId: string, raw: string): void {
+    const message = this.#parse<TranslationMessage>(roomId, raw);
+    if (!message) return;
+    for (const session of this.#options.sessionsIn(roomId)) {
+      if (!session.link) continue;
+      if (message.kind === 'caption') session.notify('caption', message.caption);
+      else if (message.kind === 'captionSpoken') session.notify('captionSpoken', message.spoken);
+      else session.notify('translationDropped', message.notice);
     }
-    if ('kind' in parsed) {
-      for (const session of this.#options.sessionsIn(roomId)) {
-        if (!session.link) continue;
-        if (parsed.kind === 'caption') session.notify('caption', parsed.caption);
-        else if (parsed.kind === 'captionSpoken') session.notify('captionSpoken', parsed.spoken);
-        else session.notify('translationDropped', parsed.notice);
-      }
-      return;
-    }
-    const message = parsed;
+  }
+
+  #deliverEvent(roomId: string, raw: string): void {
+    const message = this.#parse<RoomBusMessage>(roomId, raw);
+    if (!message) return;
     // seq 0 is the room's deletion; otherwise sequence numbers only grow within one room's life.
     if (message.seq !== 0) {
       const last = this.#lastSeq.get(roomId) ?? 0;
       if (message.seq <= last) return;
       this.#lastSeq.set(roomId, message.seq);
     }
-    this.#options.onChanges?.(roomId, message);
+    this.observer.emit('changes', roomId, message);
     for (const session of this.#options.sessionsIn(roomId)) {
       if (!session.link || message.seq <= session.joinSeq) continue;
       for (const change of message.changes) notifyChange(session, change);
     }
   }
+
+  #parse<T>(roomId: string, raw: string): T | null {
+    try {
+      return JSON.parse(raw) as T;
+    } catch {
+      this.#log.warn({ roomId }, 'unreadable room message ignored');
+      return null;
+    }
+  }
 }
 
-/** Captions travel on the room's channel too; they are not room state (no seq). */
+/** Captions travel on the room's translation channel; they are not room state (no seq). */
 export type CaptionMessage = { kind: 'caption'; caption: NotificationMap['caption'] };
 
 /** Translation notices (an utterance that will not be translated, and why) travel there too. */
@@ -100,24 +120,11 @@ export type TranslationNoticeMessage = { kind: 'translationDropped'; notice: Not
 /** What a translated voice starts saying travels there too. */
 export type CaptionSpokenMessage = { kind: 'captionSpoken'; spoken: NotificationMap['captionSpoken'] };
 
-type TranslationMessage = CaptionMessage | TranslationNoticeMessage | CaptionSpokenMessage;
+export type TranslationMessage = CaptionMessage | TranslationNoticeMessage | CaptionSpokenMessage;
 
-/** Tells every peer of the room, on every replica, which words of a translated caption are being spoken now. */
-export async function publishCaptionSpoken(store: Store, roomId: string, spoken: NotificationMap['captionSpoken']): Promise<void> {
-  const message: CaptionSpokenMessage = { kind: 'captionSpoken', spoken };
-  await store.publish(Channels.room(roomId), JSON.stringify(message));
-}
-
-/** Tells every peer of the room, on every replica, that an utterance will not be translated. */
-export async function publishTranslationNotice(store: Store, roomId: string, notice: NotificationMap['translationDropped']): Promise<void> {
-  const message: TranslationNoticeMessage = { kind: 'translationDropped', notice };
-  await store.publish(Channels.room(roomId), JSON.stringify(message));
-}
-
-/** Sends a caption to every peer of the room, on every replica. */
-export async function publishCaption(store: Store, roomId: string, caption: NotificationMap['caption']): Promise<void> {
-  const message: CaptionMessage = { kind: 'caption', caption };
-  await store.publish(Channels.room(roomId), JSON.stringify(message));
+/** Tells every peer of the room, on every replica: a caption, the words a voice speaks now, or an utterance that will not be translated. */
+export async function publishTranslation(store: Store, roomId: string, message: TranslationMessage): Promise<void> {
+  await store.publish(Channels.translation(roomId), JSON.stringify(message));
 }
 
 function notifyChange(session: PeerSession, change: RoomChange): void {

@@ -1,14 +1,15 @@
 import type { Snapshot } from 'xstate';
 import type { RoomContext, RoomPeer } from '../actors/room/machine.js';
-import type { RoomBusMessage, RoomStore } from '../actors/room/RoomStore.js';
+import type { RoomStore } from '../actors/room/RoomStore.js';
 import type { JoinClaims } from '../auth/tokens.js';
-import { Errors, ParleyError, createError } from '../errors.js';
+import { Errors, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomRouters } from '../media/RoomRouters.js';
 import { Keys } from '../state/keys.js';
 import type { Store } from '../state/Store.js';
 import { PeerMedia, type PeerMediaLimits } from './PeerMedia.js';
 import { disconnectClient, PeerSession, type ClientLink } from './PeerSession.js';
+import { isGone, type Publication, type RoomProducers } from './RoomProducers.js';
 import { RoomRelay } from './RoomRelay.js';
 
 export type SessionManagerOptions = {
@@ -16,21 +17,16 @@ export type SessionManagerOptions = {
   store: Store;
   rooms: RoomStore;
   routers: RoomRouters;
+  /** Publishes this replica's producers; the peer actors follow its events. */
+  producers: RoomProducers;
   limits: PeerMediaLimits;
   reconnectGraceMs: number;
   log: Logger;
-  /** Every room event, once, before this replica's peers are notified (cross-replica media hangs off it). */
-  onRoomChanges?: (roomId: string, message: RoomBusMessage) => void;
 };
 
 export type JoinResult = { session: PeerSession; room: RoomContext; resumed: boolean };
 
 const sessionKey = (roomId: string, peerId: string) => `${roomId}\u0000${peerId}`;
-
-/** Room-actor errors that only mean "already gone": safe to ignore during cleanup. */
-function isGone(err: unknown): boolean {
-  return err instanceof ParleyError && [Errors.ROOM_NOT_FOUND.code, Errors.NOT_JOINED.code, Errors.PRODUCER_NOT_FOUND.code].includes(err.code);
-}
 
 /**
  * The peers hosted by this replica: joins (new, reconnecting, replacing),
@@ -53,9 +49,13 @@ export class SessionManager {
     this.#log = options.log.child({ module: 'sessions' });
     this.relay = new RoomRelay({ store: options.store, log: options.log, sessionsIn: (roomId) => this.inRoom(roomId),
       joining: (roomId) => this.#pendingJoins.has(roomId),
-      onChanges: options.onRoomChanges,
     });
     options.routers.observer.on('routerlost', (roomId, peerIds) => this.#onRouterLost(roomId, peerIds));
+    // The peer actor records its client's producers as the room does.
+    const client = (p: Publication) => (p.origin === 'client' ? this.get(p.roomId, p.peerId) : undefined);
+    options.producers.observer.on('producercreated', (p) => client(p)?.send({ type: 'producer.created', producerId: p.producer.id, kind: p.kind, source: p.source }));
+    options.producers.observer.on('producerpaused', (p, paused) => client(p)?.send({ type: 'producer.paused', producerId: p.producer.id, paused }));
+    options.producers.observer.on('producerclosed', (p) => client(p)?.send({ type: 'producer.closed', producerId: p.producer.id }));
   }
 
   get size(): number {
@@ -255,16 +255,11 @@ export class SessionManager {
     disconnectClient(old, createError(Errors.SESSION_REPLACED), { reconnect: false });
   }
 
-  /** Keeps the peer actor and the room actor in step with the media objects. */
+  /** Keeps the peer actor in step with the media objects (producers: see the constructor). */
   #wireMedia(session: PeerSession, media: PeerMedia): void {
     const live = () => session.media === media;
     media.observer.on('transportclosed', (transportId) => {
       if (live()) session.send({ type: 'transport.closed', transportId });
-    });
-    media.observer.on('producerclosed', (producerId) => {
-      if (!live()) return;
-      session.send({ type: 'producer.closed', producerId });
-      this.#applyQuietly(session.roomId, { type: 'producer.close', peerId: session.peerId, producerId });
     });
     media.observer.on('consumerclosed', (consumerId, producerId) => {
       if (!live()) return;
@@ -284,6 +279,7 @@ export class SessionManager {
   /** Waits for queued room updates and snapshot writes, then stops every peer actor (shutdown; snapshots stay for a restart). */
   async stopAll(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    await this.#o.producers.settle();
     await Promise.all(this.all().map((s) => s.flush()));
     for (const s of this.all()) s.actor.stop();
   }
@@ -291,11 +287,6 @@ export class SessionManager {
   /** A worker died under a room: its local peers reconnect and get a router on a live worker. */
   #onRouterLost(roomId: string, peerIds: string[]): void {
     const err = createError(Errors.MEDIA_RESTART);
-    for (const peerId of peerIds) {
-      const session = this.get(roomId, peerId);
-      const link = session?.link;
-      if (!session || !link) continue;
-      disconnectClient(link, err, { reconnect: true });
-    }
+    for (const peerId of peerIds) this.get(roomId, peerId)?.disconnect(err, { reconnect: true });
   }
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Cluster } from 'ioredis';
 import { createRedis, isCluster, scanKeys, type RedisClient } from './redisConnection.js';
@@ -19,14 +20,15 @@ type ScriptedRedis = RedisClient & {
   deleteIfNotNewer(key: string, seq: number): Promise<number>;
 };
 
-export type RedisStoreOptions = {
-  url: string;
+export type RedisStoreOptions = { url: string };
+
+export type RedisStoreEvents = {
   /**
-   * Called when the command connection goes up/down (for /ready and metrics), and on a cluster when the set
-   * of primaries changed while connected ('failover': a shard's replica took over; what its old primary had
-   * not replicated is gone, as after a restart).
+   * The command connection went up or down (for /ready and metrics), or, on a cluster, the set of primaries
+   * changed while connected ('failover': a shard's replica took over; what its old primary had not
+   * replicated is gone, as after a restart).
    */
-  onStatus?: (status: 'ready' | 'down' | 'failover') => void;
+  status: [status: 'ready' | 'down' | 'failover'];
 };
 
 /** Calls `changed` after a slot-map refresh that names other primaries than the one before (not on the first). */
@@ -49,6 +51,7 @@ function watchPrimaries(cluster: Cluster, changed: () => void): void {
  * pub/sub is sharded (SPUBLISH/SSUBSCRIBE), so a room's events stay on the shard that holds its keys.
  */
 export class RedisStore implements Store {
+  readonly observer = new EventEmitter<RedisStoreEvents>();
   readonly #cmd: ScriptedRedis;
   readonly #sub: RedisClient;
   readonly #sharded: boolean;
@@ -61,6 +64,10 @@ export class RedisStore implements Store {
     this.#sub.on(this.#sharded ? 'smessage' : 'message', (channel: string, message: string) => {
       for (const h of this.#handlers.get(channel) ?? []) h(message);
     });
+    cmd.on('ready', () => this.observer.emit('status', 'ready'));
+    cmd.on('close', () => this.observer.emit('status', 'down'));
+    cmd.on('error', () => undefined); // reconnects on its own; status is reported through `observer`
+    if (isCluster(cmd)) watchPrimaries(cmd, () => this.observer.emit('status', 'failover'));
   }
 
   static async create(options: RedisStoreOptions): Promise<RedisStore> {
@@ -68,13 +75,10 @@ export class RedisStore implements Store {
     const cmd = createRedis(options.url, { ...common, connectionName: 'parley-cmd' }) as ScriptedRedis;
     const sub = createRedis(options.url, { ...common, connectionName: 'parley-sub' });
     for (const s of SCRIPTS) cmd.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: readFileSync(s.file, 'utf8') });
-    cmd.on('ready', () => options.onStatus?.('ready'));
-    cmd.on('close', () => options.onStatus?.('down'));
-    cmd.on('error', () => undefined); // reconnects on its own; status is reported through onStatus
-    if (isCluster(cmd)) watchPrimaries(cmd, () => options.onStatus?.('failover'));
     sub.on('error', () => undefined);
+    const store = new RedisStore(cmd, sub);
     await Promise.all([cmd.connect(), sub.connect()]);
-    return new RedisStore(cmd, sub);
+    return store;
   }
 
   /** The raw client, for BullMQ and admin tools that need one. */

@@ -51,6 +51,8 @@ export const Channels = {
   replica: (replicaId: string) => `${replicaTag(replicaId)}:rpc`,
   /** Room events published after each accepted room-actor transition. */
   room: (roomId: string) => `${roomTag(roomId)}:events`,
+  /** Captions, spoken-word marks and translation notices of a room (not room state: no seq). */
+  translation: (roomId: string) => `${roomTag(roomId)}:translation`,
 } as const;
 
 /**

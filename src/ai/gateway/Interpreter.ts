@@ -1,8 +1,8 @@
 import { own, type RoomContext } from '../../actors/room/machine.js';
 import type { RoomStore } from '../../actors/room/RoomStore.js';
 import type { Logger } from '../../logger.js';
-import type { RoomRouters } from '../../media/RoomRouters.js';
-import { publishCaption, publishCaptionSpoken, publishTranslationNotice } from '../../session/RoomRelay.js';
+import type { RoomProducers } from '../../session/RoomProducers.js';
+import { publishTranslation } from '../../session/RoomRelay.js';
 import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { PlainInject } from '../audio/plainInject.js';
@@ -32,7 +32,8 @@ export type InterpreterOptions = {
   replicaId: string;
   store: Store;
   rooms: RoomStore;
-  routers: RoomRouters;
+  /** Publishes the translated voices into their rooms. */
+  producers: RoomProducers;
   sessions: SessionManager;
   /** Recognition sessions: the speech of each utterance streamed to an AI worker while it is spoken. */
   streams: SpeechStreams;
@@ -127,7 +128,7 @@ export class Interpreter {
         voice?.ended(result.utteranceId, result.segments);
       }
       if (!result.text || !this.#captions.admit(result)) return;
-      await publishCaption(this.#o.store, result.roomId, {
+      const caption = {
         utteranceId: result.utteranceId,
         speakerPeerId: result.speakerPeerId,
         language: result.language,
@@ -135,7 +136,8 @@ export class Interpreter {
         original: result.original,
         final: result.final,
         ...(result.committed !== undefined ? { committed: result.committed } : {}),
-      });
+      };
+      await publishTranslation(this.#o.store, result.roomId, { kind: 'caption', caption });
       return;
     }
     // Nobody listens in this language any more (or the speaker left): do not create a voice for a late result.
@@ -153,7 +155,7 @@ export class Interpreter {
   readonly onRefused = (dropped: DroppedResult): void => {
     this.#o.timings.dropped(dropped.stage, dropped.code, dropped.reason, dropped.utteranceId);
     const notice = { utteranceId: dropped.utteranceId, speakerPeerId: dropped.speakerPeerId, code: dropped.code, message: dropped.reason };
-    publishTranslationNotice(this.#o.store, dropped.roomId, notice).catch((err: unknown) => this.#log.debug({ err }, 'translation notice not published'));
+    publishTranslation(this.#o.store, dropped.roomId, { kind: 'translationDropped', notice }).catch((err: unknown) => this.#log.debug({ err }, 'translation notice not published'));
   };
 
   async close(): Promise<void> {
@@ -258,23 +260,12 @@ export class Interpreter {
     if (!rr || this.#closed) throw new Error(`speaker ${speakerPeerId} has no media here`);
     const source = `translation:${language}`;
     const inject = await PlainInject.create({ router: rr.router, appData: { peerId: speakerPeerId, source } });
-    const producerId = inject.producer.id;
     try {
-      this.#o.routers.markAvailable(roomId, producerId, rr);
-      await this.#o.rooms.apply(roomId, {
-        type: 'producer.add',
-        peerId: speakerPeerId,
-        producer: { producerId, kind: 'audio', source, paused: false, replicaId: this.#o.replicaId },
-      });
+      await this.#o.producers.publish({ roomId, peerId: speakerPeerId, producer: inject.producer, origin: 'voice', source, rr });
     } catch (err) {
       inject.close();
-      this.#o.routers.producerGone(roomId, producerId);
       throw err;
     }
-    inject.once('close', () => {
-      this.#o.routers.producerGone(roomId, producerId);
-      void this.#o.rooms.apply(roomId, { type: 'producer.close', peerId: speakerPeerId, producerId }).catch(() => undefined);
-    });
     return new TranslatedVoice({
       inject,
       roomId,
@@ -302,7 +293,7 @@ export class Interpreter {
     if (s.segment && s.part === 0) this.#o.timings.segment(s.utteranceId, language, { index: s.segment.index, last: s.segment.last, marks, rate: s.rate, backlogMs: s.backlogMs });
     if (s.text) {
       const notice = { utteranceId: s.utteranceId, speakerPeerId, language, text: s.text };
-      publishCaptionSpoken(this.#o.store, roomId, notice).catch((err: unknown) => this.#log.debug({ err }, 'spoken notice not published'));
+      publishTranslation(this.#o.store, roomId, { kind: 'captionSpoken', spoken: notice }).catch((err: unknown) => this.#log.debug({ err }, 'spoken notice not published'));
     }
   }
 

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { RoomStore } from '../../actors/room/RoomStore.js';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../logger.js';
-import type { RoomRouters } from '../../media/RoomRouters.js';
+import type { RoomProducers } from '../../session/RoomProducers.js';
 import type { SessionManager } from '../../session/SessionManager.js';
 import type { Store } from '../../state/Store.js';
 import { VadThread } from '../audio/vadThread.js';
@@ -16,8 +16,6 @@ import { UtteranceTimings } from './UtteranceTimings.js';
 
 export type InterpreterHandle = {
   interpreter: Interpreter;
-  /** Called for every room event this replica sees. */
-  onRoomChanges(roomId: string): void;
   /** Shutdown, in order: stop taking results, stop tapping and playing, stop streaming, close the queues, stop the VAD thread. */
   close(): Promise<void>;
 };
@@ -29,7 +27,7 @@ export async function startInterpreter(o: {
   replicaId: string;
   store: Store;
   rooms: RoomStore;
-  routers: RoomRouters;
+  producers: RoomProducers;
   sessions: SessionManager;
   registry: Registry;
   log: Logger;
@@ -56,7 +54,7 @@ export async function startInterpreter(o: {
   const audio = createBullConnection(o.redisUrl, 'parley-audio-streams');
   const streams = new SpeechStreams({ queues, redis: audio, replicaId: o.replicaId, prefix: PIPELINE_PREFIX, maxUtteranceMs: ai.maxUtteranceMs, chunkMs: ai.chunkMs, maxAgeMs: ai.maxAgeMs, admitMs: ai.sessionAdmitMs, translation: ai.translation, log: o.log });
   const segmentation = { maxUtteranceMs: ai.maxUtteranceMs, minSilenceMs: ai.minSilenceMs, quietEndRatio: ai.quietEndRatio, chunkMs: ai.chunkMs };
-  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, routers: o.routers, sessions: o.sessions, streams, vad: () => vad, timings, maxAgeMs: ai.maxAgeMs, segmentation, pace: ai.translation === 'simultaneous' ? ai.playout : UNPACED, log: o.log });
+  const interpreter = new Interpreter({ replicaId: o.replicaId, store: o.store, rooms: o.rooms, producers: o.producers, sessions: o.sessions, streams, vad: () => vad, timings, maxAgeMs: ai.maxAgeMs, segmentation, pace: ai.translation === 'simultaneous' ? ai.playout : UNPACED, log: o.log });
   streams.on('refused', interpreter.onRefused);
   const consumer = await ResultsConsumer.create({ connection: o.redisUrl, replicaId: o.replicaId, handler: interpreter.onResult, maxAgeMs: o.config.ai.maxAgeMs, log: o.log });
   // Room events can arrive in bursts: one refresh per room at a time, the latest state wins.
@@ -76,10 +74,12 @@ export async function startInterpreter(o: {
       });
     running.set(roomId, p);
   };
+  const onChanges = (roomId: string): void => refresh(roomId);
+  o.sessions.relay.observer.on('changes', onChanges);
   return {
     interpreter,
-    onRoomChanges: refresh,
     async close() {
+      o.sessions.relay.observer.off('changes', onChanges);
       // Stop taking results first, so none creates a voice after the interpreter closed.
       await consumer.close().catch(() => undefined);
       await Promise.all(running.values());

@@ -5,6 +5,7 @@
  */
 import { Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../../state/redisConnection.js';
+import type { Store } from '../../state/Store.js';
 import type { Logger } from '../../logger.js';
 import type { ResultJob } from './jobs.js';
 import { bullName, PIPELINE_PREFIX, QueueNames } from './names.js';
@@ -84,4 +85,14 @@ export class ResultsConsumer {
     })();
     return this.#closing;
   }
+}
+
+/**
+ * A gateway replica is gone for good (reaped): its results queue holds captions and audio nobody will play.
+ * Deletes the queue's keys; returns how many there were.
+ */
+export async function dropResultsQueue(store: Pick<Store, 'keys' | 'del'>, replicaId: string, prefix = PIPELINE_PREFIX): Promise<number> {
+  const keys = await store.keys(`${prefix}:${bullName(QueueNames.results(replicaId))}:*`);
+  if (keys.length > 0) await store.del(...keys);
+  return keys.length;
 }

@@ -20,26 +20,12 @@ export const produce: MethodHandler<'produce'> = {
   async handle({ session, services }, params) {
     if (session.context.role === 'listener') throw createError(Errors.FORBIDDEN, 'listeners cannot produce');
     const source = params.source ?? (params.kind === 'audio' ? 'mic' : 'cam');
-    const producer = await session.media!.produce(params.transportId, params.kind, params.rtpParameters as unknown as types.RtpParameters, {
+    const media = session.media!;
+    const producer = await media.produce(params.transportId, params.kind, params.rtpParameters as unknown as types.RtpParameters, {
       peerId: session.peerId,
       source,
     });
-    session.send({ type: 'producer.created', producerId: producer.id, kind: params.kind, source });
-    services.routers.markAvailable(session.roomId, producer.id, session.media!.room);
-    try {
-      await services.rooms.apply(session.roomId, {
-        type: 'producer.add',
-        peerId: session.peerId,
-        producer: { producerId: producer.id, kind: params.kind, source, paused: false, replicaId: services.replicaId, ...(params.video ? { video: params.video } : {}) },
-      });
-    } catch (err) {
-      producer.close();
-      throw err;
-    }
-    // Closed while the room was being told (socket dropped): take it back out.
-    if (producer.closed) {
-      await services.rooms.apply(session.roomId, { type: 'producer.close', peerId: session.peerId, producerId: producer.id }).catch(() => undefined);
-    }
+    await services.producers.publish({ roomId: session.roomId, peerId: session.peerId, producer, origin: 'client', source, rr: media.room, ...(params.video ? { video: params.video } : {}) });
     return { producerId: producer.id };
   },
 };
@@ -55,11 +41,7 @@ export const closeProducer: MethodHandler<'closeProducer'> = {
 };
 
 async function setPaused({ session, services }: JoinedContext, producerId: string, paused: boolean): Promise<Record<string, never>> {
-  const producer = session.media!.producer(producerId);
-  if (paused) await producer.pause();
-  else await producer.resume();
-  session.send({ type: 'producer.paused', producerId, paused });
-  await services.rooms.apply(session.roomId, { type: 'producer.pause', peerId: session.peerId, producerId, paused });
+  await services.producers.setPaused(session.media!.producer(producerId), paused);
   return {};
 }
 
