@@ -19,6 +19,8 @@ import { PortBoundTransports } from '../observability/PortBoundTransports.js';
 import { measureVideo, registerVideoMetrics } from '../observability/videoMetrics.js';
 import { restoreSessions } from '../session/restore.js';
 import { RoomProducers } from '../session/RoomProducers.js';
+import { Moderation } from '../session/Moderation.js';
+import { ClusterRoomAdmin } from '../api/RoomAdmin.js';
 import { SessionManager } from '../session/SessionManager.js';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
 import { Keys } from '../state/keys.js';
@@ -140,7 +142,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const interpreter = config.ai.enabled
     ? await step('translation', () => startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, producers, sessions, registry: metrics.registry, log: rlog }))
     : null;
-  const services: Services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, producers, speakers, sessions, cluster, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
+  const moderation = new Moderation({ sessions, producers, rooms, store });
+  const admin = new ClusterRoomAdmin({ rooms, rpc: cluster.rpc, moderation, replicaId });
+  const services: Services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, producers, speakers, sessions, cluster, admin, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
   store.observer.on('status', (status) => onRedisStatus(services, status));
   await step('restore sessions', () => restoreSessions({ store, rooms, sessions, replicaId, log: rlog }));
   const edge = await step('edge', () => startEdge(services, { webDir: WEB_DIR }));

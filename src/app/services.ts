@@ -1,4 +1,5 @@
 import type { RoomStore } from '../actors/room/RoomStore.js';
+import type { RoomAdmin } from '../api/types.js';
 import type { InterpreterHandle } from '../ai/gateway/startInterpreter.js';
 import type { TokenKey } from '../auth/tokens.js';
 import type { Cluster } from '../cluster/Cluster.js';
@@ -29,6 +30,8 @@ export type Services = {
   /** The one owner of this replica's producers in their rooms (publish, pause, close). */
   producers: RoomProducers;
   cluster: Cluster;
+  /** Rooms and participants as the server API and moderators see and act on them (any replica serves any call). */
+  admin: RoomAdmin;
   /** Speech translation for this replica's speakers (null when ai.enabled is false). */
   interpreter: InterpreterHandle | null;
   tokenKey: TokenKey;

@@ -1,6 +1,7 @@
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { Errors, createError } from '../errors.js';
 import type { PeerRole } from '../protocol/messages.js';
+import { PERMISSION_NAMES, type Permissions } from './permissions.js';
 
 /** What a join token grants. */
 export type JoinClaims = {
@@ -16,10 +17,27 @@ export type JoinClaims = {
    * to resume that participant while they are still in the room (a reconnect, a move to another replica).
    */
   tokenId?: string;
+  /** Permissions that differ from the role's defaults (claim `perms`). */
+  permissions?: Partial<Permissions>;
+  /** The languages the participant starts with when the join names none (claim `lang`). */
+  languages?: { spoken?: string; listening?: string };
 };
 
 const ROLES: readonly PeerRole[] = ['speaker', 'listener', 'admin'];
 const ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const LANG_RE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/;
+
+/** A `perms` claim: only known permission names, each a boolean. */
+function isPermissions(value: unknown): value is Partial<Permissions> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.entries(value).every(([k, v]) => (PERMISSION_NAMES as readonly string[]).includes(k) && typeof v === 'boolean');
+}
+
+/** A `lang` claim: `spoken` and `listening`, each a language tag, both optional. */
+function isLanguages(value: unknown): value is { spoken?: string; listening?: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.entries(value).every(([k, v]) => (k === 'spoken' || k === 'listening') && typeof v === 'string' && LANG_RE.test(v));
+}
 
 export type TokenKey = { secret: Uint8Array; issuer: string };
 
@@ -42,7 +60,15 @@ export async function signJoinToken(
   const now = Math.floor(Date.now() / 1000);
   const exp = now + claims.ttlSeconds;
   if (claims.tokenId !== undefined && !isValidId(claims.tokenId)) throw new TypeError('tokenId must be 1-64 characters of [A-Za-z0-9_.-]');
-  const jwt = new SignJWT({ room: claims.roomId, name: claims.displayName.slice(0, 64), role: claims.role });
+  if (claims.permissions !== undefined && !isPermissions(claims.permissions)) throw new TypeError(`permissions may only name ${PERMISSION_NAMES.join(', ')}, each true or false`);
+  if (claims.languages !== undefined && !isLanguages(claims.languages)) throw new TypeError('languages: { spoken?, listening? }, each a language tag such as "en" or "es"');
+  const jwt = new SignJWT({
+    room: claims.roomId,
+    name: claims.displayName.slice(0, 64),
+    role: claims.role,
+    ...(claims.permissions && Object.keys(claims.permissions).length > 0 ? { perms: claims.permissions } : {}),
+    ...(claims.languages && Object.keys(claims.languages).length > 0 ? { lang: claims.languages } : {}),
+  });
   if (claims.tokenId) jwt.setJti(claims.tokenId);
   const token = await jwt
     .setProtectedHeader({ alg: 'HS256' })
@@ -58,12 +84,15 @@ export async function signJoinToken(
 export async function verifyJoinToken(key: TokenKey, token: string): Promise<JoinClaims> {
   try {
     const { payload } = await jwtVerify(token, key.secret, { algorithms: ['HS256'], issuer: key.issuer, requiredClaims: ['exp', 'sub'] });
-    const { room, name, role, sub, exp, jti } = payload as Record<string, unknown>;
+    const { room, name, role, sub, exp, jti, perms, lang } = payload as Record<string, unknown>;
     if (!isValidId(room) || !isValidId(sub) || typeof name !== 'string' || !ROLES.includes(role as PeerRole) || (jti !== undefined && !isValidId(jti))) {
       throw createError(Errors.TOKEN_INVALID, 'claims malformed');
     }
+    if ((perms !== undefined && !isPermissions(perms)) || (lang !== undefined && !isLanguages(lang))) throw createError(Errors.TOKEN_INVALID, 'claims malformed');
     const claims: JoinClaims = { roomId: room, identity: sub, displayName: name, role: role as PeerRole, expiresAt: Number(exp) * 1000 };
     if (jti !== undefined) claims.tokenId = jti;
+    if (perms !== undefined) claims.permissions = perms;
+    if (lang !== undefined) claims.languages = lang;
     return claims;
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw createError(Errors.TOKEN_EXPIRED);

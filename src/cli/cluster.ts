@@ -156,7 +156,7 @@ function startReplicas(options: ClusterOptions, redisUrl: string): Replica[] {
     const replicaId = `${host}-r${i}`;
     const port = options.port + i;
     const rtcPort = options.rtcPort + i * options.workers;
-    const url = `http://localhost:${port}`;
+    const url = `http://127.0.0.1:${port}`;
     const args = [BIN, 'up', '--json-logs', '--port', String(port), '--rtc-port', String(rtcPort), '--workers', String(options.workers)];
     args.push('--replica-id', replicaId, '--redis-url', redisUrl);
     if (options.logLevel) args.push('--log-level', options.logLevel);

@@ -14,6 +14,12 @@ const srtpParameters = z.object({
 /** One end of a pipe: where it listens, and its SRTP key when pipes are encrypted. */
 const pipeEndpoint = z.object({ roomId: id, ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535), srtpParameters: srtpParameters.optional() });
 const producerRef = z.object({ roomId: id, producerId: id });
+const reason = z.string().max(200);
+const partialPermissions = z
+  .object({ publishAudio: z.boolean(), publishVideo: z.boolean(), publishScreen: z.boolean(), subscribe: z.boolean(), translation: z.boolean(), moderate: z.boolean() })
+  .partial()
+  .strict();
+const peerRef = z.object({ roomId: id, peerId: id });
 /** mediasoup checks RTP parameters itself when the producer is created from them; this only checks their outline. */
 const rtpParameters = z.custom<types.RtpParameters>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { codecs?: unknown }).codecs), 'RTP parameters');
 
@@ -29,6 +35,17 @@ export const ReplicaRpcMethods = {
   'pipe.closed': { params: z.object({ roomId: id, port: z.number().int().min(1).max(65535) }), result: z.void() },
   /** Owner -> asker: one producer sent over a pipe closed. */
   'pipe.producerClosed': { params: producerRef, result: z.void() },
+  /** Moderation (RoomAdmin -> the replica hosting the peer): remove the peer, told `reason`. */
+  'moderation.remove': { params: peerRef.extend({ reason }), result: z.object({}) },
+  /** Moderation: mute or unmute one of the peer's tracks. */
+  'moderation.mute': {
+    params: peerRef.extend({ producerId: id, muted: z.boolean() }),
+    result: z.object({ trackId: id, kind: z.enum(['audio', 'video']), source: z.string(), muted: z.boolean() }),
+  },
+  /** Moderation: change what the peer may do. */
+  'moderation.permissions': { params: peerRef.extend({ permissions: partialPermissions }), result: z.object({}) },
+  /** Moderation: end the room for the peers this replica hosts. */
+  'moderation.closeRoom': { params: z.object({ roomId: id, reason, spare: z.array(id).max(16) }), result: z.object({}) },
 } as const;
 
 export type RpcMethod = keyof typeof ReplicaRpcMethods;

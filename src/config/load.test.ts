@@ -28,10 +28,25 @@ describe('envNameFor', () => {
 });
 
 describe('loadConfig', () => {
+  it('listens on loopback in dev mode and on every interface in production, unless http.host is set', () => {
+    const secret = 'x'.repeat(32);
+    const keys = `app:${secret}`;
+    expect(loadConfig({ env: {} }).http.host).toBe('127.0.0.1');
+    expect(loadConfig({ env: { PARLEY_HTTP_HOST: '0.0.0.0' } }).http.host).toBe('0.0.0.0');
+    expect(loadConfig({ env: { PARLEY_MODE: 'production', PARLEY_AUTH_SECRET: secret, PARLEY_API_KEYS: keys } }).http.host).toBe('0.0.0.0');
+  });
+
+  it('refuses production mode with the server API on and no API key, and webhooks without a key to sign them', () => {
+    const secret = 'x'.repeat(32);
+    expect(() => loadConfig({ env: { PARLEY_MODE: 'production', PARLEY_AUTH_SECRET: secret } })).toThrow(/api\.keys: production mode/);
+    expect(loadConfig({ env: { PARLEY_MODE: 'production', PARLEY_AUTH_SECRET: secret, PARLEY_API_ENABLED: 'false' } }).api.enabled).toBe(false);
+    expect(() => loadConfig({ env: { PARLEY_WEBHOOKS_URLS: '["http://127.0.0.1:9/hook"]' } })).toThrow(/webhooks: deliveries are signed/);
+  });
+
   it('returns the defaults with no file, environment or overrides', () => {
     const config = loadConfig({ env: {} });
     expect(config.mode).toBe('dev');
-    expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8080, allowedOrigins: [] });
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080, allowedOrigins: [] });
     expect(config.media.rtcBasePort).toBe(40000);
     expect(config.rooms).toEqual({ maxPeers: 16, reconnectGraceMs: 15000 });
     expect(config.log).toEqual({ level: 'info', pretty: false });
@@ -41,7 +56,7 @@ describe('loadConfig', () => {
     const file = yamlFile('http:\n  port: 9000\nrooms:\n  maxPeers: 3\n');
     const config = loadConfig({ file, env: {} });
     expect(config.http.port).toBe(9000);
-    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.http.host).toBe('127.0.0.1');
     expect(config.rooms).toEqual({ maxPeers: 3, reconnectGraceMs: 15000 });
   });
 
@@ -137,9 +152,10 @@ describe('loadConfig', () => {
   });
 
   it('accepts production mode with a 32-character secret', () => {
-    const file = yamlFile(`mode: production\nauth:\n  secret: ${SECRET_32}\n`);
+    const file = yamlFile(`mode: production\nauth:\n  secret: ${SECRET_32}\napi:\n  keys:\n    - key: app\n      secret: ${SECRET_32}\n`);
     const config = loadConfig({ file, env: {} });
     expect(config.mode).toBe('production');
+    expect(config.api.keys).toEqual([{ key: 'app', secret: SECRET_32 }]);
     expect(config.auth.secret).toBe(SECRET_32);
   });
 });

@@ -103,6 +103,17 @@ function finish(config: Config): Config {
   if (config.mode === 'production' && config.auth.secret.length < 32) {
     throw new TypeError('invalid configuration:\n  auth.secret: production mode needs a secret of at least 32 characters');
   }
+  if (config.mode === 'production' && config.api.enabled && config.api.keys.length === 0) {
+    throw new TypeError('invalid configuration:\n  api.keys: production mode with the server API on needs at least one API key pair (or api.enabled: false)');
+  }
+  if (config.webhooks.urls.length > 0 && config.api.keys.length === 0) {
+    throw new TypeError('invalid configuration:\n  webhooks: deliveries are signed with an API secret; configure api.keys');
+  }
+  if (config.webhooks.apiKey && !config.api.keys.some((k) => k.key === config.webhooks.apiKey)) {
+    throw new TypeError(`invalid configuration:\n  webhooks.apiKey: "${config.webhooks.apiKey}" is not one of api.keys`);
+  }
+  // Loopback unless asked: a dev gateway serves POST /dev/token to whoever can reach it.
+  if (!config.http.host) config.http.host = config.mode === 'dev' ? '127.0.0.1' : '0.0.0.0';
   const { sentinels, clusterNodes } = config.redis;
   if ([config.redis.url !== '', sentinels.length > 0, clusterNodes.length > 0].filter(Boolean).length > 1) {
     throw new TypeError('invalid configuration:\n  redis: set one of redis.url, redis.sentinels or redis.clusterNodes');

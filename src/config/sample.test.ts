@@ -16,6 +16,7 @@ describe('parley.sample.yaml', () => {
     const sample = parse(readFileSync(SAMPLE, 'utf8')) as unknown;
     const defaults = configSchema.parse({});
     expect(keyPaths(sample).sort()).toEqual(keyPaths(defaults).sort());
-    expect(loadConfig({ file: SAMPLE, env: {} })).toEqual(defaults);
+    // Through loadConfig on both sides: it fills what depends on other keys (http.host from the mode).
+    expect(loadConfig({ file: SAMPLE, env: {} })).toEqual(loadConfig({ env: {} }));
   });
 });

@@ -18,7 +18,12 @@ export const configSchema = strict({
     publicUrl: z.string().default(''),
   }).prefault({}),
   http: strict({
-    host: z.string().default('0.0.0.0'),
+    /**
+     * Interface the HTTP/WebSocket port listens on. Empty = loopback (127.0.0.1) in dev mode, so a dev
+     * gateway and its open token endpoint are not on the network by accident; every interface (0.0.0.0)
+     * in production. Set it (e.g. 0.0.0.0) to open a dev gateway to a network on purpose.
+     */
+    host: z.string().default(''),
     /** 0 picks a free port (the chosen one is logged and printed). */
     port: z.number().int().min(0).max(65535).default(8080),
     /** Largest signaling message accepted, in bytes. */
@@ -67,6 +72,33 @@ export const configSchema = strict({
     adminToken: z.string().default(''),
     /** Bearer token /metrics requires; empty = /metrics is open (keep the port private then). */
     metricsToken: z.string().default(''),
+  }).prefault({}),
+  api: strict({
+    /** The server API (`/api/v1/...`, docs/server-api.md) on the gateway port. */
+    enabled: z.boolean().default(true),
+    /**
+     * API key pairs. A request is a bearer JWT signed (HS256) with a key's secret, the key in its `kid`
+     * header; several pairs may coexist while one is rotated out. Production mode with the API on needs one.
+     */
+    keys: z
+      .preprocess(
+        // From the environment: PARLEY_API_KEYS=key1:secret1,key2:secret2
+        (v) => (Array.isArray(v) ? v.map((k) => (typeof k === 'string' ? { key: k.slice(0, k.indexOf(':')), secret: k.slice(k.indexOf(':') + 1) } : k)) : v),
+        z.array(strict({ key: z.string().regex(/^[A-Za-z0-9_.-]{3,64}$/, '3-64 characters of [A-Za-z0-9_.-]'), secret: z.string().min(32, 'at least 32 characters') })),
+      )
+      .default([]),
+    /** Longest lifetime (exp - iat) a request token may have, in seconds. */
+    maxRequestAgeSeconds: z.number().int().min(10).max(3600).default(300),
+  }).prefault({}),
+  webhooks: strict({
+    /** Receivers: each gets every event, POSTed as JSON and signed (docs/webhooks.md). Empty = no webhooks. */
+    urls: z.array(z.string().url()).default([]),
+    /** The API key whose secret signs deliveries; empty = the first of `api.keys`. */
+    apiKey: z.string().default(''),
+    /** One delivery attempt's timeout, in ms. */
+    timeoutMs: z.number().int().positive().default(5000),
+    /** How long a delivery is retried (with backoff) before it is given up, in ms. */
+    retryForMs: z.number().int().positive().default(24 * 3600 * 1000),
   }).prefault({}),
   media: strict({
     /** Number of mediasoup workers; 0 = one per CPU core. */

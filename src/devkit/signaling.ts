@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { TEST_SECRET } from './gateway.js';
 import { signJoinToken, tokenKey } from '../auth/tokens.js';
-import type { PeerRole } from '../protocol/messages.js';
+import type { PeerPermissions, PeerRole } from '../protocol/messages.js';
 
 type Pending = { resolve: (v: Response) => void; timer: NodeJS.Timeout };
 export type Response = { type: 'response'; id: number | null; ok: boolean; data?: any; error?: { code: string; message: string } };
@@ -93,7 +93,27 @@ export class SignalingClient {
   }
 }
 
-export async function testToken(roomId: string, identity: string, options: { role?: PeerRole; ttlSeconds?: number; displayName?: string; secret?: string; tokenId?: string } = {}): Promise<string> {
+/** Synthetic but valid send parameters: mediasoup accepts them without real media flowing. */
+export const OPUS_SEND = {
+  codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
+  encodings: [{ ssrc: 11111111 }],
+  headerExtensions: [],
+  rtcp: { cname: 'test' },
+};
+export const VP8_SEND = {
+  codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, parameters: {}, rtcpFeedback: [] }],
+  encodings: [{ ssrc: 22222222 }],
+  headerExtensions: [],
+  rtcp: { cname: 'test' },
+};
+/** DTLS parameters a client could send (no DTLS will actually run). */
+export const TEST_DTLS = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
+
+export async function testToken(
+  roomId: string,
+  identity: string,
+  options: { role?: PeerRole; ttlSeconds?: number; displayName?: string; secret?: string; tokenId?: string; permissions?: Partial<PeerPermissions> } = {},
+): Promise<string> {
   const { token } = await signJoinToken(tokenKey(options.secret ?? TEST_SECRET, 'parley'), {
     roomId,
     identity,
@@ -101,6 +121,7 @@ export async function testToken(roomId: string, identity: string, options: { rol
     role: options.role ?? 'speaker',
     ttlSeconds: options.ttlSeconds ?? 600,
     ...(options.tokenId ? { tokenId: options.tokenId } : {}),
+    ...(options.permissions ? { permissions: options.permissions } : {}),
   });
   return token;
 }

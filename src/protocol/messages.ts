@@ -7,6 +7,16 @@
 /** Roles a join token may carry. */
 export type PeerRole = 'speaker' | 'listener' | 'admin';
 
+/** What a participant may do (docs/permissions.md); a token may carry its own, else its role's apply. */
+export type PeerPermissions = {
+  publishAudio: boolean;
+  publishVideo: boolean;
+  publishScreen: boolean;
+  subscribe: boolean;
+  translation: boolean;
+  moderate: boolean;
+};
+
 /** Client -> server. `id` is chosen by the client and echoed in the response. */
 export type RequestMessage<M extends MethodName = MethodName> = {
   type: 'request';
@@ -87,6 +97,9 @@ export type MethodMap = {
       replicas: Array<{ replicaId: string; url: string }>;
       /** Who speaks now (see the activeSpeaker notification), null when nobody has yet. */
       activeSpeaker: string | null;
+      /** This peer's role and permissions (the page shows moderation controls when `moderate`). */
+      role: PeerRole;
+      permissions: PeerPermissions;
     };
   };
   createTransport: {
@@ -125,6 +138,12 @@ export type MethodMap = {
     response: Record<string, never>;
   };
   leave: { request: Record<string, never>; response: Record<string, never> };
+  /** Moderation (needs `moderate`): remove another participant; they get `disconnecting` ERR_PEER_REMOVED with `reason`. */
+  removePeer: { request: { peerId: string; reason?: string }; response: Record<string, never> };
+  /** Moderation: mute (pause) or unmute another participant's track; its owner gets `mutedByModerator`. */
+  mutePeer: { request: { peerId: string; producerId: string; muted: boolean }; response: Record<string, never> };
+  /** Moderation: end the room for everyone (`disconnecting` ERR_ROOM_CLOSED with `reason`). */
+  closeRoom: { request: { reason?: string }; response: Record<string, never> };
 };
 
 export type MethodName = keyof MethodMap;
@@ -157,6 +176,10 @@ export type NotificationMap = {
   replicas: { replicas: Array<{ replicaId: string; url: string }> };
   /** The peer who speaks now in this room (their own voice or its translation); null when nobody has yet. */
   activeSpeaker: { peerId: string | null };
+  /** A moderator muted or unmuted one of this peer's own tracks. */
+  mutedByModerator: { producerId: string; muted: boolean };
+  /** This peer's permissions changed (a moderator or the server API); tracks it may no longer publish were closed. */
+  permissionsChanged: { permissions: PeerPermissions };
   /** The server closes this socket next; `code` says why (e.g. ERR_SESSION_REPLACED). */
   disconnecting: { code: string; message: string; reconnect: boolean; url?: string };
 };
@@ -166,6 +189,7 @@ export type NotificationName = keyof NotificationMap;
 export const METHOD_NAMES: readonly MethodName[] = [
   'join', 'createTransport', 'connectTransport', 'produce', 'closeProducer', 'pauseProducer',
   'resumeProducer', 'consume', 'resumeConsumer', 'pauseConsumer', 'setConsumerView', 'updatePeer', 'leave',
+  'removePeer', 'mutePeer', 'closeRoom',
 ];
 
 /** WebSocket close codes the server uses (4000-4999 are application codes). */

@@ -132,6 +132,14 @@ export class PeerMedia {
     return consumer;
   }
 
+  /** Closes every consumer (the peer may no longer subscribe); its client is told of each (consumerClosed). */
+  closeConsumers(): void {
+    for (const [id, consumer] of this.#consumers) {
+      consumer.close();
+      this.observer.emit('consumerclosed', id, consumer.producerId);
+    }
+  }
+
   /** The client pauses or resumes a consumer; a video consumer also stays paused while its tile is hidden. */
   async setConsumerPaused(consumerId: string, paused: boolean): Promise<void> {
     const consumer = this.consumer(consumerId);

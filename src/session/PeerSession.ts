@@ -1,13 +1,15 @@
 import { createActor, type Actor, type Snapshot } from 'xstate';
 import { peerCodec } from '../actors/peer/codec.js';
 import { peerMachine, type PeerContext, type PeerEvent, type PeerInput } from '../actors/peer/machine.js';
+import { permissionsFor } from '../auth/permissions.js';
 import type { Logger } from '../logger.js';
 import type { ParleyError } from '../errors.js';
-import { CLOSE_CODES, type NotificationMap, type NotificationName, type ResponseMessage } from '../protocol/messages.js';
+import { CLOSE_CODES, type NotificationMap, type NotificationName, type PeerPermissions, type ResponseMessage } from '../protocol/messages.js';
 import { Keys } from '../state/keys.js';
 import { SnapshotWriter } from '../state/SnapshotWriter.js';
 import type { Store } from '../state/Store.js';
 import type { PeerMedia } from './PeerMedia.js';
+import type { TokenUse } from './tokenUse.js';
 
 /** The socket side of a session, as the edge provides it. */
 export interface ClientLink {
@@ -52,6 +54,10 @@ export class PeerSession {
   #media: PeerMedia | null = null;
   /** Room events with a seq at or below this were already reflected in the join response. */
   joinSeq = 0;
+  /** The single-use token this peer joined with, spent when it leaves or is removed. */
+  tokenUse: TokenUse | undefined;
+  /** The room entry's own permissions (a token's or a moderator's); undefined = the role's. */
+  ownPermissions: PeerPermissions | undefined;
 
   constructor(options: PeerSessionOptions) {
     this.roomId = options.input.roomId;
@@ -86,6 +92,11 @@ export class PeerSession {
 
   get state(): string {
     return String(this.actor.getSnapshot().value);
+  }
+
+  /** What this peer may do (docs/permissions.md). */
+  get permissions(): PeerPermissions {
+    return this.ownPermissions ?? permissionsFor(this.context.role);
   }
 
   get link(): ClientLink | null {

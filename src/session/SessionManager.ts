@@ -1,6 +1,7 @@
 import type { Snapshot } from 'xstate';
 import type { RoomContext, RoomPeer } from '../actors/room/machine.js';
 import type { RoomStore } from '../actors/room/RoomStore.js';
+import { permissionsFor } from '../auth/permissions.js';
 import type { JoinClaims } from '../auth/tokens.js';
 import { Errors, createError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -108,7 +109,15 @@ export class SessionManager {
       await this.relay.watch(roomId);
       applied = await this.#o.rooms.apply(roomId, {
         type: 'peer.join',
-        peer: { peerId, displayName: claims.displayName, role: claims.role, replicaId: this.#o.replicaId, joinedAt: Date.now(), ...languages },
+        peer: {
+          peerId,
+          displayName: claims.displayName,
+          role: claims.role,
+          replicaId: this.#o.replicaId,
+          joinedAt: Date.now(),
+          ...languages,
+          ...(claims.permissions ? { permissions: permissionsFor(claims.role, claims.permissions) } : {}),
+        },
       });
     } catch (err) {
       this.#o.routers.release(roomId, peerId);
@@ -121,6 +130,7 @@ export class SessionManager {
       session.send({ type: 'media.lost' });
       session.send({ type: 'peer.update', ...languages });
     }
+    session.ownPermissions = applied.context.peers[peerId]?.permissions;
     const media = new PeerMedia(room, this.#o.limits);
     this.#wireMedia(session, media);
     session.attach(link, media, applied.seq);
@@ -172,6 +182,7 @@ export class SessionManager {
         spokenLanguage: c.spokenLanguage,
         listeningLanguage: c.listeningLanguage,
         joinedAt: c.joinedAt,
+        ...(session.ownPermissions ? { permissions: session.ownPermissions } : {}),
         producers: Object.fromEntries(
           Object.entries(c.producers).map(([producerId, p]) => [producerId, { producerId, kind: p.kind, source: p.source, paused: p.paused, replicaId: this.#o.replicaId }]),
         ),

@@ -17,6 +17,8 @@ export const Keys = {
   roomIndex: () => `${KEY_PREFIX}:rooms`,
   /** String: the first use of a single-use join token (its jti); expires with the token. */
   tokenUse: (tokenId: string) => `${KEY_PREFIX}:token-used:${tokenId}`,
+  /** A server API request token's jti, kept until its expiry: a second use is a replay. */
+  apiRequest: (jti: string) => `${KEY_PREFIX}:api-jti:${jti}`,
   /** Dev mode only: the token secret replicas share when none is configured. */
   devSecret: () => `${KEY_PREFIX}:dev:token-secret`,
   /** Room actor snapshot (hash: seq, doc). */
@@ -67,6 +69,8 @@ export const QueueNames = {
   translate: 'parley-translate',
   /** One job per (utterance, target language) with translated text. */
   tts: 'parley-tts',
+  /** Webhook deliveries to one receiver, in order, one at a time; `receiverId`: a short hash of its URL. */
+  webhooks: (receiverId: string): string => `parley-webhooks-${receiverId}`,
   /** Captions, audio and drops for the gateway replica that asked. */
   results: (replicaId: string): string => {
     if (!replicaId || replicaId.includes(':')) throw new TypeError(`replicaId must be non-empty without ":", got "${replicaId}"`);

@@ -29,7 +29,8 @@ export function diffRoom(prev: RoomContext | null, next: RoomContext | null): Ro
       for (const producer of Object.values(now.producers)) changes.push({ type: 'producerAdded', peerId, producer });
       continue;
     }
-    if (old.spokenLanguage !== now.spokenLanguage || old.listeningLanguage !== now.listeningLanguage || old.displayName !== now.displayName) {
+    const permissionsChanged = JSON.stringify(old.permissions ?? null) !== JSON.stringify(now.permissions ?? null);
+    if (old.spokenLanguage !== now.spokenLanguage || old.listeningLanguage !== now.listeningLanguage || old.displayName !== now.displayName || permissionsChanged) {
       changes.push({ type: 'peerUpdated', peer: now });
     }
     for (const [producerId, p] of Object.entries(old.producers)) {

@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
-import type { MediaKind, PeerRole, VideoLayout } from '../../protocol/messages.js';
+import { permissionsFor, publishPermission } from '../../auth/permissions.js';
+import type { MediaKind, PeerPermissions, PeerRole, VideoLayout } from '../../protocol/messages.js';
 
 /**
  * The room actor: who is in a room, on which replica, producing what.
@@ -27,8 +28,15 @@ export type RoomPeer = {
   spokenLanguage: string;
   listeningLanguage: string;
   joinedAt: number;
+  /** Set when they differ from the role's (a token's own, or a moderator's change); see `peerPermissions`. */
+  permissions?: PeerPermissions;
   producers: Record<string, RoomProducer>;
 };
+
+/** What a peer of the room may do: its own permissions, else its role's. */
+export function peerPermissions(peer: Pick<RoomPeer, 'role' | 'permissions'>): PeerPermissions {
+  return peer.permissions ?? permissionsFor(peer.role);
+}
 
 export type RoomContext = {
   roomId: string;
@@ -50,10 +58,12 @@ export type RoomEvent =
   | { type: 'producer.add'; peerId: string; producer: RoomProducer }
   | { type: 'producer.close'; peerId: string; producerId: string }
   | { type: 'producer.pause'; peerId: string; producerId: string; paused: boolean }
+  /** A moderator changed what the peer may do (kept across its rejoins). */
+  | { type: 'peer.permissions'; peerId: string; permissions: PeerPermissions }
   | { type: 'replica.gone'; replicaId: string };
 
 /** Why the room refuses an event, or null when it accepts it. Guards and error replies share this. */
-export function roomRejection(ctx: RoomContext, event: RoomEvent): 'ROOM_FULL' | 'UNKNOWN_PEER' | 'UNKNOWN_PRODUCER' | null {
+export function roomRejection(ctx: RoomContext, event: RoomEvent): 'ROOM_FULL' | 'UNKNOWN_PEER' | 'UNKNOWN_PRODUCER' | 'FORBIDDEN' | null {
   switch (event.type) {
     case 'peer.join': {
       const rejoin = Object.hasOwn(ctx.peers, event.peer.peerId);
@@ -69,8 +79,14 @@ export function roomRejection(ctx: RoomContext, event: RoomEvent): 'ROOM_FULL' |
       return peer && (event.replicaId === undefined || peer.replicaId === event.replicaId) ? null : 'UNKNOWN_PEER';
     }
     case 'peer.update':
-    case 'producer.add':
+    case 'peer.permissions':
       return Object.hasOwn(ctx.peers, event.peerId) ? null : 'UNKNOWN_PEER';
+    case 'producer.add': {
+      const peer = own(ctx.peers, event.peerId);
+      if (!peer) return 'UNKNOWN_PEER';
+      const needs = publishPermission(event.producer.source);
+      return needs && !peerPermissions(peer)[needs] ? 'FORBIDDEN' : null;
+    }
     case 'producer.close':
     case 'producer.pause': {
       const peer = own(ctx.peers, event.peerId);
@@ -116,8 +132,10 @@ export const roomMachine = setup({
     addPeer: assign({
       peers: ({ context, event }) => {
         if (event.type !== 'peer.join') return context.peers;
-        // A rejoin (reconnect, maybe through another replica) starts with no media: the old one is gone.
-        return { ...context.peers, [event.peer.peerId]: { ...event.peer, producers: {} } };
+        // A rejoin (reconnect, maybe through another replica) starts with no media: the old one is gone. It keeps
+        // what a moderator set, whatever its token says.
+        const kept = own(context.peers, event.peer.peerId)?.permissions;
+        return { ...context.peers, [event.peer.peerId]: { ...event.peer, ...(kept ? { permissions: kept } : {}), producers: {} } };
       },
     }),
     // A restore re-asserts a live session (Redis came back, or a promoted replica lacked a write): for a peer
@@ -139,6 +157,9 @@ export const roomMachine = setup({
           listeningLanguage: event.listeningLanguage ?? p.listeningLanguage,
         }));
       },
+    }),
+    setPermissions: assign({
+      peers: ({ context, event }) => (event.type === 'peer.permissions' ? withPeer(context, event.peerId, (p) => ({ ...p, permissions: event.permissions })) : context.peers),
     }),
     removePeer: assign({
       peers: ({ context, event }) => (event.type === 'peer.leave' ? without(context.peers, event.peerId) : context.peers),
@@ -185,6 +206,7 @@ export const roomMachine = setup({
         'peer.join': { guard: 'accepted', actions: 'addPeer' },
         'peer.restore': { guard: 'accepted', actions: 'restorePeer' },
         'peer.update': { guard: 'accepted', actions: 'updatePeer' },
+        'peer.permissions': { guard: 'accepted', actions: 'setPermissions' },
         'peer.leave': [
           { guard: 'emptiesRoom', target: 'closed', actions: 'removePeer' },
           { guard: 'accepted', actions: 'removePeer' },

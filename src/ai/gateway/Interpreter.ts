@@ -1,4 +1,4 @@
-import { own, type RoomContext } from '../../actors/room/machine.js';
+import { own, peerPermissions, type RoomContext } from '../../actors/room/machine.js';
 import type { RoomStore } from '../../actors/room/RoomStore.js';
 import type { Logger } from '../../logger.js';
 import type { RoomProducers } from '../../session/RoomProducers.js';
@@ -49,11 +49,12 @@ export type InterpreterOptions = {
   log: Logger;
 };
 
-/** Languages the room's listeners want that `speaker` does not speak. */
+/** Languages the room's listeners (those with the `translation` permission) want that `speaker` does not speak. */
 export function targetsFor(room: RoomContext, speakerPeerId: string): string[] {
   const speaker = own(room.peers, speakerPeerId);
   if (!speaker) return [];
-  const wanted = new Set(Object.values(room.peers).filter((p) => p.peerId !== speakerPeerId).map((p) => p.listeningLanguage));
+  const listeners = Object.values(room.peers).filter((p) => p.peerId !== speakerPeerId && peerPermissions(p).translation);
+  const wanted = new Set(listeners.map((p) => p.listeningLanguage));
   wanted.delete(speaker.spokenLanguage);
   return [...wanted].sort();
 }

@@ -10,8 +10,6 @@ export type ConnectionState = {
   link: ClientLink;
   /** The connection's and its address's message budgets: false when either is spent. */
   limiter: { take(): boolean };
-  /** The single-use token (jti) this connection joined with, spent when it leaves. */
-  token?: { id: string; expiresAt: number };
   /** Counted against its address's connection limit (uncounted on close). */
   counted: boolean;
   session: PeerSession | null;

@@ -8,6 +8,7 @@ import { idSchema, objectSchema } from './schemas.js';
 export const consume: MethodHandler<'consume'> = {
   params: z.object({ transportId: idSchema, producerId: idSchema, rtpCapabilities: objectSchema }).strict(),
   async handle({ session, services }, params) {
+    if (!session.permissions.subscribe) throw createError(Errors.FORBIDDEN, 'no permission to subscribe');
     const room = await services.rooms.get(session.roomId);
     const owner = room && Object.values(room.peers).find((p) => Object.hasOwn(p.producers, params.producerId));
     if (!owner) throw createError(Errors.PRODUCER_NOT_FOUND, params.producerId);

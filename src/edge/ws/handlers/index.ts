@@ -1,6 +1,7 @@
 import type { HandlerTable } from '../types.js';
 import { consume, pauseConsumer, resumeConsumer, setConsumerView } from './consumer.js';
 import { join } from './join.js';
+import { closeRoom, mutePeer, removePeer } from './moderation.js';
 import { leave, updatePeer } from './peer.js';
 import { closeProducer, pauseProducer, produce, resumeProducer } from './producer.js';
 import { connectTransport, createTransport } from './transport.js';
@@ -20,4 +21,7 @@ export const HANDLERS: HandlerTable = {
   setConsumerView,
   updatePeer,
   leave,
+  removePeer,
+  mutePeer,
+  closeRoom,
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { spendToken } from './join.js';
+import { spendToken } from '../../../session/tokenUse.js';
 import type { MethodHandler } from '../types.js';
 import { emptySchema, languageSchema } from './schemas.js';
 
@@ -16,8 +16,9 @@ export const leave: MethodHandler<'leave'> = {
   params: emptySchema,
   async handle({ conn, session, services }) {
     conn.session = null;
+    const token = session.tokenUse;
     await services.sessions.leave(session, 'left');
-    if (conn.token) await spendToken(services, conn.token);
+    if (token) await spendToken(services.store, token);
     return {};
   },
 };

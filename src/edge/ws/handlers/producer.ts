@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { types } from 'mediasoup';
+import { publishPermission } from '../../../auth/permissions.js';
 import { Errors, createError } from '../../../errors.js';
 import type { JoinedContext, MethodHandler } from '../types.js';
 import { idSchema, objectSchema, videoLayoutSchema } from './schemas.js';
@@ -18,8 +19,10 @@ export const produce: MethodHandler<'produce'> = {
     .strict()
     .refine((p) => p.kind === 'video' || p.video === undefined, { message: 'video describes a video producer only', path: ['video'] }),
   async handle({ session, services }, params) {
-    if (session.context.role === 'listener') throw createError(Errors.FORBIDDEN, 'listeners cannot produce');
     const source = params.source ?? (params.kind === 'audio' ? 'mic' : 'cam');
+    // The room actor enforces this on every replica; checked here too so no mediasoup producer is made for nothing.
+    const needs = publishPermission(source);
+    if (needs && !session.permissions[needs]) throw createError(Errors.FORBIDDEN, `no permission to publish ${source}`);
     const media = session.media!;
     const producer = await media.produce(params.transportId, params.kind, params.rtpParameters as unknown as types.RtpParameters, {
       peerId: session.peerId,
