@@ -116,7 +116,11 @@ export type WebhookEvent = {
   id: string;
   event: WebhookEventKind;
   roomId: string;
-  /** Orders this room's events (increasing; not contiguous). */
+  /**
+   * The room change the event came from: a room's changes count up by one, and the events of one change (e.g.
+   * track_unpublished, participant_left, room_finished as the last peer leaves) share its seq, in a fixed
+   * order (their ids end in _0, _1, ...). docs/webhooks.md has what receivers may rely on.
+   */
   seq: number;
   /** ms since epoch, when the gateway saw it happen. */
   createdAt: number;

@@ -21,6 +21,7 @@ import { restoreSessions } from '../session/restore.js';
 import { RoomProducers } from '../session/RoomProducers.js';
 import { Moderation } from '../session/Moderation.js';
 import { ClusterRoomAdmin } from '../api/RoomAdmin.js';
+import { startWebhooks } from '../webhooks/startWebhooks.js';
 import { SessionManager } from '../session/SessionManager.js';
 import { EmbeddedRedis } from '../state/EmbeddedRedis.js';
 import { Keys } from '../state/keys.js';
@@ -142,6 +143,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const interpreter = config.ai.enabled
     ? await step('translation', () => startInterpreter({ config, redisUrl: config.redis.url || embedded!.url, replicaId, store, rooms, producers, sessions, registry: metrics.registry, log: rlog }))
     : null;
+  const webhooks = await step('webhooks', () => startWebhooks({ config, redisUrl: config.redis.url || embedded!.url, rooms, registry: metrics.registry, log: rlog, replicaId }));
   const moderation = new Moderation({ sessions, producers, rooms, store });
   const admin = new ClusterRoomAdmin({ rooms, rpc: cluster.rpc, moderation, replicaId });
   const services: Services = { config, replicaId, log: rlog, store, redisUrl: config.redis.url || embedded!.url, rooms, pool, routers, producers, speakers, sessions, cluster, admin, interpreter, tokenKey: tokenKey(secret, config.auth.issuer), metrics, lifecycle, requestDrain };
@@ -161,7 +163,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     url,
     drain: () => cluster.drain(),
     drainRequested,
-    close: () => (closing ??= shutdown({ services, edge, heartbeat, embedded })),
+    close: () => (closing ??= shutdown({ services, edge, heartbeat, embedded, webhooks })),
   };
 }
 
@@ -201,7 +203,7 @@ function reassertAll(s: Services, why: string): void {
  * room for the reconnect grace, persisted), flush peer snapshots, close routers
  * and workers (children before parents), then Redis.
  */
-async function shutdown(o: { services: Services; edge: EdgeServer; heartbeat: NodeJS.Timeout; embedded: EmbeddedRedis | null }): Promise<void> {
+async function shutdown(o: { services: Services; edge: EdgeServer; heartbeat: NodeJS.Timeout; embedded: EmbeddedRedis | null; webhooks: { close(): Promise<void> } | null }): Promise<void> {
   const { services: s } = o;
   // Each step runs even if an earlier one failed (e.g. Redis already gone): nothing may keep the process alive.
   const step = async (name: string, fn: () => unknown) => {
@@ -218,6 +220,8 @@ async function shutdown(o: { services: Services; edge: EdgeServer; heartbeat: No
   await step('interpreter', () => s.interpreter?.close());
   await step('routers', () => s.routers.closeAll());
   await step('cluster', () => s.cluster.stop());
+  // After the last room writes (leaves, closed producers) were queued; before Redis goes.
+  await step('webhooks', () => o.webhooks?.close());
   await step('workers', () => s.pool.close());
   await step('redis', () => s.store.close());
   await step('embedded redis', () => o.embedded?.stop());

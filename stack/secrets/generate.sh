@@ -10,16 +10,18 @@
 set -eu
 cd "$(dirname "$0")"
 
-NAMES="auth_secret admin_token redis_password turn_secret metrics_token grafana_admin_password"
+NAMES="auth_secret admin_token redis_password turn_secret metrics_token grafana_admin_password api_keys"
 
 random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+# api_keys holds server API key pairs, key:secret (comma-separated when rotating); others one random value.
+value_for() { if [ "$1" = api_keys ]; then printf 'app:%s' "$(random_hex)"; else random_hex; fi; }
 
 if [ "${1:-}" = "--swarm" ]; then
   for name in $NAMES; do
     if docker secret inspect "parley_$name" >/dev/null 2>&1; then
       echo "secret parley_$name exists; kept"
     else
-      random_hex | docker secret create "parley_$name" - >/dev/null
+      value_for "$name" | docker secret create "parley_$name" - >/dev/null
       echo "created secret parley_$name"
     fi
   done
@@ -37,7 +39,7 @@ for name in $NAMES; do
   if [ -s "$name" ]; then
     echo "$name exists; kept"
   else
-    random_hex > "$name"
+    value_for "$name" > "$name"
     # Readable by the containers' users (the directory itself is private to you).
     chmod 644 "$name"
     echo "wrote stack/secrets/$name"
