@@ -141,17 +141,24 @@ export class Call extends Emitter<CallEvents> {
     if (!this.#closed) await this.#signaling.request('closeProducer', { producerId: producer.id });
   }
 
-  /** Pauses or resumes `source` locally first (so muting is immediate), then on the server. */
-  async setPaused(source: string, paused: boolean): Promise<void> {
+  /** The server closed our producer of `source` (e.g. a permission was taken away): close it here only. */
+  forgetProducer(source: string): void {
+    const producer = this.#producers.get(source);
+    this.#producers.delete(source);
+    producer?.close();
+  }
+
+  /**
+   * Pauses or resumes `source` locally first (so muting is immediate), then on the server unless
+   * `tellServer` is false (the server did it already, e.g. a moderator's mute).
+   */
+  async setPaused(source: string, paused: boolean, tellServer = true): Promise<void> {
     const producer = this.#producers.get(source);
     if (!producer || this.#closed) return;
-    if (paused) {
-      producer.pause();
-      await this.#signaling.request('pauseProducer', { producerId: producer.id });
-    } else {
-      producer.resume();
-      await this.#signaling.request('resumeProducer', { producerId: producer.id });
-    }
+    if (paused) producer.pause();
+    else producer.resume();
+    if (!tellServer) return;
+    await this.#signaling.request(paused ? 'pauseProducer' : 'resumeProducer', { producerId: producer.id });
   }
 
   /**

@@ -3,11 +3,12 @@
  * with `page.evaluate(() => window.parley.state)` and friends.
  */
 
-import type { PeerInfo } from '../protocol/messages.js';
+import type { PeerInfo, PeerPermissions } from '../protocol/messages.js';
 import type { IceRoute, InboundAudio, InboundVideo, OutboundVideo } from './call.js';
 import type { VideoSource } from './localVideo.js';
 import type { SentView } from './videoViews.js';
 import type { CaptionRecord, SpokenRecord } from './captions.js';
+import type { MicState } from './moderation.js';
 import type { ConnectionState, Session } from './session.js';
 
 export type { InboundAudio } from './call.js';
@@ -32,6 +33,10 @@ export type ParleyDebugHook = {
   /** The ICE route of the send and recv transports (local candidate type, e.g. 'relay' through TURN). */
   iceRoutes: () => Promise<IceRoute[]>;
   readonly lastError: { code: string; message: string } | null;
+  /** What the server lets this page do (from the join, then `permissionsChanged`); null before a join. */
+  readonly permissions: PeerPermissions | null;
+  /** The microphone: muted by the user or a moderator, allowed, and what the page says about it. */
+  readonly mic: MicState & { muted: boolean };
   /** Base URL of the replica in use, e.g. `http://localhost:8081`. */
   readonly url: string;
   /** Successful re-joins since the call started (after drops, drains, failovers). */
@@ -68,6 +73,12 @@ export function installDebugHook(session: Session, captions: () => CaptionRecord
     setVideo: (source, on) => session.setVideo(source, on),
     get lastError() {
       return session.lastError?.toBody() ?? null;
+    },
+    get permissions() {
+      return session.permissions;
+    },
+    get mic() {
+      return { ...session.mic, muted: session.muted };
     },
     get url() {
       return session.url;

@@ -56,13 +56,22 @@ export function drainTarget(error: ClientError): string | null {
   return typeof url === 'string' && url !== '' ? url : null;
 }
 
+/** A moderator (or the server API) removed this peer; the message is the reason given, if any. */
+export const PEER_REMOVED = 'ERR_PEER_REMOVED';
+
+/** A moderator (or the server API) ended the room for everyone; the message is the reason given, if any. */
+export const ROOM_CLOSED = 'ERR_ROOM_CLOSED';
+
+/** `disconnecting` codes after which the page never reconnects, whatever the notification's `reconnect` says. */
+export const FINAL_DISCONNECTS: ReadonlySet<string> = new Set([PEER_REMOVED, ROOM_CLOSED]);
+
+/** Refusals of a token the page got from the dev endpoint that a fresh one fixes. */
+export const RENEWABLE_TOKEN_ERRORS: ReadonlySet<string> = new Set(['ERR_TOKEN_USED', 'ERR_TOKEN_EXPIRED']);
+
 /**
  * Server errors after which joining again with the same token cannot succeed; the client stops
  * reconnecting and shows them instead.
  */
-/** Refusals of a token the page got from the dev endpoint that a fresh one fixes. */
-export const RENEWABLE_TOKEN_ERRORS: ReadonlySet<string> = new Set(['ERR_TOKEN_USED', 'ERR_TOKEN_EXPIRED']);
-
 export const FATAL_JOIN_ERRORS: ReadonlySet<string> = new Set([
   'ERR_TOKEN_INVALID',
   'ERR_TOKEN_EXPIRED',
@@ -72,6 +81,7 @@ export const FATAL_JOIN_ERRORS: ReadonlySet<string> = new Set([
   'ERR_ROOM_FULL',
   'ERR_ROOM_NOT_FOUND',
   'ERR_SESSION_REPLACED',
-  'ERR_PEER_REMOVED',
+  PEER_REMOVED,
+  ROOM_CLOSED,
   'ERR_INVALID_PARAMS',
 ]);

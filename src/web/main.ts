@@ -7,6 +7,8 @@ import { installDebugHook } from './debug.js';
 import { EngineStatus } from './engines.js';
 import { LevelMeters } from './levels.js';
 import { Mixer } from './mixer.js';
+import { endedMessage, moderationView } from './moderation.js';
+import { ModerationControls } from './moderationControls.js';
 import { Notices } from './notices.js';
 import { Session } from './session.js';
 import { SELF_LEVEL_KEY, Tiles } from './tiles.js';
@@ -22,12 +24,18 @@ function start(): void {
 
   const levels = new LevelMeters();
   const mixer = new Mixer(document.getElementById('audio-sink') as HTMLElement, levels);
+  const moderation = new ModerationControls(document.getElementById('moderation-bar') as HTMLElement, {
+    remove: (peerId, reason) => void session.moderate('removePeer', reason ? { peerId, reason } : { peerId }),
+    mute: (peerId, producerId, muted) => void session.moderate('mutePeer', { peerId, producerId, muted }),
+    closeRoom: (reason) => void session.moderate('closeRoom', reason ? { reason } : {}),
+  });
   const tiles = new Tiles(
     document.getElementById('participants') as HTMLElement,
     document.getElementById('tile-template') as HTMLTemplateElement,
     levels,
     mixer,
     videoViews,
+    (tile, peerId) => moderation.decorate(tile, peerId),
   );
   const notices = new Notices(document.getElementById('errors') as HTMLElement);
   const engineStatus = new EngineStatus(document.getElementById('ai-engines') as HTMLElement);
@@ -53,6 +61,7 @@ function start(): void {
     join: (form) => {
       levels.unlock(); // inside the click: browsers only start audio after a user gesture
       notices.clear();
+      shell.setEnded(null);
       mixer.setListeningLanguage(form.listeningLanguage);
       session.join(form).catch(() => undefined); // shown through the 'error' event
     },
@@ -73,6 +82,7 @@ function start(): void {
     if (mic) levels.watch(SELF_LEVEL_KEY, mic);
     else levels.unwatch(SELF_LEVEL_KEY);
     if (!form || !inCall) {
+      moderation.update(null);
       tiles.render(null, [], '', null);
       engineStatus.clear();
       return;
@@ -80,6 +90,7 @@ function start(): void {
     const peers = session.peers();
     const speaking = peers.filter((p) => p.role !== 'listener').map((p) => p.spokenLanguage);
     engineStatus.update(session.url, form.listeningLanguage, speaking);
+    moderation.update(moderationView(session.permissions, peers));
     tiles.render(
       { ...form, muted: session.muted, hasMic: mic !== null, camTrack: session.camTrack, screenTrack: session.screenTrack },
       peers,
@@ -92,6 +103,8 @@ function start(): void {
       cameraOn: session.camTrack !== null,
       screenOn: session.screenTrack !== null,
       hasMic: mic !== null,
+      allowed: { mic: session.mic.allowed, camera: session.permissions?.publishVideo ?? true, screen: session.permissions?.publishScreen ?? true },
+      micNotice: session.mic.notice,
       spokenLanguage: form.spokenLanguage,
       listeningLanguage: form.listeningLanguage,
       peerCount: peers.length,
@@ -135,7 +148,12 @@ function start(): void {
   session.on('captionSpoken', (spoken) => {
     if (captionStore.spoken(spoken) && !captionFrame) captionFrame = requestAnimationFrame(renderCaptions);
   });
-  session.on('error', (error) => notices.show(error));
+  session.on('error', (error) => {
+    // Removed, or the room ended: said once, plainly, where the join form is.
+    const ended = endedMessage(error, session.endedRoom);
+    if (ended) shell.setEnded(ended);
+    else notices.show(error);
+  });
   session.on('settings', (settings) => mixer.setDuckedVolume(settings.originalVolume));
 
   shell.setState(session.state);

@@ -6,17 +6,17 @@
  * the state table in sessionMachine.ts: this class feeds it events and performs the effects it returns.
  */
 
-import type { NotificationMap, PeerInfo } from '../protocol/messages.js';
+import type { MethodMap, NotificationMap, PeerInfo, PeerPermissions } from '../protocol/messages.js';
 import { obtainToken } from './auth.js';
 import { Call } from './call.js';
 import type { RemoteMedia } from './call.js';
 import type { PageConfig } from './config.js';
-import { ClientError, ClientErrors, PRODUCER_GONE, toClientError } from './errors.js';
+import { ClientError, ClientErrors, FINAL_DISCONNECTS, PRODUCER_GONE, toClientError } from './errors.js';
 import { Emitter } from './events.js';
 import { replicaUrls, toBaseUrl } from './failover.js';
+import { LocalMic } from './localMic.js';
 import { locateReplica } from './locate.js';
 import { LocalVideo, type VideoSource } from './localVideo.js';
-import { captureMicrophone } from './media.js';
 import { Roster } from './roster.js';
 import { canJoin, initialState, isCurrent, shown, step } from './sessionMachine.js';
 import type { ConnectionState, SessionEffect, SessionEvent, SessionState } from './sessionMachine.js';
@@ -24,6 +24,9 @@ import { SignalingClient, toSocketUrl } from './signaling.js';
 import type { AnyNotification } from './signaling.js';
 
 export type { ConnectionState } from './sessionMachine.js';
+
+/** What a peer with `moderate` may ask of the server (the page shows the controls; the server checks). */
+export type ModerationMethod = 'removePeer' | 'mutePeer' | 'closeRoom';
 
 export type JoinForm = { roomId: string; displayName: string; spokenLanguage: string; listeningLanguage: string };
 
@@ -61,23 +64,32 @@ export class Session extends Emitter<SessionEvents> {
   #settle: ((error: ClientError | null) => void) | null = null;
   /** The goodbye of the last leave(), which leave() waits for. */
   #closing: Promise<void> = Promise.resolve();
-  #micTrack: MediaStreamTrack | null = null;
+  readonly #mic: LocalMic;
   readonly #video = new LocalVideo(() => this.emit('local'));
   #activeSpeaker: string | null = null;
-  #muted = false;
+  /** What the server lets us do (from the join, then `permissionsChanged`); null before the first join. */
+  #permissions: PeerPermissions | null = null;
+  /** This page asked the server to close the room (so its ERR_ROOM_CLOSED is ours). */
+  #endedRoom = false;
   lastError: ClientError | null = null;
 
   constructor(config: PageConfig) {
     super();
     this.#config = config;
+    this.#mic = new LocalMic({ audioProcessing: config.audioProcessing }, () => this.emit('local'));
     this.#machine = initialState({ pageUrl: toBaseUrl(config.socketUrl), canRenewToken: !config.token });
   }
 
   get state(): ConnectionState { return shown(this.#machine); }
   get peerId(): string | null { return this.#peerId; }
-  get muted(): boolean { return this.#muted; }
+  /** Whether the microphone sends nothing (muted by the user or a moderator, or not allowed). */
+  get muted(): boolean { return this.#mic.muted; }
+  /** Why the microphone is muted, and what the page says about it (moderation.ts). */
+  get mic(): LocalMic['state'] { return this.#mic.state; }
+  get permissions(): PeerPermissions | null { return this.#permissions; }
+  get endedRoom(): boolean { return this.#endedRoom; }
   get form(): JoinForm | null { return this.#form; }
-  get micTrack(): MediaStreamTrack | null { return this.#micTrack; }
+  get micTrack(): MediaStreamTrack | null { return this.#mic.track; }
   get camTrack(): MediaStreamTrack | null { return this.#video.track('cam'); }
   get screenTrack(): MediaStreamTrack | null { return this.#video.track('screen'); }
   get activeSpeaker(): string | null { return this.#activeSpeaker; }
@@ -106,6 +118,8 @@ export class Session extends Emitter<SessionEvents> {
     if (!canJoin(this.#machine)) return Promise.reject(new ClientError('ERR_WRONG_STATE', 'Already in a call'));
     this.#form = { ...form };
     this.#peerId = null;
+    this.#permissions = null;
+    this.#endedRoom = false;
     return new Promise((resolve, reject) => {
       this.#settle = (error) => (error ? reject(error) : resolve());
       this.#dispatch({ type: 'user.join' });
@@ -119,13 +133,27 @@ export class Session extends Emitter<SessionEvents> {
   }
 
   async setMuted(muted: boolean): Promise<void> {
-    this.#muted = muted;
-    if (this.#micTrack) this.#micTrack.enabled = !muted;
-    this.emit('local');
     try {
-      await this.#call?.setPaused('mic', muted);
+      await this.#mic.setMuted(muted, this.#call);
     } catch (err) {
       this.#report(toClientError(err));
+    }
+  }
+
+  /** A moderator's request; shows what went wrong and resolves false then. */
+  async moderate<M extends ModerationMethod>(method: M, params: MethodMap[M]['request']): Promise<boolean> {
+    const signaling = this.#signaling;
+    if (!signaling || this.state !== 'connected') return false;
+    if (method === 'closeRoom') this.#endedRoom = true; // before the answer: the room's close may overtake it
+    try {
+      await signaling.request(method, params);
+      return true;
+    } catch (err) {
+      const error = toClientError(err);
+      if (method === 'closeRoom' && error.code === ClientErrors.SOCKET_CLOSED) return true; // the room closed our socket first
+      if (method === 'closeRoom') this.#endedRoom = false;
+      this.#report(error);
+      return false;
     }
   }
 
@@ -234,7 +262,7 @@ export class Session extends Emitter<SessionEvents> {
     try {
       const [token] = await Promise.all([
         obtainToken(this.#config, form.roomId, form.displayName),
-        this.#config.role === 'listener' ? null : this.#ensureMicrophone(),
+        this.#config.role === 'listener' ? null : this.#mic.capture(),
       ]);
       const located = await locateReplica([this.#machine.pageUrl], form.roomId);
       result = { type: 'prepare.done', call, token: token.token, located };
@@ -291,6 +319,7 @@ export class Session extends Emitter<SessionEvents> {
     this.#setActiveSpeaker(joined.activeSpeaker ?? null);
     this.#roster.reset(joined.peers, joined.peerId);
     this.emit('roster');
+    await this.#applyPermissions(joined.permissions ?? null, null); // an older server sends none: all allowed
     const relay = this.#config.relay || joined.iceTransportPolicy === 'relay';
     const call = await Call.create(signaling, joined.routerRtpCapabilities, { iceServers: joined.iceServers ?? [], iceTransportPolicy: relay ? 'relay' : 'all' });
     if (!isCurrent(this.#machine, { gen })) {
@@ -308,7 +337,8 @@ export class Session extends Emitter<SessionEvents> {
 
   async #produceLocal(call: Call): Promise<void> {
     const jobs: Array<Promise<unknown>> = [];
-    if (this.#micTrack && call.canProduce('audio')) jobs.push(call.produce(this.#micTrack, 'mic', this.#muted));
+    const mic = this.#mic.produce(call);
+    if (mic) jobs.push(mic);
     jobs.push(...this.#video.produceAll(call));
     const results = await Promise.allSettled(jobs);
     for (const result of results) {
@@ -328,8 +358,9 @@ export class Session extends Emitter<SessionEvents> {
     signaling.on('servererror', (error) => this.#report(error));
     signaling.on('notification', (msg) => {
       if (!isCurrent(this.#machine, { call })) return;
-      if (msg.method === 'disconnecting') this.#dispatch({ type: 'server.disconnecting', call, reconnect: msg.data.reconnect });
-      else this.#onNotification(msg);
+      if (msg.method !== 'disconnecting') return this.#onNotification(msg);
+      // Removed, or the room closed: final, even from a server that would say otherwise.
+      this.#dispatch({ type: 'server.disconnecting', call, reconnect: msg.data.reconnect && !FINAL_DISCONNECTS.has(msg.data.code) });
     });
   }
 
@@ -383,14 +414,40 @@ export class Session extends Emitter<SessionEvents> {
       case 'activeSpeaker':
         this.#setActiveSpeaker(msg.data.peerId);
         return;
+      case 'mutedByModerator':
+        void this.#moderated(msg.data.producerId, msg.data.muted);
+        return;
+      case 'permissionsChanged':
+        this.#applyPermissions(msg.data.permissions, call).catch((err: unknown) => this.#report(toClientError(err)));
+        return;
     }
     this.emit('roster');
   }
 
-  async #ensureMicrophone(): Promise<void> {
-    if (this.#micTrack && this.#micTrack.readyState === 'live') return;
-    this.#micTrack = await captureMicrophone({ audioProcessing: this.#config.audioProcessing });
-    this.#micTrack.enabled = !this.#muted;
+  /** A moderator paused or resumed one of our producers: the microphone follows moderation.ts; a camera or screen they pause is turned off. */
+  async #moderated(producerId: string, muted: boolean): Promise<void> {
+    const call = this.#call;
+    if (!call) return;
+    try {
+      if (call.producerId('mic') === producerId) await this.#mic.moderated(muted, call);
+      for (const source of ['cam', 'screen'] as const) {
+        if (muted && call.producerId(source) === producerId) await this.#video.set(source, false, call);
+      }
+    } catch (err) {
+      this.#report(toClientError(err));
+    }
+  }
+
+  /** What we may send now; the server has closed the producers of what we may no longer send. */
+  async #applyPermissions(permissions: PeerPermissions | null, call: Call | null): Promise<void> {
+    this.#permissions = permissions;
+    const video = { cam: permissions?.publishVideo ?? true, screen: permissions?.publishScreen ?? true };
+    for (const source of ['cam', 'screen'] as const) {
+      if (video[source] || !this.#video.track(source)) continue;
+      call?.forgetProducer(source);
+      await this.#video.set(source, false, null);
+    }
+    await this.#mic.setAllowed(permissions?.publishAudio ?? true, call);
     this.emit('local');
   }
 
@@ -404,11 +461,8 @@ export class Session extends Emitter<SessionEvents> {
   }
 
   #stopLocalTracks(): void {
-    this.#micTrack?.stop();
-    this.#micTrack = null;
+    this.#mic.stop();
     this.#video.stopAll();
-    this.#muted = false;
-    this.emit('local');
   }
 
   #report(error: ClientError): void {

@@ -161,6 +161,25 @@ describe('SignalingClient', () => {
     expect(last().url).toBe('ws://replica-2/ws');
   });
 
+  it.each([
+    ['ERR_PEER_REMOVED', true, 4002],
+    ['ERR_ROOM_CLOSED', true, 1000],
+    ['ERR_ROOM_CLOSED', false, 4002],
+  ])('never reconnects after a %s disconnecting (reconnect: %s, close %i), and ends with its reason', async (code, reconnect, closeCode) => {
+    const signaling = client();
+    const ended: Array<ClientError | null> = [];
+    signaling.on('ended', (error) => ended.push(error));
+    const connected = signaling.connect();
+    last().open();
+    await connected;
+    last().receive({ type: 'notification', method: 'disconnecting', data: { code, message: 'spam', reconnect } });
+    last().drop(closeCode);
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.instances).toHaveLength(1);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ code, message: 'spam' });
+  });
+
   it('rotates to the next replica after two failed reconnects, wrapping around', async () => {
     const signaling = await joined(REPLICAS);
     last().drop(1011); // closed by the server (it is alive): the backoff applies from the start

@@ -20,7 +20,7 @@ import type {
 } from '../protocol/messages.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
-import { ClientError, ClientErrors } from './errors.js';
+import { ClientError, ClientErrors, FINAL_DISCONNECTS, PEER_REMOVED } from './errors.js';
 import { Emitter } from './events.js';
 import { replicaUrls, rotationTarget, shouldRotate, toBaseUrl } from './failover.js';
 
@@ -359,12 +359,12 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 
 /** Why a close is final, or null when the client should reconnect. */
 function terminalError(code: number, reason: string, announced: { error: ClientError; reconnect: boolean } | null): ClientError | null {
-  if (announced && !announced.reconnect) return announced.error;
+  if (announced && (!announced.reconnect || FINAL_DISCONNECTS.has(announced.error.code))) return announced.error;
   if (code === CLOSE_CODES.replaced) {
     return announced?.error ?? new ClientError('ERR_SESSION_REPLACED', 'You joined this call from another tab or device, so this one was closed');
   }
   if (code === CLOSE_CODES.removed) {
-    return announced?.error ?? new ClientError('ERR_PEER_REMOVED', `You were removed from the room${reason ? ` (${reason})` : ''}`);
+    return announced?.error ?? new ClientError(PEER_REMOVED, `You were removed from the room${reason ? ` (${reason})` : ''}`);
   }
   return null;
 }

@@ -3,6 +3,7 @@
  * screen as a tile of its own. The grid adapts to how many there are, the active speaker's tile is
  * highlighted (and larger once the room has three or more), and a screen share spans the whole row.
  * Each received video's element is reported to the server (VideoViews), which picks its layer.
+ * A peer's tile carries `data-peer-id`; `decorate` may add controls to it (moderationControls.ts).
  */
 
 import type { PeerInfo } from '../protocol/messages.js';
@@ -28,6 +29,8 @@ export type SelfView = {
 type TileVideo = { track: MediaStreamTrack; consumerId: string | null };
 
 type TileView = {
+  /** The participant a person's tile shows; null for our own tile and for screens. */
+  peerId: string | null;
   name: string;
   langs: string;
   mic: 'on' | 'off' | 'none';
@@ -50,14 +53,17 @@ export class Tiles {
   readonly #levels: LevelMeters;
   readonly #mixer: Mixer;
   readonly #views: VideoViews;
+  readonly #decorate: (tile: HTMLElement, peerId: string | null) => void;
   readonly #tiles = new Map<string, { element: HTMLElement; view: TileView }>();
   #emptyNote: HTMLElement | null = null;
   #frame = 0;
   /** The level each tile's meter shows now. */
   readonly #shown = new WeakMap<Element, number>();
 
-  constructor(list: HTMLElement, template: HTMLTemplateElement, levels: LevelMeters, mixer: Mixer, views: VideoViews) {
+  /** `decorate` runs on every tile each time it is drawn (e.g. to add a moderator's controls). */
+  constructor(list: HTMLElement, template: HTMLTemplateElement, levels: LevelMeters, mixer: Mixer, views: VideoViews, decorate: (tile: HTMLElement, peerId: string | null) => void = () => undefined) {
     this.#list = list;
+    this.#decorate = decorate;
     this.#template = template;
     this.#levels = levels;
     this.#mixer = mixer;
@@ -69,6 +75,7 @@ export class Tiles {
     const views = new Map<string, TileView>();
     if (self) {
       views.set(SELF_LEVEL_KEY, {
+        peerId: null,
         name: `${self.displayName} (you)`,
         langs: describeLanguages(self.spokenLanguage, self.listeningLanguage),
         mic: !self.hasMic ? 'none' : self.muted ? 'off' : 'on',
@@ -95,13 +102,17 @@ export class Tiles {
     }
     const people = [...views.values()].filter((v) => !v.screen).length;
     const feature = people >= FEATURE_FROM && [...views.values()].some((v) => v.active);
+    let index = 0;
     for (const [key, view] of views) {
       let tile = this.#tiles.get(key);
       if (!tile) {
         tile = { element: this.#createTile(), view };
         this.#tiles.set(key, tile);
       }
-      this.#list.append(tile.element); // keeps order: self first, then join order; screens after their owner
+      // Keeps order (self first, then join order; screens after their owner), moving only what is out of
+      // place so a control being typed in (a moderator's reason) keeps its focus.
+      const here = this.#list.children[index++] ?? null;
+      if (here !== tile.element) this.#list.insertBefore(tile.element, here);
       this.#update(tile.element, view, feature);
       tile.view = view;
     }
@@ -152,6 +163,9 @@ export class Tiles {
   }
 
   #update(element: HTMLElement, view: TileView, feature: boolean): void {
+    if (view.peerId) element.dataset['peerId'] = view.peerId;
+    else delete element.dataset['peerId'];
+    this.#decorate(element, view.peerId);
     element.classList.toggle('self', view.self);
     element.classList.toggle('screen', view.screen);
     element.classList.toggle('active-speaker', view.active);
@@ -207,6 +221,7 @@ export class Tiles {
 function peerView(peer: PeerInfo, video: TileVideo | null, active: boolean): TileView {
   const mic = peer.producers.find((p) => p.kind === 'audio' && p.source === 'mic');
   return {
+    peerId: peer.peerId,
     name: peer.displayName,
     langs: describeLanguages(peer.spokenLanguage, peer.listeningLanguage),
     mic: !mic ? 'none' : mic.paused ? 'off' : 'on',
@@ -219,7 +234,7 @@ function peerView(peer: PeerInfo, video: TileVideo | null, active: boolean): Til
 }
 
 function screenView(name: string, video: TileVideo): TileView {
-  return { name, langs: 'Screen share', mic: 'none', video, levelKey: '', self: false, screen: true, active: false };
+  return { peerId: null, name, langs: 'Screen share', mic: 'none', video, levelKey: '', self: false, screen: true, active: false };
 }
 
 function describeLanguages(spoken: string, listening: string): string {

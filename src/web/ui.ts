@@ -2,6 +2,7 @@
 
 import { DEFAULT_LANGUAGE, LANGUAGES } from './config.js';
 import type { PageConfig } from './config.js';
+import { MIC_NOTICE_TEXT, type MicNotice } from './moderation.js';
 import type { ConnectionState, JoinForm } from './session.js';
 
 export type ShellHandlers = {
@@ -19,6 +20,10 @@ export type LocalControls = {
   cameraOn: boolean;
   screenOn: boolean;
   hasMic: boolean;
+  /** What the server lets us send (permissions); a button for what we may not send is disabled. */
+  allowed: { mic: boolean; camera: boolean; screen: boolean };
+  /** What to say about the microphone (a moderator muted it, ...), if anything. */
+  micNotice: MicNotice | null;
   spokenLanguage: string;
   listeningLanguage: string;
   peerCount: number;
@@ -59,6 +64,8 @@ export class Shell {
       callSpoken: byId('spoken-select') as HTMLSelectElement,
       callListening: byId('listening-select') as HTMLSelectElement,
       leave: byId('leave-button') as HTMLButtonElement,
+      micNotice: byId('mic-notice'),
+      ended: byId('ended-reason'),
     };
     const el = this.#el;
     for (const select of [el.spoken, el.listening, el.callSpoken, el.callListening]) fillLanguages(select);
@@ -108,8 +115,14 @@ export class Shell {
     el.roomTitle.textContent = local.roomId;
     el.peerCount.textContent = local.peerCount === 1 ? '1 other participant' : `${local.peerCount} other participants`;
     el.mute.setAttribute('aria-pressed', String(local.muted));
-    setLabel(el.mute, !local.hasMic ? 'No microphone' : local.muted ? 'Unmute' : 'Mute');
+    setLabel(el.mute, !local.hasMic ? 'No microphone' : !local.allowed.mic ? 'Microphone not allowed' : local.muted ? 'Unmute' : 'Mute');
     el.mute.hidden = !local.hasMic && !local.muted;
+    el.mute.disabled = !local.allowed.mic;
+    el.camera.disabled = !local.allowed.camera && !local.cameraOn;
+    el.screen.disabled = !local.allowed.screen && !local.screenOn;
+    el.micNotice.hidden = local.micNotice === null;
+    el.micNotice.dataset['testid'] = local.micNotice ?? 'mic-notice';
+    el.micNotice.textContent = local.micNotice ? MIC_NOTICE_TEXT[local.micNotice] : '';
     el.camera.setAttribute('aria-pressed', String(local.cameraOn));
     setLabel(el.camera, local.cameraOn ? 'Stop camera' : 'Start camera');
     el.screen.setAttribute('aria-pressed', String(local.screenOn));
@@ -117,6 +130,12 @@ export class Shell {
     el.screen.hidden = !navigator.mediaDevices?.getDisplayMedia;
     el.callSpoken.value = local.spokenLanguage;
     el.callListening.value = local.listeningLanguage;
+  }
+
+  /** Says why the call ended when a moderator ended it (null: nothing to say). */
+  setEnded(text: string | null): void {
+    this.#el.ended.hidden = text === null;
+    this.#el.ended.textContent = text ?? '';
   }
 
   #readForm(): JoinForm | null {
