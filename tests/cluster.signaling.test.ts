@@ -3,20 +3,12 @@ import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { startReplicas } from '../src/devkit/cluster.js';
 import type { GatewayProcess } from '../src/devkit/gateway.js';
 import { waitFor } from '../src/devkit/media.js';
-import { SignalingClient, testToken } from '../src/devkit/signaling.js';
+import { SignalingClient, testToken, OPUS_SEND, TEST_DTLS } from '../src/devkit/signaling.js';
 
 let redis: EmbeddedRedis;
 let replicas: GatewayProcess[] = [];
 const clients: SignalingClient[] = [];
 
-/** Synthetic but valid parameters: mediasoup accepts them without real media flowing. */
-const OPUS_SEND = {
-  codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
-  encodings: [{ ssrc: 11111111 }],
-  headerExtensions: [],
-  rtcp: { cname: 'test' },
-};
-const DTLS = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
 
 async function metric(g: GatewayProcess, name: string): Promise<number> {
   const text = await (await fetch(`${g.url}/metrics`)).text();
@@ -36,7 +28,7 @@ async function joined(g: GatewayProcess, roomId: string, identity: string): Prom
 async function sender(g: GatewayProcess, roomId: string, identity: string) {
   const peer = await joined(g, roomId, identity);
   const send = await peer.c.request('createTransport', { direction: 'send' });
-  expect((await peer.c.request('connectTransport', { transportId: send.data.id, dtlsParameters: DTLS })).ok).toBe(true);
+  expect((await peer.c.request('connectTransport', { transportId: send.data.id, dtlsParameters: TEST_DTLS })).ok).toBe(true);
   const produce = (ssrc = 11111111) => peer.c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: { ...OPUS_SEND, encodings: [{ ssrc }] } });
   return { ...peer, produce };
 }

@@ -16,7 +16,7 @@ import type { WebhookEvent, WebhookEventKind } from '../src/api/types.js';
 import type { Gateway } from '../src/app/gateway.js';
 import { startTestGateway } from '../src/devkit/gateway.js';
 import { waitFor } from '../src/devkit/media.js';
-import { SignalingClient, testToken } from '../src/devkit/signaling.js';
+import { SignalingClient, testToken, OPUS_SEND, TEST_DTLS } from '../src/devkit/signaling.js';
 import { createLogger } from '../src/logger.js';
 import { ROUTER_MEDIA_CODECS } from '../src/media/codecs.js';
 import type { RoomRouter, RoomRouters } from '../src/media/RoomRouters.js';
@@ -31,13 +31,6 @@ import { WebhookReceiver } from '../src/webhooks/WebhookReceiver.js';
 
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
 const KEYS = [{ key: 'wh-test', secret: 'webhook-test-secret-0123456789-abcdef' }];
-const OPUS_SEND = {
-  codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
-  encodings: [{ ssrc: 11111111 }],
-  headerExtensions: [],
-  rtcp: { cname: 'test' },
-};
-const DTLS = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
 
 type Delivery = { headers: IncomingHttpHeaders; body: string; event: WebhookEvent };
 
@@ -138,7 +131,7 @@ describe('webhooks from a real gateway', () => {
 
   async function produce(c: SignalingClient): Promise<string> {
     const send = await c.request('createTransport', { direction: 'send' });
-    expect((await c.request('connectTransport', { transportId: send.data.id, dtlsParameters: DTLS })).ok).toBe(true);
+    expect((await c.request('connectTransport', { transportId: send.data.id, dtlsParameters: TEST_DTLS })).ok).toBe(true);
     const res = await c.request('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: OPUS_SEND });
     expect(res.ok, JSON.stringify(res.error)).toBe(true);
     return res.data.producerId as string;
