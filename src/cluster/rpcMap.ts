@@ -14,7 +14,7 @@ const srtpParameters = z.object({
 /** One end of a pipe: where it listens, and its SRTP key when pipes are encrypted. */
 const pipeEndpoint = z.object({ roomId: id, ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535), srtpParameters: srtpParameters.optional() });
 const producerRef = z.object({ roomId: id, producerId: id });
-const reason = z.string().max(200);
+const reason = z.string().max(256);
 const partialPermissions = z
   .object({ publishAudio: z.boolean(), publishVideo: z.boolean(), publishScreen: z.boolean(), subscribe: z.boolean(), translation: z.boolean(), moderate: z.boolean() })
   .partial()

@@ -3,6 +3,7 @@ import type { Services } from '../app/services.js';
 import { CLOSE_CODES } from '../protocol/messages.js';
 import type { ClientLink } from '../session/PeerSession.js';
 import { aiRoutes } from './http/aiRoutes.js';
+import { apiRoutes } from './http/api/apiRoutes.js';
 import { adminRoutes, connectRoute, devTokenRoute, healthRoutes, staticRoutes } from './http/routes.js';
 import { Errors } from '../errors.js';
 import { dispatch } from './ws/dispatch.js';
@@ -107,6 +108,7 @@ export function startEdge(services: Services, options: { webDir: string }): Prom
   aiRoutes(app, services);
   if (config.mode === 'dev') devTokenRoute(app, services);
   if (config.auth.adminToken) adminRoutes(app, services);
+  apiRoutes(app, services);
   staticRoutes(app, options.webDir);
 
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@ import { Errors, createError } from '../../../errors.js';
 import type { JoinedContext, MethodHandler } from '../types.js';
 import { idSchema } from './schemas.js';
 
-const reasonSchema = z.string().max(200).optional();
+const reasonSchema = z.string().max(256).optional();
 
 /** Moderation methods need the `moderate` permission (docs/permissions.md); the act runs where the target is hosted. */
 function moderator({ session, services }: JoinedContext): typeof services.admin {
