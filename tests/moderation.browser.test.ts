@@ -117,8 +117,8 @@ describe('moderation from the page, across two replicas', () => {
   }, 150_000);
 });
 
-describe('permissions changed from the server API', () => {
-  it("a speaker's microphone is taken away and given back; an admin's controls go when `moderate` does", async () => {
+describe('the server API, on a page hosted by the other replica', () => {
+  it("a speaker's microphone is taken away and given back; an admin's controls go when `moderate` does; mute and removal show on the page", async () => {
     replicas = await startReplicas(redis.url, 2, 'perm', API_ENV);
     const [a, b] = replicas as [GatewayProcess, GatewayProcess];
     const api = new RoomServiceClient(a.url, API.key, API.secret);
@@ -150,5 +150,15 @@ describe('permissions changed from the server API', () => {
     await admin.getByTestId('end-room').waitFor({ state: 'hidden', timeout: 10_000 });
     expect(await admin.locator('[data-testid="mute-peer"], [data-testid="remove-peer"]').count()).toBe(0);
     expect(await admin.evaluate(() => window.parley!.state)).toBe('connected');
+
+    // Muted through the API (asked of replica A; the speaker is on B): its page shows it.
+    await api.muteTrack('perms', 'Speaker', again.producerId, true);
+    await speaker.getByTestId('moderator-muted').waitFor({ state: 'visible', timeout: 10_000 });
+    await waitFor(async () => ((await micOf(admin, speakerId))?.paused ? true : null), 10_000, "the speaker's microphone paused at the admin");
+
+    // Removed through the API: the page shows the reason and stays out.
+    await api.removeParticipant('perms', 'Speaker', 'via api');
+    expect(await waitForState(speaker, ['disconnected', 'idle'], 10_000)).toBe('disconnected');
+    await expect.poll(() => speaker.getByTestId('ended-reason').textContent()).toBe('You were removed from the room: via api');
   }, 150_000);
 });
