@@ -67,6 +67,8 @@ beforeAll(async () => {
   replicas = await startReplicas(redis.url, 2, `bench-target-${process.pid}`, {
     PARLEY_MODE: 'production',
     PARLEY_AUTH_SECRET: SECRET,
+    // Production mode with the server API on needs a key pair (the bench does not use the API).
+    PARLEY_API_KEYS: `bench:${SECRET}`,
     PARLEY_AUTH_METRICS_TOKEN: METRICS_TOKEN,
     PARLEY_CLUSTER_HEARTBEAT_MS: '500',
     PARLEY_CLUSTER_STALE_AFTER_MS: '2000',
