@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { PeerPermissions, PeerRole } from '../protocol/messages.js';
 
 /**
@@ -8,6 +9,14 @@ import type { PeerPermissions, PeerRole } from '../protocol/messages.js';
 export type Permissions = PeerPermissions;
 
 export const PERMISSION_NAMES = ['publishAudio', 'publishVideo', 'publishScreen', 'subscribe', 'translation', 'moderate'] as const satisfies ReadonlyArray<keyof Permissions>;
+
+/**
+ * Permissions that differ from a role's, or a moderator's change: only known names, each a boolean. The one
+ * shape the token claim, the server API and the replica RPC all check.
+ */
+export const permissionChangesSchema = z.strictObject(
+  Object.fromEntries(PERMISSION_NAMES.map((name) => [name, z.boolean().optional()])) as Record<keyof Permissions, z.ZodOptional<z.ZodBoolean>>,
+);
 
 const ALL: Permissions = { publishAudio: true, publishVideo: true, publishScreen: true, subscribe: true, translation: true, moderate: false };
 

@@ -1,7 +1,7 @@
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { Errors, createError } from '../errors.js';
 import type { PeerRole } from '../protocol/messages.js';
-import { PERMISSION_NAMES, type Permissions } from './permissions.js';
+import { PERMISSION_NAMES, permissionChangesSchema, type Permissions } from './permissions.js';
 
 /** What a join token grants. */
 export type JoinClaims = {
@@ -29,8 +29,7 @@ const LANG_RE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/;
 
 /** A `perms` claim: only known permission names, each a boolean. */
 function isPermissions(value: unknown): value is Partial<Permissions> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  return Object.entries(value).every(([k, v]) => (PERMISSION_NAMES as readonly string[]).includes(k) && typeof v === 'boolean');
+  return permissionChangesSchema.safeParse(value).success;
 }
 
 /** A `lang` claim: `spoken` and `listening`, each a language tag, both optional. */

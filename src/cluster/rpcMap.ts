@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import { z } from 'zod';
+import { permissionChangesSchema } from '../auth/permissions.js';
 
 /**
  * What replicas may ask of each other (method -> params -> result), as the client protocol's MethodMap is
@@ -15,10 +16,6 @@ const srtpParameters = z.object({
 const pipeEndpoint = z.object({ roomId: id, ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535), srtpParameters: srtpParameters.optional() });
 const producerRef = z.object({ roomId: id, producerId: id });
 const reason = z.string().max(256);
-const partialPermissions = z
-  .object({ publishAudio: z.boolean(), publishVideo: z.boolean(), publishScreen: z.boolean(), subscribe: z.boolean(), translation: z.boolean(), moderate: z.boolean() })
-  .partial()
-  .strict();
 const peerRef = z.object({ roomId: id, peerId: id });
 /** mediasoup checks RTP parameters itself when the producer is created from them; this only checks their outline. */
 const rtpParameters = z.custom<types.RtpParameters>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { codecs?: unknown }).codecs), 'RTP parameters');
@@ -43,7 +40,7 @@ export const ReplicaRpcMethods = {
     result: z.object({ trackId: id, kind: z.enum(['audio', 'video']), source: z.string(), muted: z.boolean() }),
   },
   /** Moderation: change what the peer may do. */
-  'moderation.permissions': { params: peerRef.extend({ permissions: partialPermissions }), result: z.object({}) },
+  'moderation.permissions': { params: peerRef.extend({ permissions: permissionChangesSchema }), result: z.object({}) },
   /** Moderation: end the room for the peers this replica hosts. */
   'moderation.closeRoom': { params: z.object({ roomId: id, reason, spare: z.array(id).max(16) }), result: z.object({}) },
 } as const;

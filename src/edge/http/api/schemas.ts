@@ -1,15 +1,13 @@
 /** The request bodies of the server API (ApiRoutes in src/api/types.ts), checked strictly: unknown fields are refused. */
 import { z } from 'zod';
 import type { ApiCall, ApiRoutes } from '../../../api/types.js';
-import { PERMISSION_NAMES } from '../../../auth/permissions.js';
+import { permissionChangesSchema as permissions } from '../../../auth/permissions.js';
 import { isValidId } from '../../../auth/tokens.js';
 
 const id = z.string().refine(isValidId, '1-64 characters of [A-Za-z0-9_.-]');
 const reason = z.string().max(256);
 /** Language tags are checked again (exactly) where the token is signed. */
 const language = z.string().min(2).max(16);
-
-const permissions = z.strictObject(Object.fromEntries(PERMISSION_NAMES.map((name) => [name, z.boolean().optional()])) as Record<(typeof PERMISSION_NAMES)[number], z.ZodOptional<z.ZodBoolean>>);
 
 /** The longest a join token made by the API may live: one day. */
 export const MAX_TOKEN_TTL_SECONDS = 24 * 3600;
