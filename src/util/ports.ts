@@ -42,8 +42,12 @@ function canBindUdp(port: number, host: string): Promise<boolean> {
   });
 }
 
-/** First `count` consecutive ports, at or above a random base in [from, to), free for both TCP and UDP. */
-export async function freePortRange(count: number, host = '127.0.0.1', from = 20000, to = 60000): Promise<number> {
+/**
+ * First `count` consecutive ports, at or above a random base in [from, to), free for both TCP and UDP. Below
+ * the ephemeral range by default, for the reason freeTcpPort gives: a mediasoup worker that restarts binds
+ * its WebRtcServer's port again, which an outgoing connection may otherwise have taken meanwhile.
+ */
+export async function freePortRange(count: number, host = '127.0.0.1', from = 20000, to = ephemeralLow()): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const base = from + Math.floor(Math.random() * (to - from - count));
     let ok = true;
