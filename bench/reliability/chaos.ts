@@ -118,10 +118,10 @@ async function run(ctx: RunContext, o: OptionValues): Promise<ScenarioResult> {
     failures.push(...clean.violations.filter((v) => !carried.includes(v)).map((v) => `after cleanup window: ${v}`));
     const r: FaultRecord = {
       index: k + 1, kind, target: f.target, atSeconds: Math.round((f.at - t0) / 100) / 10, displaced: f.displaced.map((m) => m.name),
-      recoveryMs: rec.ms, survivorGapMaxMs: gaps.length ? Math.max(...gaps.map((g) => g.gapMs)) : null, cleanMs: clean.ms, failures, carriedOver: carried,
+      recoveryMs: rec.ms, survivorGapMaxMs: gaps.length ? Math.max(...gaps.map((g) => g.gapMs)) : null, samplerStallMaxMs: Math.max(0, ...[...rec.views.values()].map((v) => v.samplerStallMs)), cleanMs: clean.ms, failures, carriedOver: carried,
     };
     records.push(r);
-    ctx.log(`fault ${r.index} ${kind} on ${r.target}: recovered in ${r.recoveryMs ?? 'NOT'} ms, survivors' longest gap ${r.survivorGapMaxMs ?? '-'} ms, clean after ${r.cleanMs ?? 'NOT'} ms${failures.length ? ` — ${failures.length} failure(s): ${failures.join(' | ')}` : ''}${carried.length ? ` (${carried.length} violation(s) left from earlier faults)` : ''}`);
+    ctx.log(`fault ${r.index} ${kind} on ${r.target}: recovered in ${r.recoveryMs ?? 'NOT'} ms, survivors' longest gap ${r.survivorGapMaxMs ?? '-'} ms (samplers up to ${r.samplerStallMaxMs} ms late), clean after ${r.cleanMs ?? 'NOT'} ms${failures.length ? ` — ${failures.length} failure(s): ${failures.join(' | ')}` : ''}${carried.length ? ` (${carried.length} violation(s) left from earlier faults)` : ''}`);
   }
   ctx.progress(plan.length, plan.length, 'done');
   const failed = setupFailures.length > 0 || records.some((r) => r.failures.length > 0);

@@ -33,6 +33,9 @@ export async function bytesFrom(page: Page, peerId: string): Promise<number> {
   return (await inboundAudio(page)).filter((s) => s.peerId === peerId && s.totalAudioEnergy > 0).reduce((n, s) => n + s.bytesReceived, 0);
 }
 
+/** Chromium sends Opus in 20 ms packets, without DTX (silence arrives too): a packet is 20 ms of audio heard. */
+export const OPUS_PACKET_MS = 20;
+
 /**
  * Watches, inside the page, the microphone audio of `peerId` the page
  * receives, until `stop()`; reports the longest stretch of audio that did not
@@ -46,8 +49,7 @@ export async function bytesFrom(page: Page, peerId: string): Promise<number> {
 export function watchGap(page: Page, peerId: string, everyMs = 50): { stop(): Promise<{ longestGapMs: number; longestGapFrom: number; samples: number; consumers: number }> } {
   type Watch = { timer: number; packets: Record<string, number>; lastAt: number; run: number; longest: number; longestFrom: number; samples: number };
   const started = page.evaluate(
-    ({ peerId, everyMs }) => {
-      const PACKET_MS = 20;
+    ({ peerId, everyMs, PACKET_MS }) => {
       const w = window as unknown as { __gap?: Record<string, Watch> };
       w.__gap ??= {};
       const state: Watch = { timer: 0, packets: {}, lastAt: -1, run: 0, longest: 0, longestFrom: 0, samples: 0 };
@@ -76,7 +78,7 @@ export function watchGap(page: Page, peerId: string, everyMs = 50): { stop(): Pr
         });
       }, everyMs);
     },
-    { peerId, everyMs },
+    { peerId, everyMs, PACKET_MS: OPUS_PACKET_MS },
   );
   return {
     async stop() {

@@ -15,6 +15,8 @@ export type FaultRecord = {
   recoveryMs: number | null;
   /** Longest audio gap between two pages untouched by the fault. */
   survivorGapMaxMs: number | null;
+  /** Longest time a page's sampler went without reading (machine load; not an audio gap). */
+  samplerStallMaxMs: number;
   /** Recovered -> every invariant holds (null: not within the cleanup window). */
   cleanMs: number | null;
   failures: string[];
@@ -87,6 +89,7 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     `Cluster: ${o.options.replicas} replicas (heartbeat ${o.options['heartbeat-ms']} ms, staleness ${o.options['stale-after-ms']} ms, reconnect grace 8 s), ${o.options['ai-workers']} AI worker(s), ${o.options.pages} pages in one room (everyone listening in Spanish, the first page speaking English), all on this machine; Redis: ${REDIS_LAYOUT[String(o.options.redis)]?.(o.options) ?? 'one redis-server'}.`,
     'A violation still present after a later fault is counted once, at the fault where it appeared (the later ones list it under carriedOver in the JSON); "clean" stays unset while any violation remains.',
     'Recovery is polled from the bench every ~150 ms over the pages\' in-page samplers (100 ms); a fault with no displaced page (Redis restart, AI worker kill) still needs fresh audio on every pair, so its recovery is the poll latency unless audio stopped.',
+    `Survivors' gaps count the microphone audio that did not arrive (RTP packets of 20 ms against the time between samples), so a sampler the loaded machine ran late is not a gap; the samplers ran up to ${Math.max(0, ...records.map((r) => r.samplerStallMaxMs))} ms late (samplerStallMaxMs per fault in the JSON).`,
     `Console errors in the pages during the run: ${o.consoleErrors} (faults cause some; not counted as failures).`,
   ];
   return {

@@ -2,11 +2,19 @@
  * Who a page hears, sampled inside the page (its own timer, so a busy bench
  * process does not stretch the figures): every `everyMs` it reads the audio
  * consumers' stats and notes, per remote peer, the last time bytes with energy
- * grew on any of that peer's producers, and the longest stretch without growth
- * since the last `markGaps`. A new producer (after a reconnect) counts as growth
- * as soon as it carries bytes.
+ * grew on any of that peer's producers (a new producer, after a reconnect,
+ * counts as soon as it carries bytes), and the longest stretch of that peer's
+ * microphone audio that did not arrive since the last `markGaps`.
+ *
+ * Gaps are counted in RTP packets (OPUS_PACKET_MS of audio each, silence
+ * included) against the time between samples, as `watchGap` does: on a loaded
+ * machine the page's timer runs late, and a sampler that wakes after two
+ * seconds still finds the two seconds of packets that arrived meanwhile, so
+ * only audio that really stopped is a gap. How late the sampler ran is
+ * reported apart (`samplerStallMs`).
  */
 import type { Page } from 'playwright-core';
+import { OPUS_PACKET_MS } from '../../../src/devkit/cluster.js';
 
 export type PageView = {
   /** Page clock (Date.now) when read. */
@@ -17,48 +25,75 @@ export type PageView = {
   peerId: string | null;
   /** Remote peer id -> Date.now() of the last growth of its audio bytes. */
   lastHeard: Record<string, number>;
-  /** Remote peer id -> longest stretch without growth since markGaps (ongoing stretch included). */
+  /** Remote peer id -> longest stretch of its microphone audio missing since markGaps (ongoing stretch included). */
   longestGapMs: Record<string, number>;
+  /** Remote peer id -> its microphone audio missing now (since its last packet, counted as longestGapMs is). */
+  missingMs: Record<string, number>;
+  /** Longest time between two of the sampler's reads since markGaps: how starved the page was. */
+  samplerStallMs: number;
   /** Peer ids the page's roster lists (itself excluded). */
   roster: string[];
   /** Captions received (count, and time of the newest). */
   captions: { n: number; lastAt: number };
 };
 
-type Monitor = { last: Record<string, number>; heard: Record<string, number>; longest: Record<string, number>; mark: number; timer: number };
+type Monitor = {
+  /** Consumer id -> packets / bytes at the previous read. */
+  packets: Record<string, number>;
+  bytes: Record<string, number>;
+  heard: Record<string, number>;
+  /** Peer id -> audio missing since its last packet, and the longest such stretch since the mark. */
+  run: Record<string, number>;
+  longest: Record<string, number>;
+  lastRead: number;
+  stall: number;
+  timer: number;
+};
 
 /** Starts the sampler in the page (idempotent: a page that navigated gets a new one). */
 export async function installMonitor(page: Page, everyMs = 100): Promise<void> {
-  await page.evaluate((everyMs) => {
-    const w = window as unknown as { __rel?: Monitor };
-    if (w.__rel) return;
-    const m: Monitor = { last: {}, heard: {}, longest: {}, mark: Date.now(), timer: 0 };
-    w.__rel = m;
-    let busy = false;
-    m.timer = window.setInterval(() => {
-      if (busy || !window.parley) return;
-      busy = true;
-      void window.parley
-        .inboundAudio()
-        .then((stats) => {
-          const now = Date.now();
-          const grew = new Set<string>();
-          for (const s of stats) {
-            if (!(s.totalAudioEnergy > 0)) continue;
-            const key = `${s.peerId}|${s.producerId}`;
-            if (s.bytesReceived > (m.last[key] ?? 0)) grew.add(s.peerId);
-            m.last[key] = s.bytesReceived;
-          }
-          for (const id of grew) {
-            const since = Math.max(m.heard[id] ?? m.mark, m.mark);
-            m.longest[id] = Math.max(m.longest[id] ?? 0, now - since);
-            m.heard[id] = now;
-          }
-        })
-        .catch(() => undefined)
-        .finally(() => (busy = false));
-    }, everyMs);
-  }, everyMs);
+  await page.evaluate(
+    ({ everyMs, PACKET_MS }) => {
+      const w = window as unknown as { __rel?: Monitor };
+      if (w.__rel) return;
+      const m: Monitor = { packets: {}, bytes: {}, heard: {}, run: {}, longest: {}, lastRead: 0, stall: 0, timer: 0 };
+      w.__rel = m;
+      let busy = false;
+      m.timer = window.setInterval(() => {
+        if (busy || !window.parley) return;
+        busy = true;
+        void window.parley
+          .inboundAudio()
+          .then((stats) => {
+            const now = Date.now();
+            const grew = new Set<string>();
+            const arrived: Record<string, number> = {};
+            for (const s of stats) {
+              if (!(s.totalAudioEnergy > 0)) continue;
+              if (s.bytesReceived > (m.bytes[s.consumerId] ?? 0)) grew.add(s.peerId);
+              m.bytes[s.consumerId] = s.bytesReceived;
+              if (s.source === 'mic') arrived[s.peerId] = (arrived[s.peerId] ?? 0) + s.packetsReceived - (m.packets[s.consumerId] ?? 0);
+              m.packets[s.consumerId] = s.packetsReceived;
+            }
+            for (const id of grew) m.heard[id] = now;
+            if (m.lastRead > 0) {
+              const elapsed = now - m.lastRead;
+              m.stall = Math.max(m.stall, elapsed);
+              for (const id of Object.keys(m.run)) {
+                m.run[id]! += Math.max(0, elapsed - (arrived[id] ?? 0) * PACKET_MS);
+                m.longest[id] = Math.max(m.longest[id] ?? 0, m.run[id]!);
+                if ((arrived[id] ?? 0) > 0) m.run[id] = 0;
+              }
+            }
+            for (const id of Object.keys(arrived)) m.run[id] ??= 0;
+            m.lastRead = now;
+          })
+          .catch(() => undefined)
+          .finally(() => (busy = false));
+      }, everyMs);
+    },
+    { everyMs, PACKET_MS: OPUS_PACKET_MS },
+  );
 }
 
 /** Starts a new gap window: longest gaps are measured from now. */
@@ -66,8 +101,9 @@ export async function markGaps(page: Page): Promise<void> {
   await page.evaluate(() => {
     const m = (window as unknown as { __rel?: Monitor }).__rel;
     if (!m) return;
-    m.mark = Date.now();
+    for (const id of Object.keys(m.run)) m.run[id] = 0;
     m.longest = {};
+    m.stall = 0;
   });
 }
 
@@ -79,7 +115,7 @@ export async function readView(page: Page): Promise<PageView> {
     const p = window.parley!;
     const now = Date.now();
     const longestGapMs: Record<string, number> = {};
-    for (const id of Object.keys(m.heard)) longestGapMs[id] = Math.max(m.longest[id] ?? 0, now - Math.max(m.heard[id]!, m.mark));
+    for (const id of Object.keys(m.run)) longestGapMs[id] = Math.max(m.longest[id] ?? 0, m.run[id]!);
     const captions = p.captions();
     return {
       now,
@@ -89,6 +125,8 @@ export async function readView(page: Page): Promise<PageView> {
       peerId: p.peerId,
       lastHeard: { ...m.heard },
       longestGapMs,
+      missingMs: { ...m.run },
+      samplerStallMs: m.stall,
       roster: p.peers().map((x) => x.peerId).filter((id) => id !== p.peerId),
       captions: { n: captions.length, lastAt: captions.reduce((t, c) => Math.max(t, c.receivedAt), 0) },
     };
