@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidStateError, ParleyError } from '../../errors.js';
+import { waitFor } from '../../devkit/media.js';
 import { parseWav } from '../audio/wav.js';
 import type { PcmAudio, SttSession } from '../types.js';
 import { PocketsphinxStt, type PocketsphinxOptions } from './pocketsphinx.js';
@@ -23,6 +25,15 @@ function references(): Map<string, string> {
     if (m) refs.set(m[2]!, m[1]!.trim());
   }
   return refs;
+}
+
+/** The process exists and is not a zombie (an orphan's exit is reaped by init, maybe later). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 const clip = (name: string): PcmAudio => parseWav(readFileSync(join(CLIPS, name)));
@@ -195,6 +206,31 @@ describe.skipIf(!available)('PocketsphinxStt sessions and decoder pool', () => {
     expect(stt.pids).toHaveLength(1);
     expect(stt.pids).not.toContain(pid);
     expect((await stream(next, audio)).final).toMatch(/young man/);
+  });
+
+  it('leaves no decoder running when the process that started it is killed with SIGKILL', async () => {
+    // A shell starts the decoder (no exec), its stdin on a pipe that stays open: the decoder cannot learn of its
+    // parent's death from an EOF, as when the death comes while it loads or warms up. Only its own
+    // parent-death request can end it.
+    const dir = mkdtempSync(join(tmpdir(), 'parley-sphinx-parent-'));
+    const python = join(dir, 'python-in-a-shell');
+    writeFileSync(python, '#!/bin/sh\nsleep 600 | /usr/bin/python3 "$@"\n');
+    chmodSync(python, 0o755);
+    const children = (shell: number, name: string): number[] =>
+      execFileSync('pgrep', ['-P', String(shell), '-f', name], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    let sleeper: number | undefined;
+    try {
+      const stt = await engine({ sessions: 1, pythonBin: python });
+      const [shell] = stt.pids;
+      [sleeper] = children(shell!, 'sleep 600');
+      const [decoder] = children(shell!, 'pocketsphinx_worker');
+      expect(running(decoder!)).toBe(true);
+      process.kill(shell!, 'SIGKILL');
+      await waitFor(async () => (running(decoder!) ? null : true), 10_000, `decoder ${decoder} to end with its parent`);
+    } finally {
+      if (sleeper) process.kill(sleeper, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses calls once closed', async () => {
