@@ -25,7 +25,14 @@ the same audio can come out a word different depending on what this process deco
 Anything the C library prints goes to stderr: fd 1 is re-pointed at stderr and the protocol is written to a
 private duplicate of the original stdout, so stray output can never corrupt the framing.
 """
+import argparse
+import base64
+import ctypes
+import json
 import os
+import signal
+import sys
+import time
 
 _parent = os.getppid()
 
@@ -36,22 +43,12 @@ def die_with_parent():
     would go on using a core for tens of seconds on a busy machine after its AI worker is gone, slowing the
     worker that replaces it."""
     try:
-        import ctypes
-        import signal
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return  # not Linux: stdin's EOF still ends it
     if os.getppid() != _parent:  # the parent died before the request took hold
         os._exit(0)
 
-
-die_with_parent()
-
-import argparse  # noqa: E402 (after the parent-death request, as early as can be)
-import base64  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
 
 _proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
@@ -187,6 +184,7 @@ def main():
     parser.add_argument("--warmup", action="append", default=[], help="16 kHz mono WAV of speech, decoded in chunks before ready")
     args = parser.parse_args()
 
+    die_with_parent()
     started = time.monotonic()
     decoder, rate = load(args)
     warm_up(decoder, args.warmup)
