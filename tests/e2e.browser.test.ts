@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Gateway } from '../src/app/gateway.js';
 import { EmbeddedRedis } from '../src/state/EmbeddedRedis.js';
 import { Keys } from '../src/state/keys.js';
 import { inboundAudio, joinAs, launchBrowser, leaveCall, type ParleyBrowser } from '../src/devkit/browser.js';
+import { describeGap, watchGap } from '../src/devkit/cluster.js';
 import { startTestGateway } from '../src/devkit/gateway.js';
 import { SPEECH_WAV, waitFor } from '../src/devkit/media.js';
 
@@ -97,5 +99,42 @@ describe('a room spread over two workers of one replica', () => {
     } finally {
       await spread.close();
     }
+  });
+});
+
+describe('the audio watch the failover tests and suites rely on (watchGap)', () => {
+  it('counts audio the server drops as lost, and audio it holds up and then delivers as a wait only', async () => {
+    const { page: a, peerId: idA } = await joinAs(browser, gateway.url, 'e2e-gap', 'Ann');
+    const { page: b } = await joinAs(browser, gateway.url, 'e2e-gap', 'Ben');
+    await hearsPeer(b, idA);
+
+    // Held up: the mediasoup worker stopped for 1.5 s; the packets wait in its socket and go out when it runs again.
+    const held = watchGap(b, idA);
+    await sleep(500);
+    const pid = gateway.services.pool.slots[0]!.worker.pid;
+    process.kill(pid, 'SIGSTOP');
+    await sleep(1500);
+    process.kill(pid, 'SIGCONT');
+    await sleep(1500);
+    const h = await held.stop();
+    expect(h.longestGapMs).toBeGreaterThan(1000);
+    expect(h.lostMs).toBeLessThan(500);
+
+    // Dropped: Ann mutes for 1.5 s (the server pauses her producer and forwards nothing meanwhile).
+    const dropped = watchGap(b, idA);
+    await sleep(500);
+    const muted = (on: boolean) => waitFor(async () => ((await a.evaluate(() => window.parley!.mic.muted)) === on ? true : null), 5000, `muted ${on}`);
+    await a.click('#mute-button');
+    await muted(true);
+    await sleep(1500);
+    await a.click('#mute-button');
+    await muted(false);
+    await sleep(1500);
+    const d = await dropped.stop();
+    console.log(`[watchGap] worker stopped 1.5 s: ${describeGap(h)}; speaker muted 1.5 s: ${describeGap(d)}`);
+    expect(d.lostMs).toBeGreaterThan(1000);
+    expect(d.consumers).toBe(1);
+    await leaveCall(a);
+    await leaveCall(b);
   });
 });

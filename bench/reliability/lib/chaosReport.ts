@@ -13,8 +13,10 @@ export type FaultRecord = {
   displaced: string[];
   /** Fault -> everyone hears everyone again (null: not within the bound). */
   recoveryMs: number | null;
-  /** Longest audio gap between two pages untouched by the fault. */
+  /** Most audio one page untouched by the fault lost of another's (never arrived). */
   survivorGapMaxMs: number | null;
+  /** Longest wait for a packet between two untouched pages (late packets included: machine load shows here). */
+  survivorWaitMaxMs: number | null;
   /** Longest time a page's sampler went without reading (machine load; not an audio gap). */
   samplerStallMaxMs: number;
   /** Recovered -> every invariant holds (null: not within the cleanup window). */
@@ -38,6 +40,7 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     return {
       ...summaryRow({ fault: kind, faults: mine.length, failures: mine.reduce((n, r) => n + r.failures.length, 0), measure: 'recovery ms' }, s),
       'survivor gap max ms': gaps.length ? Math.max(...gaps) : '-',
+      'survivor wait max ms': mine.some((r) => r.survivorWaitMaxMs !== null) ? Math.max(...mine.map((r) => r.survivorWaitMaxMs ?? 0)) : '-',
       'clean p95 ms': Number.isFinite(clean.p95) ? Math.round(clean.p95) : '-',
     };
   });
@@ -69,13 +72,14 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     },
     {
       id: 'survivors',
-      title: "Survivors' longest audio gap and time to clean invariants, per fault",
+      title: "Survivors' audio lost, their longest wait for a packet, and time to clean invariants, per fault",
       kind: 'bar',
       xLabel: 'fault (# and kind)',
       yLabel: 'ms',
       categories: records.map((r) => `${r.index} ${r.kind}`),
       series: [
-        { name: "survivors' longest gap", points: records.map((r, i) => [i, r.survivorGapMaxMs ?? 0] as [number, number]) },
+        { name: "survivors' audio lost", points: records.map((r, i) => [i, r.survivorGapMaxMs ?? 0] as [number, number]) },
+        { name: "survivors' longest wait", points: records.map((r, i) => [i, r.survivorWaitMaxMs ?? 0] as [number, number]) },
         { name: 'recovered -> invariants hold', points: records.map((r, i) => [i, r.cleanMs ?? Number(o.options['cleanup-window-ms'])] as [number, number]) },
       ],
       marks: [{ label: 'survivor gap bound', y: Number(o.options['survivor-gap-max-ms']) }],
@@ -89,7 +93,7 @@ export function chaosResult(o: { records: FaultRecord[]; setupFailures: string[]
     `Cluster: ${o.options.replicas} replicas (heartbeat ${o.options['heartbeat-ms']} ms, staleness ${o.options['stale-after-ms']} ms, reconnect grace 8 s), ${o.options['ai-workers']} AI worker(s), ${o.options.pages} pages in one room (everyone listening in Spanish, the first page speaking English), all on this machine; Redis: ${REDIS_LAYOUT[String(o.options.redis)]?.(o.options) ?? 'one redis-server'}.`,
     'A violation still present after a later fault is counted once, at the fault where it appeared (the later ones list it under carriedOver in the JSON); "clean" stays unset while any violation remains.',
     'Recovery is polled from the bench every ~150 ms over the pages\' in-page samplers (100 ms); a fault with no displaced page (Redis restart, AI worker kill) still needs fresh audio on every pair, so its recovery is the poll latency unless audio stopped.',
-    `Survivors' gaps count the microphone audio that did not arrive (RTP packets of 20 ms against the time between samples), so a sampler the loaded machine ran late is not a gap; the samplers ran up to ${Math.max(0, ...records.map((r) => r.samplerStallMaxMs))} ms late (samplerStallMaxMs per fault in the JSON).`,
+    `Survivors' gaps are the microphone audio that never arrived (RTP packets of 20 ms against the page's clock; packets held up and then delivered pay their time back), so neither a sampler the loaded machine ran late nor packets it held up count; the longest wait for a packet between untouched pages was ${Math.max(0, ...records.map((r) => r.survivorWaitMaxMs ?? 0))} ms and the samplers ran up to ${Math.max(0, ...records.map((r) => r.samplerStallMaxMs))} ms late (survivorWaitMaxMs, samplerStallMaxMs per fault in the JSON).`,
     `Console errors in the pages during the run: ${o.consoleErrors} (faults cause some; not counted as failures).`,
   ];
   return {

@@ -3,15 +3,16 @@
  * process does not stretch the figures): every `everyMs` it reads the audio
  * consumers' stats and notes, per remote peer, the last time bytes with energy
  * grew on any of that peer's producers (a new producer, after a reconnect,
- * counts as soon as it carries bytes), and the longest stretch of that peer's
- * microphone audio that did not arrive since the last `markGaps`.
+ * counts as soon as it carries bytes), and, since the last `markGaps`, how much
+ * of that peer's microphone audio never arrived and the longest wait between
+ * two of its packets.
  *
- * Gaps are counted in RTP packets (OPUS_PACKET_MS of audio each, silence
- * included) against the time between samples, as `watchGap` does: on a loaded
- * machine the page's timer runs late, and a sampler that wakes after two
- * seconds still finds the two seconds of packets that arrived meanwhile, so
- * only audio that really stopped is a gap. How late the sampler ran is
- * reported apart (`samplerStallMs`).
+ * Both are counted in RTP packets (OPUS_PACKET_MS of audio each, silence
+ * included) against the page's clock, as `watchGap` does: a sampler the loaded
+ * machine runs late still finds the packets that arrived meanwhile. Audio lost
+ * is what a fault can cause (packets dropped); a wait (packets held up, then
+ * delivered in a burst) is also what a starved 2-core machine causes, so it is
+ * reported, with how late the sampler ran (`samplerStallMs`).
  */
 import type { Page } from 'playwright-core';
 import { OPUS_PACKET_MS } from '../../../src/devkit/cluster.js';
@@ -25,8 +26,10 @@ export type PageView = {
   peerId: string | null;
   /** Remote peer id -> Date.now() of the last growth of its audio bytes. */
   lastHeard: Record<string, number>;
-  /** Remote peer id -> longest stretch of its microphone audio missing since markGaps (ongoing stretch included). */
+  /** Remote peer id -> longest wait between two of its microphone packets since markGaps (ongoing wait included). */
   longestGapMs: Record<string, number>;
+  /** Remote peer id -> its microphone audio that never arrived since markGaps (time minus packets' worth; late packets pay back). */
+  lostMs: Record<string, number>;
   /** Remote peer id -> its microphone audio missing now (since its last packet, counted as longestGapMs is). */
   missingMs: Record<string, number>;
   /** Longest time between two of the sampler's reads since markGaps: how starved the page was. */
@@ -45,6 +48,8 @@ type Monitor = {
   /** Peer id -> audio missing since its last packet, and the longest such stretch since the mark. */
   run: Record<string, number>;
   longest: Record<string, number>;
+  /** Peer id -> time since the mark minus its packets' worth (negative: packets that were due before the mark). */
+  lost: Record<string, number>;
   lastRead: number;
   stall: number;
   timer: number;
@@ -56,7 +61,7 @@ export async function installMonitor(page: Page, everyMs = 100): Promise<void> {
     ({ everyMs, PACKET_MS }) => {
       const w = window as unknown as { __rel?: Monitor };
       if (w.__rel) return;
-      const m: Monitor = { packets: {}, bytes: {}, heard: {}, run: {}, longest: {}, lastRead: 0, stall: 0, timer: 0 };
+      const m: Monitor = { packets: {}, bytes: {}, heard: {}, run: {}, longest: {}, lost: {}, lastRead: 0, stall: 0, timer: 0 };
       w.__rel = m;
       let busy = false;
       m.timer = window.setInterval(() => {
@@ -81,6 +86,7 @@ export async function installMonitor(page: Page, everyMs = 100): Promise<void> {
               m.stall = Math.max(m.stall, elapsed);
               for (const id of Object.keys(m.run)) {
                 m.run[id]! += Math.max(0, elapsed - (arrived[id] ?? 0) * PACKET_MS);
+                m.lost[id] = (m.lost[id] ?? 0) + elapsed - (arrived[id] ?? 0) * PACKET_MS;
                 m.longest[id] = Math.max(m.longest[id] ?? 0, m.run[id]!);
                 if ((arrived[id] ?? 0) > 0) m.run[id] = 0;
               }
@@ -103,6 +109,7 @@ export async function markGaps(page: Page): Promise<void> {
     if (!m) return;
     for (const id of Object.keys(m.run)) m.run[id] = 0;
     m.longest = {};
+    m.lost = {};
     m.stall = 0;
   });
 }
@@ -115,7 +122,11 @@ export async function readView(page: Page): Promise<PageView> {
     const p = window.parley!;
     const now = Date.now();
     const longestGapMs: Record<string, number> = {};
-    for (const id of Object.keys(m.run)) longestGapMs[id] = Math.max(m.longest[id] ?? 0, m.run[id]!);
+    const lostMs: Record<string, number> = {};
+    for (const id of Object.keys(m.run)) {
+      longestGapMs[id] = Math.max(m.longest[id] ?? 0, m.run[id]!);
+      lostMs[id] = Math.max(0, Math.round(m.lost[id] ?? 0));
+    }
     const captions = p.captions();
     return {
       now,
@@ -125,6 +136,7 @@ export async function readView(page: Page): Promise<PageView> {
       peerId: p.peerId,
       lastHeard: { ...m.heard },
       longestGapMs,
+      lostMs,
       missingMs: { ...m.run },
       samplerStallMs: m.stall,
       roster: p.peers().map((x) => x.peerId).filter((id) => id !== p.peerId),

@@ -51,14 +51,15 @@ export async function awaitRecovery(cluster: Cluster, f: Pick<Injected, 'at' | '
   }
 }
 
-/** Longest gap each surviving page had in what it heard from each surviving speaker since the fault. */
-export function survivorGaps(cluster: Cluster, views: Map<Member, PageView>, displaced: readonly Member[]): Array<{ listener: string; speaker: string; gapMs: number }> {
+/** What each surviving page lost of each surviving speaker's audio since the fault, and its longest wait for a packet. */
+export function survivorGaps(cluster: Cluster, views: Map<Member, PageView>, displaced: readonly Member[]): Array<{ listener: string; speaker: string; lostMs: number; waitMs: number }> {
   const survivors = cluster.members.filter((m) => !displaced.includes(m));
   const out = [];
   for (const m of survivors) {
     for (const s of cluster.speakersFor(m)) {
       if (displaced.includes(s)) continue;
-      out.push({ listener: m.name, speaker: s.name, gapMs: views.get(m)!.longestGapMs[s.peerId] ?? Number.POSITIVE_INFINITY });
+      const v = views.get(m)!;
+      out.push({ listener: m.name, speaker: s.name, lostMs: v.lostMs[s.peerId] ?? Number.POSITIVE_INFINITY, waitMs: v.longestGapMs[s.peerId] ?? Number.POSITIVE_INFINITY });
     }
   }
   return out;
