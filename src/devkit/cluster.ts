@@ -46,8 +46,8 @@ export const OPUS_PACKET_MS = 20;
  *   pipe down) do not.
  * - `longestGapMs` (from `longestGapFrom`): the longest stretch without a
  *   packet, however late it came. On a starved 2-core machine a process
- *   can wait hundreds of ms for a core (docs/testing.md), so this is a
- *   figure to report, not an outcome.
+ *   can wait hundreds of ms for a core (docs/reliability.md, "Audio lost,
+ *   and waits"), so this is a figure to report, not an outcome.
  * A sampler the machine runs late still finds the packets that arrived
  * meanwhile. Each consumer is followed on its own (one the server replaced
  * counts from its successor's first packets).

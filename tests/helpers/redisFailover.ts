@@ -28,7 +28,7 @@ export type FailoverRun = {
   pages: Page[];
 };
 
-export type FailoverFigures = { promotedAfterMs: number; joinMs: number; joinAfterKillMs: number; gapsMs: number[]; lostMs: number[]; captionAfterKillMs: number };
+export type FailoverFigures = { promotedAfterMs: number; joinMs: number; joinAfterKillMs: number; waitsMs: number[]; lostMs: number[]; captionAfterKillMs: number };
 
 /** How long the calls are watched after the promotion, before anything else happens. */
 const SETTLE_MS = 3000;
@@ -148,7 +148,7 @@ export async function primaryKilledMidCall(o: {
     promotedAfterMs: Math.round(kill.promotedAfterMs),
     joinMs: dee.at - joinFrom,
     joinAfterKillMs: dee.at - killedAt,
-    gapsMs: gaps.map((g) => g.longestGapMs),
+    waitsMs: gaps.map((g) => g.longestGapMs),
     lostMs: gaps.map((g) => g.lostMs),
     captionAfterKillMs: caption.receivedAt - killedAt,
   };
@@ -156,7 +156,7 @@ export async function primaryKilledMidCall(o: {
 
 export function describeFigures(f: FailoverFigures): string {
   return (
-    `promoted after ${f.promotedAfterMs} ms; audio lost ${f.lostMs.join(' ms, ')} ms, longest waits ${f.gapsMs.join(' ms, ')} ms (to ${SETTLE_MS / 1000} s after it); ` +
+    `promoted after ${f.promotedAfterMs} ms; audio lost ${f.lostMs.join(' ms, ')} ms, longest waits ${f.waitsMs.join(' ms, ')} ms (to ${SETTLE_MS / 1000} s after it); ` +
     `a new page then joined in ${f.joinMs} ms (${f.joinAfterKillMs} ms after the kill); next Spanish caption ${f.captionAfterKillMs} ms after the kill`
   );
 }
